@@ -1,0 +1,91 @@
+//! Blob bytes: compression sniffing, decoding, and digests computed while streaming.
+
+mod hashing;
+
+pub(crate) use hashing::{sha256_of, HashingReader};
+
+use std::io::{self, BufRead, Read};
+
+/// How a layer blob is compressed, decided from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// From magic bytes; anything else is taken for a plain tar (the tar reader then says
+    /// whether it is one).
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// What a media type declares, when it declares anything.
+    pub fn from_media_type(mt: &str) -> Option<Compression> {
+        if mt.ends_with("+gzip") || mt.ends_with(".gzip") {
+            Some(Compression::Gzip)
+        } else if mt.ends_with("+zstd") || mt.ends_with(".zstd") {
+            Some(Compression::Zstd)
+        } else if mt.ends_with(".tar") || mt.ends_with("diff.tar") {
+            Some(Compression::None)
+        } else {
+            None
+        }
+    }
+}
+
+/// Wraps `inner` in the decoder `compression` needs.
+pub(crate) fn decoder<'a, R: BufRead + 'a>(
+    inner: R,
+    compression: Compression,
+) -> io::Result<Box<dyn Read + 'a>> {
+    Ok(match compression {
+        Compression::None => Box::new(inner),
+        // layers may be several concatenated gzip members (pigz, some registries)
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(inner)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(inner)?),
+    })
+}
+
+/// A reader that fails once more than `limit` bytes have come through: the decompression
+/// bomb guard.
+pub(crate) struct Limited<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R> Limited<R> {
+    pub(crate) fn new(inner: R, limit: u64) -> Self {
+        Limited { inner, left: limit }
+    }
+}
+
+/// The error [`Limited`] returns; recognised by its message.
+pub(crate) const LIMIT_MESSAGE: &str = "uncompressed size limit exceeded";
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            self.left = 0;
+            return Err(io::Error::other(LIMIT_MESSAGE));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}

@@ -1,0 +1,148 @@
+//! Detectors: what turns files in an image into packages.
+//!
+//! A detector has three steps, which keep memory bounded by the files it claims:
+//! 1. [`Detector::claim`] is asked about every regular file of every layer while the layer
+//!    streams past; it answers from the path (and size, mode) alone.
+//! 2. [`Detector::parse`] gets the body of each claimed file, at once, and keeps only the
+//!    facts it needs (a parsed form, not the bytes).
+//! 3. [`Detector::collect`] reads the parsed files visible in a filesystem view (the image
+//!    after some layer, whiteouts applied) and reports packages.
+//!
+//! Adding an ecosystem is adding a folder here with a type that implements [`Detector`],
+//! and one line in [`default_detectors`].
+
+use std::any::Any;
+use std::sync::Arc;
+
+use sbom_core::{Distro, Package, Relationship, Warning};
+
+pub use crate::walk::view::{FsView, ViewFile};
+
+/// What a detector kept from one claimed file. Each detector downcasts its own.
+pub type Parsed = Arc<dyn Any + Send + Sync>;
+
+/// What the walker knows about a file before reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryMeta {
+    pub size: u64,
+    /// Unix permission bits.
+    pub mode: u32,
+}
+
+impl EntryMeta {
+    pub fn is_executable(&self) -> bool {
+        self.mode & 0o111 != 0
+    }
+}
+
+/// A detector's request for a file's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    /// Bodies larger than this are not read; the file is reported as too large and the
+    /// detector's result marked incomplete.
+    pub max_size: u64,
+    /// When set, the body is only handed over if it starts with these bytes (ELF, zip...):
+    /// files that do not are skipped silently.
+    pub magic: Option<&'static [u8]>,
+}
+
+impl Claim {
+    /// A claim for any body up to `max_size` bytes.
+    pub const fn up_to(max_size: u64) -> Self {
+        Claim {
+            max_size,
+            magic: None,
+        }
+    }
+
+    /// A claim for bodies up to `max_size` that start with `magic`.
+    pub const fn with_magic(max_size: u64, magic: &'static [u8]) -> Self {
+        Claim {
+            max_size,
+            magic: Some(magic),
+        }
+    }
+}
+
+/// A parse failure: the file is unreadable as a whole. Partial results are not errors:
+/// return them and report what was lost from [`Detector::collect`] as a warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+impl From<String> for ParseError {
+    fn from(s: String) -> Self {
+        ParseError(s)
+    }
+}
+
+impl From<&str> for ParseError {
+    fn from(s: &str) -> Self {
+        ParseError(s.to_string())
+    }
+}
+
+/// Where [`Detector::collect`] puts what it found.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub packages: Vec<Package>,
+    pub relationships: Vec<Relationship>,
+    pub warnings: Vec<Warning>,
+    /// Set by the distro detector.
+    pub distro: Option<Distro>,
+}
+
+impl Findings {
+    /// Records a warning about `path`. `incomplete` says packages may be missing because of it.
+    pub fn warn(
+        &mut self,
+        path: &str,
+        layer: Option<usize>,
+        message: impl Into<String>,
+        incomplete: bool,
+    ) {
+        self.warnings.push(Warning {
+            path: Some(path.to_string()),
+            layer,
+            message: message.into(),
+            incomplete,
+        });
+    }
+}
+
+/// Context for [`Detector::collect`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollectContext {
+    /// True for the final image. For the per-layer snapshots only name, version, arch and
+    /// the database path matter, so expensive details (owned files, licenses) may be left out.
+    pub full_detail: bool,
+}
+
+/// One package ecosystem's (or the distro's) detection.
+pub trait Detector: Send + Sync {
+    /// Short name for logs and warnings: `dpkg`, `rpm`, `python`.
+    fn name(&self) -> &'static str;
+
+    /// Whether this detector wants the body of the regular file at `path` (absolute and
+    /// normalised: `/var/lib/dpkg/status`). Called for every file of every layer: keep it
+    /// to a few string comparisons.
+    fn claim(&self, path: &str, meta: &EntryMeta) -> Option<Claim>;
+
+    /// Parses a claimed body into the facts [`Detector::collect`] needs.
+    fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError>;
+
+    /// Reports the packages the parsed files visible in `view` describe.
+    fn collect(&self, view: &FsView, ctx: CollectContext, out: &mut Findings);
+}
+
+/// Every detector this crate has, in the order they run.
+pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
+    vec![]
+}

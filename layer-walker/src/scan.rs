@@ -1,0 +1,409 @@
+//! The scanner: options in, inventory out.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use sbom_core::{Inventory, Platform, Scope, Warning};
+
+use crate::detect::{default_detectors, Detector};
+use crate::error::{Error, Result};
+use crate::source::resolve::{resolve, LayerRef, ResolveOptions, ResolvedImage};
+use crate::source::store::BlobStore;
+use crate::source::{self, Access, ImageRef};
+use crate::walk::layer::{analyze_blob, LayerAnalysis, LayerError, WalkCtx};
+
+/// Bounds that keep a hostile image from exhausting memory, disk or time. The defaults are
+/// far above any real image and still finite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Uncompressed bytes of one layer (decompression bomb guard). Default 64 GiB.
+    pub max_layer_bytes: u64,
+    /// Uncompressed bytes of a compressed archive read as a stream. Default 256 GiB.
+    pub max_archive_bytes: u64,
+    /// Tar entries in one layer. Default 20 million.
+    pub max_entries: u64,
+    /// Largest file body handed to a detector, whatever the detector asks. Default 256 MiB.
+    pub max_claimed_file: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_layer_bytes: 64 << 30,
+            max_archive_bytes: 256 << 30,
+            max_entries: 20_000_000,
+            max_claimed_file: 256 << 20,
+        }
+    }
+}
+
+/// Progress of a scan, for progress bars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// The layers are known: how many, and their stored size in bytes (0 when unknown).
+    Layers { count: usize, total_bytes: u64 },
+    /// More bytes of a layer (or, for streamed archives, of the archive) were read.
+    Bytes { layer: Option<usize>, bytes: u64 },
+    /// A layer is fully analysed.
+    LayerDone { layer: usize },
+    /// Streamed archives only: reading of the archive began; its size on disk.
+    Streaming { total_bytes: u64 },
+}
+
+type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// Scans images. Cheap to build; reusable; `Send + Sync`.
+///
+/// ```no_run
+/// use layer_walker::{ImageRef, Limits, Scanner};
+/// use sbom_core::Scope;
+///
+/// let scanner = Scanner::new()
+///     .platform("linux/arm64".parse().unwrap())
+///     .scope(Scope::AllLayers)
+///     .limits(Limits { max_layer_bytes: 8 << 30, ..Limits::default() })
+///     .on_progress(|p| eprintln!("{p:?}"));
+/// let scan = scanner.scan(&ImageRef::parse("oci-dir:./layout"))?;
+/// # Ok::<(), layer_walker::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Scanner {
+    platform: Option<Platform>,
+    verify: bool,
+    scope: Scope,
+    limits: Limits,
+    detectors: Vec<Arc<dyn Detector>>,
+    progress: Option<ProgressFn>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The result of a scan.
+pub struct Scan {
+    pub inventory: Inventory,
+    /// The raw per-layer walk results, in image order.
+    pub layers: Vec<LayerAnalysis>,
+}
+
+impl Scanner {
+    /// A scanner with every detector, digest verification on, linux/amd64 preferred.
+    pub fn new() -> Self {
+        Scanner {
+            platform: None,
+            verify: true,
+            scope: Scope::Squashed,
+            limits: Limits::default(),
+            detectors: default_detectors(),
+            progress: None,
+            cancel: None,
+        }
+    }
+
+    /// The platform to pick from a multi-platform index (default linux/amd64; a single-image
+    /// archive is taken as it is unless a platform is set).
+    pub fn platform(mut self, p: Platform) -> Self {
+        self.platform = Some(p);
+        self
+    }
+
+    /// `false` turns digest mismatches into warnings instead of errors.
+    pub fn verify_digests(mut self, verify: bool) -> Self {
+        self.verify = verify;
+        self
+    }
+
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Replaces the detectors (default: [`default_detectors`]).
+    pub fn detectors(mut self, detectors: Vec<Arc<dyn Detector>>) -> Self {
+        self.detectors = detectors;
+        self
+    }
+
+    /// Called from the scanning threads as work progresses.
+    pub fn on_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Setting the flag stops the scan soon after with [`Error::Cancelled`].
+    pub fn cancel_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    fn emit(&self, p: Progress) {
+        if let Some(f) = &self.progress {
+            f(&p);
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .map(|c| c.load(Ordering::Relaxed))
+            .unwrap_or(false)
+    }
+
+    fn ctx(&self, layer: Option<usize>) -> WalkCtx<'_> {
+        let progress = self.progress.clone().map(|f| {
+            Box::new(move |n: u64| f(&Progress::Bytes { layer, bytes: n }))
+                as Box<dyn FnMut(u64) + Send>
+        });
+        WalkCtx {
+            detectors: &self.detectors,
+            limits: &self.limits,
+            cancel: self.cancel.as_deref(),
+            progress,
+        }
+    }
+
+    /// Scans the image `image` refers to.
+    pub fn scan(&self, image: &ImageRef) -> Result<Scan> {
+        let access = source::open(image)?;
+        let (resolved, analyses) = match access {
+            Access::Store(store, kind) => {
+                let opts = ResolveOptions {
+                    platform: self.platform.as_ref(),
+                    verify: self.verify,
+                };
+                let resolved = resolve(store.as_ref(), kind, &opts)?;
+                let analyses = self.walk_store(store.as_ref(), &resolved)?;
+                (resolved, analyses)
+            }
+            Access::Stream(file, compression) => {
+                self.walk_stream(&image.path, file, compression)?
+            }
+            Access::Rootfs(dir) => {
+                let (resolved, analysis) = crate::rootfs::walk(
+                    &dir,
+                    &self.detectors,
+                    &self.limits,
+                    self.cancel.as_deref(),
+                )?;
+                (resolved, vec![analysis])
+            }
+        };
+        if self.cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let archive = image.path.clone();
+        let mut warnings = Vec::new();
+        for w in &resolved.unverified {
+            warnings.push(Warning {
+                path: None,
+                layer: None,
+                message: format!("digest not verified: {w}"),
+                incomplete: false,
+            });
+        }
+        for (i, (l, a)) in resolved.layers.iter().zip(&analyses).enumerate() {
+            self.verify_layer(&archive, i, l, a, &mut warnings)?;
+        }
+        let inventory =
+            crate::assemble::assemble(resolved, &analyses, &self.detectors, self.scope, warnings);
+        Ok(Scan {
+            inventory,
+            layers: analyses,
+        })
+    }
+
+    fn walk_store(
+        &self,
+        store: &dyn BlobStore,
+        resolved: &ResolvedImage,
+    ) -> Result<Vec<LayerAnalysis>> {
+        let total = resolved.layers.iter().filter_map(|l| l.size).sum();
+        self.emit(Progress::Layers {
+            count: resolved.layers.len(),
+            total_bytes: total,
+        });
+        let results: Vec<Result<LayerAnalysis>> = resolved
+            .layers
+            .par_iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let (reader, _) = store.open(&l.blob)?.ok_or_else(|| Error::MissingBlob {
+                    archive: store.location().to_path_buf(),
+                    name: l.blob.clone(),
+                })?;
+                let a = analyze_blob(reader, self.ctx(Some(i)))
+                    .map_err(|e| layer_error(store.location(), i, l, e))?;
+                self.emit(Progress::LayerDone { layer: i });
+                Ok(a)
+            })
+            .collect();
+        results.into_iter().collect()
+    }
+
+    fn walk_stream(
+        &self,
+        path: &std::path::Path,
+        file: std::fs::File,
+        compression: crate::blob::Compression,
+    ) -> Result<(ResolvedImage, Vec<LayerAnalysis>)> {
+        let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+        self.emit(Progress::Streaming { total_bytes: total });
+        let progress = self.progress.clone();
+        let on_bytes = Box::new(move |n: u64| {
+            if let Some(f) = &progress {
+                f(&Progress::Bytes {
+                    layer: None,
+                    bytes: n,
+                });
+            }
+        });
+        let mut streamed = source::stream::read_stream(
+            path,
+            file,
+            compression,
+            || self.ctx(None),
+            &self.limits,
+            on_bytes,
+        )?;
+        let names: Vec<String> = streamed
+            .store
+            .files
+            .keys()
+            .chain(streamed.analysed.keys())
+            .cloned()
+            .collect();
+        let kind = source::classify_names(path, names.iter().map(String::as_str))?;
+        let opts = ResolveOptions {
+            platform: self.platform.as_ref(),
+            verify: self.verify,
+        };
+        let resolved = resolve(&streamed.store, kind, &opts)?;
+        let mut analyses = Vec::with_capacity(resolved.layers.len());
+        for (i, l) in resolved.layers.iter().enumerate() {
+            let name = streamed.store.resolve_name(&l.blob);
+            let result = match streamed.analysed.remove(&name) {
+                Some(r) => r,
+                None => match streamed.store.files.get(&name) {
+                    Some(bytes) => analyze_blob(&bytes[..], self.ctx(Some(i))),
+                    None => {
+                        return Err(Error::MissingBlob {
+                            archive: path.to_path_buf(),
+                            name: l.blob.clone(),
+                        })
+                    }
+                },
+            };
+            analyses.push(result.map_err(|e| layer_error(path, i, l, e))?);
+            self.emit(Progress::LayerDone { layer: i });
+        }
+        Ok((resolved, analyses))
+    }
+
+    fn verify_layer(
+        &self,
+        archive: &std::path::Path,
+        i: usize,
+        l: &LayerRef,
+        a: &LayerAnalysis,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<()> {
+        let mut check = |what: &str, expected: Option<&String>, actual: &str| -> Result<()> {
+            let Some(expected) = expected else {
+                return Ok(());
+            };
+            if !expected.starts_with("sha256:") || expected == actual {
+                return Ok(());
+            }
+            if self.verify {
+                return Err(Error::DigestMismatch {
+                    archive: archive.to_path_buf(),
+                    what: format!("layer {i} {what}"),
+                    name: l.blob.clone(),
+                    expected: expected.clone(),
+                    actual: actual.to_string(),
+                });
+            }
+            warnings.push(Warning {
+                path: None,
+                layer: Some(i),
+                message: format!(
+                    "digest not verified: layer {i} {what} {}: expected {expected}, got {actual}",
+                    l.blob
+                ),
+                incomplete: false,
+            });
+            Ok(())
+        };
+        check("blob", l.digest.as_ref(), &a.digest)?;
+        check("diff_id", l.diff_id.as_ref(), &a.diff_id)?;
+        if let Some(size) = l.size {
+            if size != a.size {
+                let msg = format!(
+                    "layer {i} blob {} is {} bytes, the manifest says {size}",
+                    l.blob, a.size
+                );
+                if self.verify {
+                    return Err(Error::Layer {
+                        archive: archive.to_path_buf(),
+                        index: i,
+                        name: l.blob.clone(),
+                        reason: msg,
+                    });
+                }
+                warnings.push(Warning {
+                    path: None,
+                    layer: Some(i),
+                    message: msg,
+                    incomplete: false,
+                });
+            }
+        }
+        if let Some(declared) = l
+            .media_type
+            .as_deref()
+            .and_then(crate::blob::Compression::from_media_type)
+        {
+            if declared != a.compression {
+                warnings.push(Warning {
+                    path: None,
+                    layer: Some(i),
+                    message: format!(
+                        "layer {i} is declared {} but its bytes are {}; read as {}",
+                        declared.as_str(),
+                        a.compression.as_str(),
+                        a.compression.as_str()
+                    ),
+                    incomplete: false,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn layer_error(archive: &std::path::Path, index: usize, l: &LayerRef, e: LayerError) -> Error {
+    match e {
+        LayerError::Cancelled => Error::Cancelled,
+        LayerError::Limit(what, limit) => Error::LimitExceeded {
+            archive: archive.to_path_buf(),
+            what: format!("layer {index} ({}): {what}", l.blob),
+            limit,
+        },
+        other => Error::Layer {
+            archive: archive.to_path_buf(),
+            index,
+            name: l.blob.clone(),
+            reason: other.to_string(),
+        },
+    }
+}

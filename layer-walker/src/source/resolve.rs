@@ -1,0 +1,528 @@
+//! From an archive's files to one image: which manifest, which config, which layer blobs,
+//! each checked against its digest.
+
+use std::path::Path;
+
+use sbom_core::{HistoryEntry, ImageInfo, Platform};
+
+use super::manifest::{self, Descriptor, DockerManifestEntry, ImageConfig, OciIndex, OciManifest};
+use super::store::BlobStore;
+use super::SourceKind;
+use crate::blob::sha256_of;
+use crate::error::{Error, Result};
+
+/// Metadata files larger than this are refused (real ones are a few KiB).
+const MAX_METADATA: u64 = 16 << 20;
+/// Nested indexes followed at most this deep.
+const MAX_INDEX_DEPTH: usize = 4;
+
+/// A layer to read: where its blob is and what it must hash to.
+#[derive(Debug, Clone)]
+pub(crate) struct LayerRef {
+    /// Name of the blob in the store.
+    pub blob: String,
+    /// Expected `sha256:` of the blob as stored, when the archive says.
+    pub digest: Option<String>,
+    /// Expected `sha256:` of the uncompressed tar (config `rootfs.diff_ids`).
+    pub diff_id: Option<String>,
+    pub media_type: Option<String>,
+    pub size: Option<u64>,
+}
+
+/// The image chosen from an archive.
+#[derive(Debug, Clone)]
+pub(crate) struct ResolvedImage {
+    pub info: ImageInfo,
+    pub layers: Vec<LayerRef>,
+    /// Digest problems found while resolving, when verification is off.
+    pub unverified: Vec<String>,
+}
+
+/// Options for resolution.
+pub(crate) struct ResolveOptions<'a> {
+    pub platform: Option<&'a Platform>,
+    pub verify: bool,
+}
+
+/// Picks the image out of `store`, which holds a docker-archive or an OCI layout.
+pub(crate) fn resolve(
+    store: &dyn BlobStore,
+    kind: SourceKind,
+    opts: &ResolveOptions,
+) -> Result<ResolvedImage> {
+    let archive = store.location();
+    let index = match store.read_small("index.json", MAX_METADATA)? {
+        Some(b) => Some(parse_json::<OciIndex>(archive, "index.json", &b)?),
+        None => None,
+    };
+    let has_oci_manifests = index
+        .as_ref()
+        .and_then(|i| i.manifests.as_ref())
+        .map(|m| !m.is_empty())
+        .unwrap_or(false);
+    if has_oci_manifests {
+        return resolve_oci(store, kind, index.unwrap(), opts);
+    }
+    if let Some(b) = store.read_small("manifest.json", MAX_METADATA)? {
+        return resolve_docker(store, kind, &b, opts);
+    }
+    if index.is_some() {
+        return Err(Error::NotAnImage {
+            path: archive.to_path_buf(),
+            reason: "its index.json lists no manifests and there is no manifest.json".into(),
+        });
+    }
+    Err(Error::NotAnImage {
+        path: archive.to_path_buf(),
+        reason: "it has neither manifest.json (docker-archive) nor index.json (OCI layout)".into(),
+    })
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(
+    archive: &Path,
+    what: &str,
+    bytes: &[u8],
+) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::BadMetadata {
+        archive: archive.to_path_buf(),
+        what: what.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// `sha256:<64 hex>` -> `blobs/sha256/<hex>`. Anything else is refused: a digest is also a
+/// file name, and a crafted one must not name a file outside `blobs/`.
+fn blob_path(archive: &Path, digest: &str) -> Result<String> {
+    let bad = || Error::BadMetadata {
+        archive: archive.to_path_buf(),
+        what: format!("digest {digest:?}"),
+        reason: "not of the form sha256:<64 hex digits> (or sha512:<128>)".into(),
+    };
+    let (alg, hex) = digest.split_once(':').ok_or_else(bad)?;
+    let want = match alg {
+        "sha256" => 64,
+        "sha512" => 128,
+        _ => return Err(bad()),
+    };
+    if hex.len() != want
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(bad());
+    }
+    Ok(format!("blobs/{alg}/{hex}"))
+}
+
+struct Verifier<'a> {
+    archive: &'a Path,
+    verify: bool,
+    problems: Vec<String>,
+}
+
+impl Verifier<'_> {
+    fn check(&mut self, what: &str, name: &str, expected: &str, bytes: &[u8]) -> Result<()> {
+        if !expected.starts_with("sha256:") {
+            // only sha256 is computed; other algorithms are rare and reported as unverified
+            self.problems.push(format!(
+                "{what} {name}: digest algorithm of {expected} not verified"
+            ));
+            return Ok(());
+        }
+        let actual = sha256_of(bytes);
+        if actual == expected {
+            return Ok(());
+        }
+        if self.verify {
+            return Err(Error::DigestMismatch {
+                archive: self.archive.to_path_buf(),
+                what: what.to_string(),
+                name: name.to_string(),
+                expected: expected.to_string(),
+                actual,
+            });
+        }
+        self.problems
+            .push(format!("{what} {name}: expected {expected}, got {actual}"));
+        Ok(())
+    }
+}
+
+fn read_blob(store: &dyn BlobStore, name: &str) -> Result<Vec<u8>> {
+    store
+        .read_small(name, MAX_METADATA)?
+        .ok_or_else(|| Error::MissingBlob {
+            archive: store.location().to_path_buf(),
+            name: name.to_string(),
+        })
+}
+
+struct Candidate {
+    manifest: Descriptor,
+    platform: Option<Platform>,
+}
+
+fn resolve_oci(
+    store: &dyn BlobStore,
+    kind: SourceKind,
+    index: OciIndex,
+    opts: &ResolveOptions,
+) -> Result<ResolvedImage> {
+    let archive = store.location();
+    let mut v = Verifier {
+        archive,
+        verify: opts.verify,
+        problems: Vec::new(),
+    };
+    let mut candidates = Vec::new();
+    collect_candidates(
+        store,
+        &mut v,
+        index.manifests.unwrap_or_default(),
+        0,
+        &mut candidates,
+    )?;
+    // attestations and other non-image manifests carry platform unknown/unknown
+    candidates.retain(|c| {
+        c.platform
+            .as_ref()
+            .map(|p| p.os != "unknown")
+            .unwrap_or(true)
+    });
+    let chosen = choose_platform(archive, candidates, opts.platform)?;
+    let mdesc = chosen.manifest;
+    let mname = blob_path(archive, &mdesc.digest)?;
+    let mbytes = read_blob(store, &mname)?;
+    v.check("manifest", &mname, &mdesc.digest, &mbytes)?;
+    let manifest: OciManifest = parse_json(archive, &format!("manifest {mname}"), &mbytes)?;
+    let cname = blob_path(archive, &manifest.config.digest)?;
+    let cbytes = read_blob(store, &cname)?;
+    v.check("config", &cname, &manifest.config.digest, &cbytes)?;
+    let config: ImageConfig = parse_json(archive, &format!("config {cname}"), &cbytes)?;
+    let diff_ids = config
+        .rootfs
+        .as_ref()
+        .map(|r| r.diff_ids.clone())
+        .unwrap_or_default();
+    if diff_ids.len() != manifest.layers.len() {
+        return Err(Error::BadMetadata {
+            archive: archive.to_path_buf(),
+            what: format!("config {cname}"),
+            reason: format!(
+                "it lists {} diff_ids for {} layers in the manifest",
+                diff_ids.len(),
+                manifest.layers.len()
+            ),
+        });
+    }
+    let mut layers = Vec::with_capacity(manifest.layers.len());
+    for (l, diff_id) in manifest.layers.iter().zip(diff_ids) {
+        layers.push(LayerRef {
+            blob: blob_path(archive, &l.digest)?,
+            digest: Some(l.digest.clone()),
+            diff_id: Some(diff_id),
+            media_type: l.media_type.clone(),
+            size: l.size.and_then(|s| u64::try_from(s).ok()),
+        });
+    }
+    let tags = ref_names(&mdesc);
+    let info = image_info(
+        store,
+        kind,
+        &config,
+        Some(mdesc.digest.clone()),
+        manifest.config.digest.clone(),
+        tags,
+    );
+    Ok(ResolvedImage {
+        info,
+        layers,
+        unverified: v.problems,
+    })
+}
+
+fn ref_names(d: &Descriptor) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(a) = &d.annotations {
+        if let Some(n) = a.get("io.containerd.image.name") {
+            out.push(n.clone());
+        } else if let Some(n) = a.get("org.opencontainers.image.ref.name") {
+            out.push(n.clone());
+        }
+    }
+    out
+}
+
+fn collect_candidates(
+    store: &dyn BlobStore,
+    v: &mut Verifier,
+    manifests: Vec<Descriptor>,
+    depth: usize,
+    out: &mut Vec<Candidate>,
+) -> Result<()> {
+    let archive = store.location();
+    if depth > MAX_INDEX_DEPTH {
+        return Err(Error::BadMetadata {
+            archive: archive.to_path_buf(),
+            what: "index.json".into(),
+            reason: format!("indexes nest deeper than {MAX_INDEX_DEPTH} levels"),
+        });
+    }
+    for d in manifests {
+        if manifest::is_index(d.media_type.as_deref()) {
+            let name = blob_path(archive, &d.digest)?;
+            let bytes = read_blob(store, &name)?;
+            v.check("index", &name, &d.digest, &bytes)?;
+            let nested: OciIndex = parse_json(archive, &format!("index {name}"), &bytes)?;
+            collect_candidates(
+                store,
+                v,
+                nested.manifests.unwrap_or_default(),
+                depth + 1,
+                out,
+            )?;
+            continue;
+        }
+        let platform = d.platform.as_ref().map(|p| Platform {
+            os: p.os.clone(),
+            architecture: p.architecture.clone(),
+            variant: p.variant.clone().filter(|v| !v.is_empty()),
+        });
+        // a docker.reference.type annotation marks attestation manifests (BuildKit)
+        let attestation = d
+            .annotations
+            .as_ref()
+            .map(|a| a.contains_key("vnd.docker.reference.type"))
+            .unwrap_or(false);
+        if attestation {
+            continue;
+        }
+        out.push(Candidate {
+            manifest: d,
+            platform,
+        });
+    }
+    Ok(())
+}
+
+fn platform_matches(have: &Platform, want: &Platform) -> bool {
+    if have.os != want.os || have.architecture != want.architecture {
+        return false;
+    }
+    match (&want.variant, &have.variant) {
+        (None, _) => true,
+        (Some(w), Some(h)) => w == h,
+        // arm64 images usually leave out the default variant v8
+        (Some(w), None) => want.architecture == "arm64" && w == "v8",
+    }
+}
+
+fn default_platform() -> Platform {
+    Platform {
+        os: "linux".into(),
+        architecture: "amd64".into(),
+        variant: None,
+    }
+}
+
+fn choose_platform(
+    archive: &Path,
+    candidates: Vec<Candidate>,
+    wanted: Option<&Platform>,
+) -> Result<Candidate> {
+    if candidates.is_empty() {
+        return Err(Error::NotAnImage {
+            path: archive.to_path_buf(),
+            reason: "its index lists no image manifest".into(),
+        });
+    }
+    // one image and no explicit wish: take it, whatever it is built for
+    if candidates.len() == 1 && wanted.is_none() {
+        return Ok(candidates.into_iter().next().unwrap());
+    }
+    let want = wanted.cloned().unwrap_or_else(default_platform);
+    let available: Vec<String> = candidates
+        .iter()
+        .map(|c| {
+            c.platform
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "(unspecified)".into())
+        })
+        .collect();
+    let mut matching = candidates.into_iter().filter(|c| match &c.platform {
+        Some(p) => platform_matches(p, &want),
+        None => false,
+    });
+    match matching.next() {
+        Some(c) => Ok(c),
+        None => Err(Error::PlatformNotFound {
+            archive: archive.to_path_buf(),
+            wanted: want.to_string(),
+            available: available.join(", "),
+        }),
+    }
+}
+
+fn resolve_docker(
+    store: &dyn BlobStore,
+    kind: SourceKind,
+    bytes: &[u8],
+    opts: &ResolveOptions,
+) -> Result<ResolvedImage> {
+    let archive = store.location();
+    let mut v = Verifier {
+        archive,
+        verify: opts.verify,
+        problems: Vec::new(),
+    };
+    let entries: Vec<DockerManifestEntry> = parse_json(archive, "manifest.json", bytes)?;
+    let Some(entry) = entries.into_iter().next() else {
+        return Err(Error::BadMetadata {
+            archive: archive.to_path_buf(),
+            what: "manifest.json".into(),
+            reason: "it lists no image".into(),
+        });
+    };
+    let cbytes = read_blob(store, &entry.config)?;
+    let config_digest = match hex_in_name(&entry.config) {
+        Some(hex) => {
+            let d = format!("sha256:{hex}");
+            v.check("config", &entry.config, &d, &cbytes)?;
+            d
+        }
+        None => sha256_of(&cbytes),
+    };
+    let config: ImageConfig = parse_json(archive, &format!("config {}", entry.config), &cbytes)?;
+    if let (Some(want), Some(os), Some(arch)) = (opts.platform, &config.os, &config.architecture) {
+        let have = Platform {
+            os: os.clone(),
+            architecture: arch.clone(),
+            variant: config.variant.clone(),
+        };
+        if !platform_matches(&have, want) {
+            return Err(Error::PlatformNotFound {
+                archive: archive.to_path_buf(),
+                wanted: want.to_string(),
+                available: have.to_string(),
+            });
+        }
+    }
+    let diff_ids = config
+        .rootfs
+        .as_ref()
+        .map(|r| r.diff_ids.clone())
+        .unwrap_or_default();
+    if diff_ids.len() != entry.layers.len() {
+        return Err(Error::BadMetadata {
+            archive: archive.to_path_buf(),
+            what: format!("config {}", entry.config),
+            reason: format!(
+                "it lists {} diff_ids for {} layers in manifest.json",
+                diff_ids.len(),
+                entry.layers.len()
+            ),
+        });
+    }
+    let sources = entry.layer_sources.clone().unwrap_or_default();
+    let mut layers = Vec::new();
+    for (blob, diff_id) in entry.layers.iter().zip(diff_ids) {
+        let source = sources.get(&diff_id);
+        // the file name is the blob digest in Docker 25+ (`blobs/sha256/<hex>`) and in
+        // containers/image archives (`<hex>.tar`); classic `<id>/layer.tar` names say nothing
+        let digest = source.map(|s| s.digest.clone()).or_else(|| {
+            if blob.ends_with("/layer.tar") {
+                None
+            } else {
+                hex_in_name(blob).map(|h| format!("sha256:{h}"))
+            }
+        });
+        layers.push(LayerRef {
+            blob: blob.clone(),
+            digest,
+            diff_id: Some(diff_id),
+            media_type: source.and_then(|s| s.media_type.clone()),
+            size: source
+                .and_then(|s| s.size)
+                .and_then(|s| u64::try_from(s).ok()),
+        });
+    }
+    let tags = entry.repo_tags.clone().unwrap_or_default();
+    let info = image_info(store, kind, &config, None, config_digest, tags);
+    Ok(ResolvedImage {
+        info,
+        layers,
+        unverified: v.problems,
+    })
+}
+
+/// The 64-hex-digit digest a blob's file name carries, if it carries one.
+fn hex_in_name(name: &str) -> Option<&str> {
+    let base = name.rsplit('/').next()?;
+    let stem = base
+        .strip_suffix(".json")
+        .or_else(|| base.strip_suffix(".tar"))
+        .unwrap_or(base);
+    (stem.len() == 64 && stem.bytes().all(|b| b.is_ascii_hexdigit())).then_some(stem)
+}
+
+fn image_info(
+    store: &dyn BlobStore,
+    kind: SourceKind,
+    config: &ImageConfig,
+    manifest_digest: Option<String>,
+    config_digest: String,
+    repo_tags: Vec<String>,
+) -> ImageInfo {
+    let source = store.location().display().to_string();
+    let name = repo_tags.first().cloned().unwrap_or_else(|| {
+        store
+            .location()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| source.clone())
+    });
+    let mut layer_index = 0;
+    let history = config
+        .history
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| {
+            let empty = h.empty_layer.unwrap_or(false);
+            let idx = (!empty).then(|| {
+                layer_index += 1;
+                layer_index - 1
+            });
+            HistoryEntry {
+                created: h.created,
+                created_by: h.created_by,
+                comment: h.comment,
+                empty_layer: empty,
+                layer_index: idx,
+                instruction: None,
+                dockerfile: None,
+            }
+        })
+        .collect();
+    ImageInfo {
+        name,
+        source_kind: kind.as_str().to_string(),
+        source,
+        repo_tags,
+        manifest_digest,
+        config_digest: Some(config_digest),
+        platform: Platform {
+            os: config.os.clone().unwrap_or_default(),
+            architecture: config.architecture.clone().unwrap_or_default(),
+            variant: config.variant.clone(),
+        },
+        created: config.created.clone(),
+        labels: config
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.clone())
+            .unwrap_or_default(),
+        history,
+    }
+}

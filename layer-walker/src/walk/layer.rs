@@ -1,0 +1,379 @@
+//! One layer, streamed once: decompress, hash, list tar entries, hand claimed bodies to
+//! detectors. Only claimed files are read into memory, one at a time.
+
+use std::collections::HashMap;
+use std::io::{self, BufRead, BufReader, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::blob::{self, Compression, HashingReader, Limited};
+use crate::detect::{Claim, Detector, EntryMeta, Parsed};
+use crate::walk::path::{self, Name};
+use crate::Limits;
+
+/// One detector's result for one file.
+#[derive(Clone)]
+pub(crate) struct ClaimResult {
+    pub detector: &'static str,
+    /// The parsed form, or why there is none (too large, unparseable).
+    pub parsed: Result<Parsed, Arc<str>>,
+}
+
+/// What a layer does to the paths detectors care about, in tar order.
+#[derive(Clone)]
+pub(crate) enum Change {
+    Whiteout(String),
+    Opaque(String),
+    File {
+        path: String,
+        claims: Arc<[ClaimResult]>,
+    },
+    Symlink {
+        path: String,
+        target: String,
+    },
+    Hardlink {
+        path: String,
+        target: String,
+    },
+    /// A file nobody could use replaced whatever was at this path.
+    Replaced(String),
+    Dir(String),
+}
+
+/// Everything the walk learned from one layer blob.
+#[derive(Clone)]
+pub struct LayerAnalysis {
+    pub(crate) changes: Vec<Change>,
+    /// `sha256:` of the blob as stored.
+    pub digest: String,
+    /// Blob size as stored.
+    pub size: u64,
+    /// `sha256:` of the uncompressed tar: the diff_id.
+    pub diff_id: String,
+    pub uncompressed_size: u64,
+    pub compression: Compression,
+    /// Tar entries in the layer.
+    pub entries: u64,
+    /// Whiteout entries (including opaque markers).
+    pub whiteouts: u64,
+    /// Bodies read for detectors.
+    pub claimed_files: u64,
+}
+
+impl LayerAnalysis {
+    /// Claimed files, as `(path, detector)` pairs, for summaries and tests.
+    pub fn claimed(&self) -> Vec<(String, &'static str)> {
+        let mut out = Vec::new();
+        for ch in &self.changes {
+            if let Change::File { path, claims } = ch {
+                for c in claims.iter() {
+                    out.push((path.clone(), c.detector));
+                }
+            }
+        }
+        out
+    }
+
+    /// Paths this layer whites out (whiteouts and opaque directories), in tar order.
+    pub fn whiteout_paths(&self) -> Vec<String> {
+        self.changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Whiteout(p) => Some(p.clone()),
+                Change::Opaque(p) => Some(format!("{p}/")),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Why a layer could not be read. The caller adds which archive and layer.
+#[derive(Debug)]
+pub(crate) enum LayerError {
+    Io(io::Error),
+    Limit(&'static str, u64),
+    PathEscapes(String),
+    Cancelled,
+}
+
+impl std::fmt::Display for LayerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LayerError::Io(e) => write!(f, "{}", describe_io(e)),
+            LayerError::Limit(what, n) => write!(f, "{what} exceeds the limit of {n}"),
+            LayerError::PathEscapes(p) => write!(
+                f,
+                "entry {p:?} points outside the image root (path traversal)"
+            ),
+            LayerError::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
+fn describe_io(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => "truncated: the data ends before the archive does".into(),
+        _ => {
+            let s = e.to_string();
+            if s.contains("corrupt deflate stream") || s.contains("invalid gzip header") {
+                format!("corrupt gzip stream ({s})")
+            } else {
+                s
+            }
+        }
+    }
+}
+
+/// What a layer walk needs besides the bytes.
+pub(crate) struct WalkCtx<'a> {
+    pub detectors: &'a [Arc<dyn Detector>],
+    pub limits: &'a Limits,
+    pub cancel: Option<&'a AtomicBool>,
+    /// Called with the number of new compressed bytes read.
+    pub progress: Option<Box<dyn FnMut(u64) + Send + 'a>>,
+}
+
+/// Streams one layer blob (compressed or not) through the detectors.
+pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnalysis, LayerError> {
+    let WalkCtx {
+        detectors,
+        limits,
+        cancel,
+        progress,
+    } = ctx;
+    let mut raw = HashingReader::new(raw);
+    if let Some(p) = progress {
+        raw = raw.with_progress(p);
+    }
+    let mut buffered = BufReader::with_capacity(256 << 10, &mut raw);
+    let head = buffered.fill_buf().map_err(LayerError::Io)?;
+    let compression = Compression::sniff(head);
+    let decoded = blob::decoder(&mut buffered, compression).map_err(LayerError::Io)?;
+    let mut plain = HashingReader::new(Limited::new(decoded, limits.max_layer_bytes));
+    let mut walk = TarWalk {
+        detectors,
+        limits,
+        cancel,
+        changes: Vec::new(),
+        entries: 0,
+        whiteouts: 0,
+        claimed: 0,
+    };
+    walk.run(&mut plain).map_err(|e| lift(e, limits))?;
+    // the tar ends with zero blocks; read what follows so both digests cover every byte
+    io::copy(&mut plain, &mut io::sink()).map_err(|e| lift(LayerError::Io(e), limits))?;
+    let (diff_id, uncompressed_size) = plain.finish();
+    io::copy(&mut buffered, &mut io::sink()).map_err(LayerError::Io)?;
+    drop(buffered);
+    let (digest, size) = raw.finish();
+    Ok(LayerAnalysis {
+        changes: walk.changes,
+        digest,
+        size,
+        diff_id,
+        uncompressed_size,
+        compression,
+        entries: walk.entries,
+        whiteouts: walk.whiteouts,
+        claimed_files: walk.claimed,
+    })
+}
+
+fn lift(e: LayerError, limits: &Limits) -> LayerError {
+    match e {
+        LayerError::Io(io) if io.to_string().contains(blob::LIMIT_MESSAGE) => {
+            LayerError::Limit("the uncompressed layer", limits.max_layer_bytes)
+        }
+        other => other,
+    }
+}
+
+struct TarWalk<'a> {
+    detectors: &'a [Arc<dyn Detector>],
+    limits: &'a Limits,
+    cancel: Option<&'a AtomicBool>,
+    changes: Vec<Change>,
+    entries: u64,
+    whiteouts: u64,
+    claimed: u64,
+}
+
+impl TarWalk<'_> {
+    fn run(&mut self, plain: &mut dyn Read) -> Result<(), LayerError> {
+        let mut archive = tar::Archive::new(plain);
+        // claimed files of this layer by path, for hard links to them
+        let mut claimed_here: HashMap<String, Arc<[ClaimResult]>> = HashMap::new();
+        for entry in archive.entries().map_err(LayerError::Io)? {
+            if self
+                .cancel
+                .map(|c| c.load(Ordering::Relaxed))
+                .unwrap_or(false)
+            {
+                return Err(LayerError::Cancelled);
+            }
+            let mut entry = entry.map_err(LayerError::Io)?;
+            self.entries += 1;
+            if self.entries > self.limits.max_entries {
+                return Err(LayerError::Limit(
+                    "the number of tar entries",
+                    self.limits.max_entries,
+                ));
+            }
+            let name =
+                path::classify(&entry.path_bytes()).map_err(|e| LayerError::PathEscapes(e.0))?;
+            let kind = entry.header().entry_type();
+            let path = match name {
+                Name::Root | Name::AufsMeta => continue,
+                Name::Whiteout(p) => {
+                    self.whiteouts += 1;
+                    self.changes.push(Change::Whiteout(p));
+                    continue;
+                }
+                Name::Opaque(p) => {
+                    self.whiteouts += 1;
+                    self.changes.push(Change::Opaque(p));
+                    continue;
+                }
+                Name::Path(p) => p,
+            };
+            match kind {
+                tar::EntryType::Regular
+                | tar::EntryType::Continuous
+                | tar::EntryType::GNUSparse => {
+                    let size = entry.size();
+                    let mode = entry.header().mode().unwrap_or(0o644);
+                    let meta = EntryMeta { size, mode };
+                    let wanted: Vec<(&Arc<dyn Detector>, Claim)> = self
+                        .detectors
+                        .iter()
+                        .filter_map(|d| d.claim(&path, &meta).map(|c| (d, c)))
+                        .collect();
+                    if wanted.is_empty() {
+                        continue;
+                    }
+                    match read_claimed(self.limits, &path, &mut entry, size, wanted)? {
+                        Some(claims) => {
+                            self.claimed += 1;
+                            claimed_here.insert(path.clone(), claims.clone());
+                            self.changes.push(Change::File { path, claims });
+                        }
+                        None => self.changes.push(Change::Replaced(path)),
+                    }
+                }
+                tar::EntryType::Symlink => {
+                    let target = entry
+                        .link_name_bytes()
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default();
+                    self.changes.push(Change::Symlink { path, target });
+                }
+                tar::EntryType::Link => {
+                    let raw = entry
+                        .link_name_bytes()
+                        .map(|b| b.into_owned())
+                        .unwrap_or_default();
+                    let target = path::clean(&raw).map_err(|e| LayerError::PathEscapes(e.0))?;
+                    match claimed_here.get(&target) {
+                        Some(claims) => {
+                            let claims = claims.clone();
+                            claimed_here.insert(path.clone(), claims.clone());
+                            self.changes.push(Change::File { path, claims });
+                        }
+                        None => self.changes.push(Change::Hardlink { path, target }),
+                    }
+                }
+                tar::EntryType::Directory => self.changes.push(Change::Dir(path)),
+                // devices, fifos: nothing to read, but they replace what was there
+                _ => self.changes.push(Change::Replaced(path)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a claimed body (if it fits the claims) and parses it with each claimant.
+/// `None` when every claim's magic bytes failed: the path holds something else now.
+pub(crate) fn read_claimed(
+    limits: &Limits,
+    path: &str,
+    entry: &mut dyn Read,
+    size: u64,
+    wanted: Vec<(&Arc<dyn Detector>, Claim)>,
+) -> Result<Option<Arc<[ClaimResult]>>, LayerError> {
+    let mut results: Vec<ClaimResult> = Vec::with_capacity(wanted.len());
+    let fitting: Vec<&(&Arc<dyn Detector>, Claim)> = wanted
+        .iter()
+        .filter(|(d, c)| {
+            let fits = size <= c.max_size.min(limits.max_claimed_file);
+            if !fits && c.magic.is_none() {
+                results.push(ClaimResult {
+                    detector: d.name(),
+                    parsed: Err(format!(
+                        "{path} is {size} bytes, more than the {} bytes the {} detector reads; not analysed",
+                        c.max_size.min(limits.max_claimed_file),
+                        d.name()
+                    )
+                    .into()),
+                });
+            }
+            fits
+        })
+        .collect();
+    if fitting.is_empty() {
+        return Ok(if results.is_empty() {
+            None
+        } else {
+            Some(results.into())
+        });
+    }
+    // magic first, so a claim on "every executable" reads only ELF files in full
+    let magic_len = fitting
+        .iter()
+        .filter_map(|(_, c)| c.magic.map(<[u8]>::len))
+        .max()
+        .unwrap_or(0);
+    let mut body = Vec::new();
+    if magic_len > 0 {
+        let mut head = entry.take(magic_len as u64);
+        head.read_to_end(&mut body).map_err(LayerError::Io)?;
+    }
+    let passing: Vec<&&(&Arc<dyn Detector>, Claim)> = fitting
+        .iter()
+        .filter(|(_, c)| c.magic.map(|m| body.starts_with(m)).unwrap_or(true))
+        .collect();
+    if passing.is_empty() {
+        return Ok(if results.is_empty() {
+            None
+        } else {
+            Some(results.into())
+        });
+    }
+    body.reserve_exact(size.saturating_sub(body.len() as u64) as usize);
+    entry
+        .take(size - body.len() as u64)
+        .read_to_end(&mut body)
+        .map_err(LayerError::Io)?;
+    if (body.len() as u64) < size {
+        return Err(LayerError::Io(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("{path}: body shorter than its header says"),
+        )));
+    }
+    for (d, _) in passing {
+        let parsed = match catch_unwind(AssertUnwindSafe(|| d.parse(path, &body))) {
+            Ok(Ok(p)) => Ok(p),
+            Ok(Err(e)) => Err(Arc::<str>::from(format!("{path}: {e}"))),
+            Err(_) => Err(Arc::<str>::from(format!(
+                "{path}: the {} parser failed on this file",
+                d.name()
+            ))),
+        };
+        results.push(ClaimResult {
+            detector: d.name(),
+            parsed,
+        });
+    }
+    Ok(Some(results.into()))
+}

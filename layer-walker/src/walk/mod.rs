@@ -1,0 +1,8 @@
+//! Walking layers: one streamed pass per layer ([`layer`]), then the layers laid over each
+//! other in order ([`view`]).
+
+pub(crate) mod layer;
+pub(crate) mod path;
+pub mod view;
+
+pub use layer::LayerAnalysis;

@@ -1,0 +1,129 @@
+//! Tar entry names to image paths, and whiteout names to what they hide.
+
+/// What a tar entry name means for the overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Name {
+    /// An ordinary path: absolute, no `.`/`..`/empty components, no trailing slash.
+    Path(String),
+    /// `.wh.NAME`: hides `NAME` (and everything below it) from lower layers.
+    Whiteout(String),
+    /// `.wh..wh..opq`: hides everything lower layers put in this directory.
+    Opaque(String),
+    /// Other `.wh..wh.*` names are aufs bookkeeping (hard-link dirs): no meaning here.
+    AufsMeta,
+    /// The root itself (`./`, `/`).
+    Root,
+}
+
+/// Why a name was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Escapes(pub String);
+
+/// Cleans a tar entry name as Docker does when it applies a layer: `./` and leading `/` are
+/// dropped, `.` components ignored, `..` resolved lexically. A name that climbs above the
+/// root is refused: no real builder writes one, and a scanner that followed it would be
+/// reading outside the image.
+pub(crate) fn classify(raw: &[u8]) -> Result<Name, Escapes> {
+    let text = String::from_utf8_lossy(raw);
+    let mut parts: Vec<&str> = Vec::new();
+    for comp in text.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(Escapes(text.into_owned()));
+                }
+            }
+            c => parts.push(c),
+        }
+    }
+    let Some(last) = parts.pop() else {
+        return Ok(Name::Root);
+    };
+    let parent = join(&parts);
+    if let Some(rest) = last.strip_prefix(".wh.") {
+        if rest == ".wh..opq" {
+            return Ok(Name::Opaque(parent));
+        }
+        if rest.starts_with(".wh.") {
+            return Ok(Name::AufsMeta);
+        }
+        if rest.is_empty() {
+            return Ok(Name::AufsMeta);
+        }
+        return Ok(Name::Whiteout(child(&parent, rest)));
+    }
+    Ok(Name::Path(child(&parent, last)))
+}
+
+/// Cleans a hard link target (an archive path, like an entry name).
+pub(crate) fn clean(raw: &[u8]) -> Result<String, Escapes> {
+    match classify(raw)? {
+        Name::Path(p) | Name::Whiteout(p) | Name::Opaque(p) => Ok(p),
+        Name::Root | Name::AufsMeta => Ok("/".into()),
+    }
+}
+
+fn join(parts: &[&str]) -> String {
+    if parts.is_empty() {
+        return "/".into();
+    }
+    let mut s = String::new();
+    for p in parts {
+        s.push('/');
+        s.push_str(p);
+    }
+    s
+}
+
+fn child(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_cleaned() {
+        assert_eq!(
+            classify(b"./etc/os-release"),
+            Ok(Name::Path("/etc/os-release".into()))
+        );
+        assert_eq!(
+            classify(b"/etc//./apk/../os-release"),
+            Ok(Name::Path("/etc/os-release".into()))
+        );
+        assert_eq!(classify(b"usr/lib/"), Ok(Name::Path("/usr/lib".into())));
+        assert_eq!(classify(b"./"), Ok(Name::Root));
+    }
+
+    #[test]
+    fn climbing_above_root_is_refused() {
+        assert!(classify(b"../etc/passwd").is_err());
+        assert!(classify(b"a/../../b").is_err());
+        assert!(classify(b"/../x").is_err());
+    }
+
+    #[test]
+    fn whiteouts() {
+        assert_eq!(
+            classify(b"usr/bin/.wh.curl"),
+            Ok(Name::Whiteout("/usr/bin/curl".into()))
+        );
+        assert_eq!(
+            classify(b"opt/pyapp/bin/.wh..wh..opq"),
+            Ok(Name::Opaque("/opt/pyapp/bin".into()))
+        );
+        assert_eq!(classify(b".wh..wh..opq"), Ok(Name::Opaque("/".into())));
+        assert_eq!(
+            classify(b".wh..wh.plnk/123"),
+            Ok(Name::Path("/.wh..wh.plnk/123".into()))
+        );
+        assert_eq!(classify(b"x/.wh..wh.aufs"), Ok(Name::AufsMeta));
+    }
+}

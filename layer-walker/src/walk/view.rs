@@ -1,0 +1,350 @@
+//! The image's filesystem as of some layer, reduced to what detectors claimed: parsed files,
+//! plus the links needed to resolve paths. Layers are applied in order with their whiteouts.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use crate::detect::Parsed;
+use crate::walk::layer::{Change, ClaimResult, LayerAnalysis};
+
+/// Symlink hops allowed while resolving one path (Linux allows 40).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+#[derive(Clone)]
+pub(crate) enum Node {
+    /// A regular file some detectors claimed.
+    File {
+        layer: usize,
+        claims: Arc<[ClaimResult]>,
+    },
+    Symlink {
+        layer: usize,
+        target: String,
+    },
+    /// A hard link whose body was not read in its own layer: resolved through its target.
+    Hardlink {
+        layer: usize,
+        target: String,
+    },
+}
+
+impl Node {
+    fn layer(&self) -> usize {
+        match self {
+            Node::File { layer, .. }
+            | Node::Symlink { layer, .. }
+            | Node::Hardlink { layer, .. } => *layer,
+        }
+    }
+}
+
+/// A parsed file visible in a [`FsView`].
+#[derive(Clone, Copy)]
+pub struct ViewFile<'a> {
+    /// Absolute path in the image.
+    pub path: &'a str,
+    /// Index of the layer that last wrote the file.
+    pub layer: usize,
+    parsed: &'a Parsed,
+}
+
+impl<'a> ViewFile<'a> {
+    /// The parsed form, if it is a `T`.
+    pub fn get<T: 'static>(&self) -> Option<&'a T> {
+        self.parsed.downcast_ref::<T>()
+    }
+}
+
+/// A claimed file that could not be used: too large, unreadable, or unparseable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewFailure<'a> {
+    pub path: &'a str,
+    pub layer: usize,
+    pub detector: &'static str,
+    pub message: &'a str,
+}
+
+/// The filesystem after some layers, as far as detectors are concerned.
+#[derive(Clone, Default)]
+pub struct FsView {
+    nodes: BTreeMap<String, Node>,
+    layers_applied: usize,
+}
+
+impl FsView {
+    /// An empty view: the image before its first layer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many layers have been applied.
+    pub fn layers_applied(&self) -> usize {
+        self.layers_applied
+    }
+
+    /// Applies the next layer: its whiteouts and opaque directories hide what lower layers
+    /// wrote, then its own files are laid over.
+    pub(crate) fn apply(&mut self, layer: &LayerAnalysis) {
+        let index = self.layers_applied;
+        // Whiteouts only ever hide lower layers (OCI image spec, "Whiteouts"), so apply them all
+        // before anything this layer writes, wherever they stand in the tar.
+        for ch in &layer.changes {
+            match ch {
+                Change::Whiteout(path) => {
+                    self.nodes.remove(path);
+                    self.remove_below(path);
+                }
+                Change::Opaque(dir) => self.remove_below(dir),
+                _ => {}
+            }
+        }
+        for ch in &layer.changes {
+            match ch {
+                Change::Whiteout(_) | Change::Opaque(_) => {}
+                Change::File { path, claims } => {
+                    self.remove_below(path);
+                    self.nodes.insert(
+                        path.clone(),
+                        Node::File {
+                            layer: index,
+                            claims: claims.clone(),
+                        },
+                    );
+                }
+                Change::Symlink { path, target } => {
+                    self.remove_below(path);
+                    self.nodes.insert(
+                        path.clone(),
+                        Node::Symlink {
+                            layer: index,
+                            target: target.clone(),
+                        },
+                    );
+                }
+                Change::Hardlink { path, target } => {
+                    self.remove_below(path);
+                    let node = match self.nodes.get(target) {
+                        // the target is visible now: share its parsed form
+                        Some(Node::File { claims, .. }) => Node::File {
+                            layer: index,
+                            claims: claims.clone(),
+                        },
+                        _ => Node::Hardlink {
+                            layer: index,
+                            target: target.clone(),
+                        },
+                    };
+                    self.nodes.insert(path.clone(), node);
+                }
+                Change::Replaced(path) => {
+                    self.nodes.remove(path);
+                    self.remove_below(path);
+                }
+                Change::Dir(path) => {
+                    // a directory replaces a file or link of a lower layer at the same path
+                    if self.nodes.contains_key(path) {
+                        self.nodes.remove(path);
+                    }
+                }
+            }
+        }
+        self.layers_applied += 1;
+    }
+
+    fn remove_below(&mut self, dir: &str) {
+        let prefix = if dir == "/" {
+            "/".to_string()
+        } else {
+            format!("{dir}/")
+        };
+        let doomed: Vec<String> = self
+            .nodes
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in doomed {
+            self.nodes.remove(&k);
+        }
+    }
+
+    /// The files `detector` parsed that are visible in this view, in path order.
+    pub fn parsed<'a>(&'a self, detector: &'a str) -> impl Iterator<Item = ViewFile<'a>> + 'a {
+        self.nodes
+            .iter()
+            .filter_map(move |(path, node)| match node {
+                Node::File { layer, claims } => claims.iter().find_map(|c| match c {
+                    ClaimResult {
+                        detector: d,
+                        parsed: Ok(p),
+                    } if *d == detector => Some(ViewFile {
+                        path: path.as_str(),
+                        layer: *layer,
+                        parsed: p,
+                    }),
+                    _ => None,
+                }),
+                _ => None,
+            })
+    }
+
+    /// The files `detector` parsed whose path starts with `prefix`.
+    pub fn parsed_under<'a>(
+        &'a self,
+        detector: &'a str,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = ViewFile<'a>> + 'a {
+        self.nodes
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .filter_map(move |(path, node)| match node {
+                Node::File { layer, claims } => claims.iter().find_map(|c| match c {
+                    ClaimResult {
+                        detector: d,
+                        parsed: Ok(p),
+                    } if *d == detector => Some(ViewFile {
+                        path: path.as_str(),
+                        layer: *layer,
+                        parsed: p,
+                    }),
+                    _ => None,
+                }),
+                _ => None,
+            })
+    }
+
+    /// The parsed form `detector` made of the file at `path`, following symlinks and hard
+    /// links within the image. `None` when there is no such file, it was not claimed by
+    /// `detector`, or its links loop.
+    pub fn lookup<'a>(&'a self, detector: &str, path: &str) -> Option<ViewFile<'a>> {
+        let real = self.resolve(path).ok()?;
+        let (key, node) = self.nodes.get_key_value(real.as_str())?;
+        match node {
+            Node::File { layer, claims } => claims.iter().find_map(|c| match c {
+                ClaimResult {
+                    detector: d,
+                    parsed: Ok(p),
+                } if *d == detector => Some(ViewFile {
+                    path: key.as_str(),
+                    layer: *layer,
+                    parsed: p,
+                }),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+
+    /// True when something claimed, or a link, exists at `path` (after resolving links).
+    pub fn exists(&self, path: &str) -> bool {
+        self.resolve(path)
+            .map(|p| self.nodes.contains_key(&p))
+            .unwrap_or(false)
+    }
+
+    /// Claimed files that could not be used, visible in this view.
+    pub fn failures(&self) -> impl Iterator<Item = ViewFailure<'_>> {
+        self.nodes.iter().flat_map(|(path, node)| {
+            let (layer, claims): (usize, &[ClaimResult]) = match node {
+                Node::File { layer, claims } => (*layer, claims),
+                _ => (0, &[]),
+            };
+            claims.iter().filter_map(move |c| match &c.parsed {
+                Err(msg) => Some(ViewFailure {
+                    path: path.as_str(),
+                    layer,
+                    detector: c.detector,
+                    message: msg,
+                }),
+                Ok(_) => None,
+            })
+        })
+    }
+
+    /// The layer that last wrote `path`, if the view knows it.
+    pub fn layer_of(&self, path: &str) -> Option<usize> {
+        self.nodes.get(path).map(Node::layer)
+    }
+
+    /// Resolves symlinks and hard links in every component of `path`, within the image root:
+    /// `..` never climbs above `/`, absolute link targets start again at the image root.
+    /// Returns the physical path, or an error when the links loop.
+    pub fn resolve(&self, path: &str) -> Result<String, SymlinkLoop> {
+        let mut hops = 0;
+        let mut pending: Vec<String> = components(path).into_iter().rev().collect();
+        let mut done: Vec<String> = Vec::new();
+        while let Some(comp) = pending.pop() {
+            if comp == ".." {
+                done.pop();
+                continue;
+            }
+            done.push(comp);
+            let current = join(&done);
+            let target = match self.nodes.get(&current) {
+                Some(Node::Symlink { target, .. }) => target,
+                Some(Node::Hardlink { target, .. }) => {
+                    // hard link targets are image paths already
+                    hops += 1;
+                    if hops > MAX_SYMLINK_HOPS {
+                        return Err(SymlinkLoop {
+                            path: path.to_string(),
+                        });
+                    }
+                    done = components(target);
+                    continue;
+                }
+                _ => continue,
+            };
+            hops += 1;
+            if hops > MAX_SYMLINK_HOPS {
+                return Err(SymlinkLoop {
+                    path: path.to_string(),
+                });
+            }
+            done.pop();
+            if target.starts_with('/') {
+                done.clear();
+            }
+            for c in components(target).into_iter().rev() {
+                pending.push(c);
+            }
+        }
+        Ok(join(&done))
+    }
+}
+
+/// A path whose symlinks loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymlinkLoop {
+    pub path: String,
+}
+
+impl std::fmt::Display for SymlinkLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "too many levels of symbolic links resolving {}",
+            self.path
+        )
+    }
+}
+
+fn components(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .map(str::to_string)
+        .collect()
+}
+
+fn join(parts: &[String]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>().max(1));
+    for p in parts {
+        s.push('/');
+        s.push_str(p);
+    }
+    if s.is_empty() {
+        s.push('/');
+    }
+    s
+}

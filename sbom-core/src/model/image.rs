@@ -1,0 +1,120 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `os/architecture[/variant]` of an image.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Platform {
+    pub os: String,
+    pub architecture: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for Platform {
+    type Err = String;
+
+    /// Parses `linux/amd64`, `linux/arm64/v8`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split('/').collect();
+        if parts.len() < 2 || parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
+            return Err(format!(
+                "invalid platform {s:?}: expected OS/ARCH[/VARIANT]"
+            ));
+        }
+        Ok(Platform {
+            os: parts[0].to_string(),
+            architecture: parts[1].to_string(),
+            variant: parts.get(2).map(|v| v.to_string()),
+        })
+    }
+}
+
+/// The image as a whole: where it came from and its configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    /// A human name: the first repo tag, else the file name of the archive.
+    pub name: String,
+    /// What the input was: `docker-archive`, `oci-dir`, `oci-archive`, `rootfs-dir`.
+    pub source_kind: String,
+    /// The path or reference the user gave.
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repo_tags: Vec<String>,
+    /// Digest of the image manifest, when the archive has one (OCI layouts do; classic
+    /// docker-save archives do not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
+    /// Digest of the image config: the image ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_digest: Option<String>,
+    pub platform: Platform,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One entry of the image config's `history`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// Exactly as the builder wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub empty_layer: bool,
+    /// Index into [`crate::Inventory::layers`] when this entry made a layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer_index: Option<usize>,
+    /// `created_by` without the shell and `#(nop)` noise: what a person would have written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instruction: Option<String>,
+    /// The Dockerfile instruction that made this entry, when a Dockerfile was given and it
+    /// matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dockerfile: Option<DockerfileRef>,
+}
+
+/// A Dockerfile instruction, with its 1-based, inclusive line range.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DockerfileRef {
+    /// `RUN`, `COPY`, `FROM`, ...
+    pub keyword: String,
+    /// The instruction as written (continuations joined).
+    pub text: String,
+    pub start_line: usize,
+    pub end_line: usize,
+    /// The stage name or index (`FROM ... AS name`), when the file has several stages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// True when the entry came from the base image and maps to the `FROM` line.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_base_image: bool,
+}
+
+impl DockerfileRef {
+    /// `12` or `12-14`.
+    pub fn line_range(&self) -> String {
+        if self.start_line == self.end_line {
+            self.start_line.to_string()
+        } else {
+            format!("{}-{}", self.start_line, self.end_line)
+        }
+    }
+}

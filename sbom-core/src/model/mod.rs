@@ -1,0 +1,16 @@
+//! Plain data: what an image holds, layer by layer. Everything here is `serde`-serialisable
+//! and is what the native `json` format writes, so field names are part of the stable output.
+
+mod distro;
+mod image;
+mod inventory;
+mod layer;
+mod package;
+
+pub use distro::Distro;
+pub use image::{DockerfileRef, HistoryEntry, ImageInfo, Platform};
+pub use inventory::{
+    default_id, Inventory, Relationship, RelationshipKind, Scope, ToolInfo, Warning,
+};
+pub use layer::{LayerInfo, PackageChange, PackageRef};
+pub use package::{Checksum, Ecosystem, Package, PackageId, SourcePackage};

@@ -1,0 +1,206 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The package world a package belongs to. Decides the purl type and how versions compare.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    #[default]
+    Deb,
+    Rpm,
+    Apk,
+    Python,
+    Npm,
+    Go,
+    Maven,
+    Cargo,
+    Gem,
+}
+
+impl Ecosystem {
+    /// The purl `type` (purl-spec `PURL-TYPES.rst`).
+    pub fn purl_type(self) -> &'static str {
+        match self {
+            Ecosystem::Deb => "deb",
+            Ecosystem::Rpm => "rpm",
+            Ecosystem::Apk => "apk",
+            Ecosystem::Python => "pypi",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Go => "golang",
+            Ecosystem::Maven => "maven",
+            Ecosystem::Cargo => "cargo",
+            Ecosystem::Gem => "gem",
+        }
+    }
+
+    /// True for the distribution's own package managers.
+    pub fn is_os(self) -> bool {
+        matches!(self, Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk)
+    }
+
+    /// Lower-case name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecosystem::Deb => "deb",
+            Ecosystem::Rpm => "rpm",
+            Ecosystem::Apk => "apk",
+            Ecosystem::Python => "python",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Go => "go",
+            Ecosystem::Maven => "maven",
+            Ecosystem::Cargo => "cargo",
+            Ecosystem::Gem => "gem",
+        }
+    }
+}
+
+impl std::fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Stable identifier of a package inside one inventory: its purl, plus `#` and the path that
+/// recorded it for language packages (the same npm package can sit in two `node_modules`).
+/// Used as CycloneDX `bom-ref` and, sanitised, as SPDX `SPDXID`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PackageId(pub String);
+
+impl PackageId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for PackageId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The source package a binary package was built from (`Source:` in dpkg, `SOURCERPM`, apk
+/// `origin`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcePackage {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// A digest of the package as the database recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Checksum {
+    /// `SHA256`, `SHA1`, `MD5`, ... (SPDX spelling).
+    pub algorithm: String,
+    /// Lower-case hex.
+    pub value: String,
+}
+
+/// One installed package, as one package database recorded it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Package {
+    /// Filled by [`crate::Inventory::finalize`] when empty.
+    pub id: PackageId,
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    /// The version as the package manager prints it: dpkg `1:2.3-4`, rpm `2:3.4.5-7.el9`
+    /// (epoch only when set), apk `1.2.3-r0`, pip `23.0.1`.
+    pub version: String,
+    /// Epoch, for deb and rpm, when the database has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// Namespace for the purl where the ecosystem has one: Maven group, npm scope (`@types`),
+    /// Go module path prefix. OS packages take the distro id instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourcePackage>,
+    /// Filled by [`crate::Inventory::finalize`] when empty.
+    pub purl: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpes: Vec<String>,
+    /// License strings exactly as declared by the package metadata.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licenses_declared: Vec<String>,
+    /// The declared licenses as one valid SPDX expression (unknown names as `LicenseRef-`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// Who supplies the package: the distribution for OS packages, the author for others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintainer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checksums: Vec<Checksum>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed_size: Option<u64>,
+    /// Index of the layer that introduced the package in the version listed here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    /// Index of the layer that removed it (only with the `all-layers` scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<usize>,
+    /// Absolute path in the image of the database or metadata file that recorded it.
+    pub database_path: String,
+    /// Files the package says it owns, absolute paths in the image.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// Names or capabilities the package requires, as the database recorded them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends: Vec<String>,
+    /// Names or capabilities the package provides besides its own name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provides: Vec<String>,
+    /// The OS package that owns this package's files (e.g. Debian's `python3-pip` owns
+    /// pip's dist-info).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<PackageId>,
+    /// Ecosystem-specific facts worth keeping (rpm vendor, Go toolchain version, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
+}
+
+impl Package {
+    pub fn new(ecosystem: Ecosystem, name: impl Into<String>, version: impl Into<String>) -> Self {
+        Package {
+            ecosystem,
+            name: name.into(),
+            version: version.into(),
+            ..Default::default()
+        }
+    }
+
+    /// The version without its `epoch:` prefix (deb and rpm), as purls carry it.
+    pub fn version_without_epoch(&self) -> &str {
+        match (self.epoch, self.version.split_once(':')) {
+            (Some(_), Some((e, rest))) if e.chars().all(|c| c.is_ascii_digit()) => rest,
+            _ => &self.version,
+        }
+    }
+
+    /// What identifies "the same package" across layers: ecosystem, name, arch and where it
+    /// was recorded (language packages at different paths are different installs).
+    pub fn identity(&self) -> (Ecosystem, &str, Option<&str>, &str) {
+        let place = if self.ecosystem.is_os() {
+            ""
+        } else {
+            self.database_path.as_str()
+        };
+        (
+            self.ecosystem,
+            self.name.as_str(),
+            self.arch.as_deref(),
+            place,
+        )
+    }
+}

@@ -1,0 +1,200 @@
+//! Package URLs, built with the `packageurl` crate (it does the percent-encoding right) by the
+//! rules of purl-spec's `PURL-TYPES.rst`: OS packages carry the distro as namespace and the
+//! `arch`, `distro` and `epoch` qualifiers that vulnerability scanners match on.
+
+use packageurl::PackageUrl;
+
+use crate::{Distro, Ecosystem, Package};
+
+/// The purl of `pkg`. `distro` is the image's distro, used for OS packages' namespace and
+/// `distro=` qualifier.
+///
+/// ```
+/// use sbom_core::{Distro, Ecosystem, Package};
+/// let d = Distro { id: "debian".into(), version_id: Some("12".into()), ..Default::default() };
+/// let mut p = Package::new(Ecosystem::Deb, "libc6", "2.36-9+deb12u4");
+/// p.arch = Some("amd64".into());
+/// assert_eq!(
+///     sbom_core::purl::package_purl(&p, Some(&d)),
+///     "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12"
+/// );
+/// ```
+pub fn package_purl(pkg: &Package, distro: Option<&Distro>) -> String {
+    let eco = pkg.ecosystem;
+    let (namespace, name) = match eco {
+        Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk => {
+            let ns = distro
+                .map(|d| d.id.clone())
+                .unwrap_or_else(|| default_os_namespace(eco).to_string());
+            (Some(ns), pkg.name.clone())
+        }
+        Ecosystem::Python => (None, pep503_normalize(&pkg.name)),
+        Ecosystem::Npm => match pkg.name.split_once('/') {
+            Some((scope, n)) if scope.starts_with('@') => (Some(scope.to_string()), n.to_string()),
+            _ => (pkg.namespace.clone(), pkg.name.clone()),
+        },
+        Ecosystem::Go => match pkg.name.rsplit_once('/') {
+            Some((ns, n)) => (Some(ns.to_string()), n.to_string()),
+            None => (None, pkg.name.clone()),
+        },
+        Ecosystem::Maven | Ecosystem::Cargo | Ecosystem::Gem => {
+            (pkg.namespace.clone(), pkg.name.clone())
+        }
+    };
+    let version = pkg.version_without_epoch().to_string();
+    match build(
+        eco.purl_type(),
+        namespace.as_deref(),
+        &name,
+        &version,
+        pkg,
+        distro,
+    ) {
+        Some(s) => s,
+        // packageurl rejects only names it cannot encode at all (empty); keep a valid-looking
+        // fallback rather than dropping the package
+        None => format!("pkg:{}/{}", eco.purl_type(), pct(&name)),
+    }
+}
+
+fn build(
+    ty: &str,
+    namespace: Option<&str>,
+    name: &str,
+    version: &str,
+    pkg: &Package,
+    distro: Option<&Distro>,
+) -> Option<String> {
+    let mut purl = PackageUrl::new(ty, name).ok()?;
+    if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
+        purl.with_namespace(ns).ok()?;
+    }
+    if !version.is_empty() {
+        purl.with_version(version).ok()?;
+    }
+    if pkg.ecosystem.is_os() {
+        if let Some(arch) = pkg.arch.as_deref().filter(|a| !a.is_empty()) {
+            purl.add_qualifier("arch", arch).ok()?;
+        }
+        if let Some(d) = distro {
+            purl.add_qualifier("distro", d.purl_qualifier()).ok()?;
+        }
+        if let Some(e) = pkg
+            .epoch
+            .filter(|e| *e > 0 || pkg.ecosystem == Ecosystem::Rpm)
+        {
+            purl.add_qualifier("epoch", e.to_string()).ok()?;
+        }
+        if let Some(src) = &pkg.source {
+            if src.name != pkg.name && !src.name.is_empty() {
+                purl.add_qualifier("upstream", src.name.clone()).ok()?;
+            }
+        }
+    }
+    Some(purl.to_string())
+}
+
+fn default_os_namespace(eco: Ecosystem) -> &'static str {
+    match eco {
+        Ecosystem::Deb => "debian",
+        Ecosystem::Apk => "alpine",
+        _ => "unknown",
+    }
+}
+
+/// PEP 503: lower case, runs of `-`, `_`, `.` become one `-`.
+pub fn pep503_normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+            continue;
+        }
+        if sep && !out.is_empty() {
+            out.push('-');
+        }
+        sep = false;
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+fn pct(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn distro(id: &str, v: &str) -> Distro {
+        Distro {
+            id: id.into(),
+            version_id: Some(v.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn deb_with_epoch_goes_to_qualifier() {
+        let mut p = Package::new(Ecosystem::Deb, "perl-base", "1:5.36.0-7+deb12u1");
+        p.epoch = Some(1);
+        p.arch = Some("amd64".into());
+        p.source = Some(crate::SourcePackage {
+            name: "perl".into(),
+            version: None,
+        });
+        assert_eq!(
+            package_purl(&p, Some(&distro("debian", "12"))),
+            "pkg:deb/debian/perl-base@5.36.0-7%2Bdeb12u1?arch=amd64&distro=debian-12&epoch=1&upstream=perl"
+        );
+    }
+
+    #[test]
+    fn rpm_epoch_zero_is_explicit() {
+        let mut p = Package::new(Ecosystem::Rpm, "fixture-data", "20240101-0.3.fx40");
+        p.epoch = Some(0);
+        p.arch = Some("noarch".into());
+        let s = package_purl(&p, Some(&distro("fedora", "40")));
+        assert_eq!(
+            s,
+            "pkg:rpm/fedora/fixture-data@20240101-0.3.fx40?arch=noarch&distro=fedora-40&epoch=0"
+        );
+    }
+
+    #[test]
+    fn npm_scope_and_python_normalisation() {
+        let p = Package::new(Ecosystem::Npm, "@types/node", "20.1.0");
+        assert_eq!(package_purl(&p, None), "pkg:npm/%40types/node@20.1.0");
+        let p = Package::new(Ecosystem::Python, "Typing_Extensions", "4.0");
+        assert_eq!(package_purl(&p, None), "pkg:pypi/typing-extensions@4.0");
+    }
+
+    #[test]
+    fn go_module_path_splits_at_last_slash() {
+        let p = Package::new(Ecosystem::Go, "github.com/pkg/errors", "v0.9.1");
+        assert_eq!(
+            package_purl(&p, None),
+            "pkg:golang/github.com/pkg/errors@v0.9.1"
+        );
+    }
+
+    #[test]
+    fn maven_group_namespace() {
+        let mut p = Package::new(Ecosystem::Maven, "guava", "31.1-jre");
+        p.namespace = Some("com.google.guava".into());
+        assert_eq!(
+            package_purl(&p, None),
+            "pkg:maven/com.google.guava/guava@31.1-jre"
+        );
+    }
+}
