@@ -78,6 +78,66 @@ impl FsView {
         Self::default()
     }
 
+    /// A one-layer view holding `files` (absolute path, body), each offered to `detectors`
+    /// exactly as the walker would offer it, and `symlinks` (path, target). For tests, fuzzing
+    /// and tools that already have the files.
+    ///
+    /// ```
+    /// use layer_walker::walk::view::FsView;
+    /// let view = FsView::from_files(&layer_walker::detect::default_detectors(), &[("/etc/hostname", b"box\n")], &[]);
+    /// assert_eq!(view.layers_applied(), 1);
+    /// ```
+    pub fn from_files(
+        detectors: &[Arc<dyn crate::detect::Detector>],
+        files: &[(&str, &[u8])],
+        symlinks: &[(&str, &str)],
+    ) -> FsView {
+        let limits = crate::Limits::default();
+        let mut changes = Vec::new();
+        for (path, body) in files {
+            let meta = crate::detect::EntryMeta {
+                size: body.len() as u64,
+                mode: 0o755,
+            };
+            let wanted: Vec<_> = detectors
+                .iter()
+                .filter_map(|d| d.claim(path, &meta).map(|c| (d, c)))
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            let mut reader: &[u8] = body;
+            if let Ok(Some(claims)) =
+                crate::walk::layer::read_claimed(&limits, path, &mut reader, meta.size, wanted)
+            {
+                changes.push(Change::File {
+                    path: path.to_string(),
+                    claims,
+                });
+            }
+        }
+        for (path, target) in symlinks {
+            changes.push(Change::Symlink {
+                path: path.to_string(),
+                target: target.to_string(),
+            });
+        }
+        let layer = LayerAnalysis {
+            changes,
+            digest: String::new(),
+            size: 0,
+            diff_id: String::new(),
+            uncompressed_size: 0,
+            compression: crate::blob::Compression::None,
+            entries: files.len() as u64,
+            whiteouts: 0,
+            claimed_files: 0,
+        };
+        let mut view = FsView::new();
+        view.apply(&layer);
+        view
+    }
+
     /// How many layers have been applied.
     pub fn layers_applied(&self) -> usize {
         self.layers_applied
