@@ -1,0 +1,293 @@
+//! Broken and hostile archives: each must give a named error (or a complete result), never a
+//! panic, a hang, or a partial result presented as complete.
+
+mod support;
+
+use layer_walker::walk::view::FsView;
+use layer_walker::{Error, ImageRef, Limits};
+use support::*;
+
+fn scan_dir(dir: &std::path::Path) -> Result<layer_walker::Scan, Error> {
+    pkg_scanner().scan(&ImageRef::parse(&format!("oci-dir:{}", dir.display())))
+}
+
+fn scan_file(bytes: &[u8]) -> (tempfile::TempDir, Result<layer_walker::Scan, Error>) {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("image.tar");
+    std::fs::write(&p, bytes).unwrap();
+    let r = pkg_scanner().scan(&ImageRef {
+        kind: None,
+        path: p,
+    });
+    (d, r)
+}
+
+fn simple_layer() -> Vec<u8> {
+    layer(&[E::Dir("pkgs/"), E::File("pkgs/a", b"a 1.0")])
+}
+
+#[test]
+fn layer_blob_digest_mismatch_is_an_error_unless_opted_out() {
+    let d = tempfile::tempdir().unwrap();
+    let mut oci = Oci::gzip_layers(vec![simple_layer()]);
+    oci.write(d.path());
+    // swap the stored blob for another valid gzip: digest and diff_id both differ now
+    let other = gzip(&layer(&[E::File("pkgs/a", b"a 6.6.6")]));
+    let blob = d
+        .path()
+        .join("blobs/sha256")
+        .join(&sha256(&oci.layers[0].0)[7..]);
+    std::fs::write(&blob, &other).unwrap();
+    oci.layers.clear();
+    match scan_dir(d.path()) {
+        Err(Error::DigestMismatch { what, .. }) => assert!(what.contains("layer 0"), "{what}"),
+        Err(Error::Layer { reason, .. }) => assert!(reason.contains("bytes"), "{reason}"),
+        other => panic!(
+            "expected a digest error, got {:?}",
+            other.map(|s| s.inventory.packages)
+        ),
+    }
+    let s = pkg_scanner()
+        .verify_digests(false)
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .expect("scan with verification off");
+    assert!(
+        s.inventory
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("not verified")),
+        "{:?}",
+        s.inventory.warnings
+    );
+}
+
+#[test]
+fn diff_id_mismatch_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    let oci = Oci::gzip_layers(vec![simple_layer()]);
+    let mut config: serde_json::Value = serde_json::from_slice(&oci.config()).unwrap();
+    config["rootfs"]["diff_ids"][0] = serde_json::json!(sha256(b"something else"));
+    let desc = oci.write_image(d.path(), &serde_json::to_vec(&config).unwrap());
+    write_index(d.path(), vec![desc]);
+    match scan_dir(d.path()) {
+        Err(Error::DigestMismatch { what, .. }) => assert!(what.contains("diff_id"), "{what}"),
+        other => panic!("expected diff_id mismatch, got {:?}", other.err()),
+    }
+}
+
+#[test]
+fn missing_blob_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    let oci = Oci::gzip_layers(vec![simple_layer()]);
+    oci.write(d.path());
+    std::fs::remove_file(
+        d.path()
+            .join("blobs/sha256")
+            .join(&sha256(&oci.layers[0].0)[7..]),
+    )
+    .unwrap();
+    match scan_dir(d.path()) {
+        Err(Error::MissingBlob { name, .. }) => assert!(name.starts_with("blobs/sha256/")),
+        other => panic!("expected MissingBlob, got {:?}", other.err()),
+    }
+}
+
+#[test]
+fn truncated_gzip_layer_is_an_error() {
+    let d = tempfile::tempdir().unwrap();
+    let big: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    let raw = layer(&[E::File("data.bin", &big)]);
+    let mut oci = Oci::gzip_layers(vec![raw]);
+    let cut = oci.layers[0].0.len() / 2;
+    oci.layers[0].0.truncate(cut);
+    oci.write(d.path());
+    let err = pkg_scanner()
+        .verify_digests(false)
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .err()
+        .expect("a truncated layer must fail even without verification");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("layer 0") && msg.contains("truncated"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn truncated_archives_are_errors() {
+    let arch = docker_archive(&[simple_layer(), layer(&[E::File("pkgs/b", b"b 2")])]);
+    for cut in [arch.len() / 3, arch.len() - 1500, 700] {
+        let (_d, r) = scan_file(&arch[..cut]);
+        assert!(r.is_err(), "cut at {cut} of {} must fail", arch.len());
+    }
+    let gz = std::fs::read(testdata().join("images/tiny-debian.docker.tar.gz")).unwrap();
+    let (_d, r) = scan_file(&gz[..gz.len() / 2]);
+    let msg = r.err().expect("truncated gzip archive").to_string();
+    assert!(
+        msg.contains("truncated") || msg.contains("ends early"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn path_traversal_is_refused() {
+    for name in [&b"../../etc/passwd"[..], b"a/../../x", b"/../x"] {
+        let d = tempfile::tempdir().unwrap();
+        Oci::gzip_layers(vec![layer(&[E::RawName(name, b"root:x:0:0")])]).write(d.path());
+        let msg = scan_dir(d.path())
+            .err()
+            .expect("traversal must fail")
+            .to_string();
+        assert!(msg.contains("outside the image root"), "{msg}");
+    }
+}
+
+#[test]
+fn symlink_loops_and_escapes_stay_inside() {
+    let v = FsView::from_files(
+        &[],
+        &[],
+        &[
+            ("/a", "/b"),
+            ("/b", "a"),
+            ("/etc/os-release", "../../../../usr/lib/os-release"),
+        ],
+    );
+    assert!(
+        v.resolve("/a/x").is_err(),
+        "a loop must be an error, not a hang"
+    );
+    assert_eq!(v.resolve("/etc/os-release").unwrap(), "/usr/lib/os-release");
+    let deep: Vec<(String, String)> = (0..100)
+        .map(|i| (format!("/l{i}"), format!("/l{}", i + 1)))
+        .collect();
+    let links: Vec<(&str, &str)> = deep.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let v = FsView::from_files(&[], &[], &links);
+    assert!(
+        v.resolve("/l0").is_err(),
+        "a 100-link chain exceeds the hop limit"
+    );
+}
+
+#[test]
+fn decompression_bomb_hits_the_limit() {
+    let d = tempfile::tempdir().unwrap();
+    let zeros = vec![0u8; 8 << 20];
+    Oci::gzip_layers(vec![layer(&[E::File("pkgs/a", &zeros)])]).write(d.path());
+    let err = pkg_scanner()
+        .limits(Limits {
+            max_layer_bytes: 1 << 20,
+            ..Limits::default()
+        })
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .err()
+        .expect("bomb must fail");
+    assert!(matches!(err, Error::LimitExceeded { .. }), "{err}");
+}
+
+#[test]
+fn claimed_file_over_its_cap_is_reported_incomplete() {
+    let d = tempfile::tempdir().unwrap();
+    let big = vec![b'x'; 4096];
+    Oci::gzip_layers(vec![layer(&[
+        E::File("pkgs/huge", &big),
+        E::File("pkgs/ok", b"ok 1"),
+    ])])
+    .write(d.path());
+    let s = scan_dir(d.path()).unwrap();
+    assert_eq!(s.inventory.packages.len(), 1);
+    assert!(s.inventory.is_incomplete());
+    assert!(
+        s.inventory
+            .warnings
+            .iter()
+            .any(|w| w.path.as_deref() == Some("/pkgs/huge")),
+        "{:?}",
+        s.inventory.warnings
+    );
+}
+
+#[test]
+fn random_bytes_and_single_layers_are_not_images() {
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let (_d, r) = scan_file(&noise);
+    assert!(matches!(r, Err(Error::NotAnImage { .. })), "{:?}", r.err());
+    let (_d, r) = scan_file(&layer(&[E::Dir("etc/"), E::File("etc/hostname", b"x")]));
+    let msg = r.err().expect("a layer is not an image").to_string();
+    assert!(msg.contains("single layer"), "{msg}");
+    let (_d, r) = scan_file(b"");
+    assert!(r.is_err());
+}
+
+#[test]
+fn absurd_header_size_is_truncation_not_allocation() {
+    let d = tempfile::tempdir().unwrap();
+    Oci::gzip_layers(vec![layer(&[E::Claims("pkgs/a", 1 << 40)])]).write(d.path());
+    let t = std::time::Instant::now();
+    let err = scan_dir(d.path())
+        .err()
+        .expect("a 1 TiB header with no body");
+    assert!(t.elapsed().as_secs() < 30);
+    assert!(err.to_string().contains("layer 0"), "{err}");
+}
+
+#[test]
+fn platform_is_chosen_from_the_index_or_listed() {
+    let d = tempfile::tempdir().unwrap();
+    let mut arm = Oci::gzip_layers(vec![layer(&[E::File("pkgs/arm", b"arm 1")])]);
+    arm.platform = ("linux", "arm64");
+    let amd = Oci::gzip_layers(vec![layer(&[E::File("pkgs/amd", b"amd 1")])]);
+    let a = arm.write_image(d.path(), &arm.config());
+    let b = amd.write_image(d.path(), &amd.config());
+    write_index(d.path(), vec![a, b]);
+    let s = scan_dir(d.path()).unwrap();
+    assert_eq!(
+        s.inventory.packages[0].name, "amd",
+        "linux/amd64 is the default"
+    );
+    let s = pkg_scanner()
+        .platform("linux/arm64".parse().unwrap())
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .unwrap();
+    assert_eq!(s.inventory.packages[0].name, "arm");
+    let err = pkg_scanner()
+        .platform("linux/s390x".parse().unwrap())
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .err()
+        .unwrap();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("linux/arm64") && msg.contains("linux/amd64") && msg.contains("s390x"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn invalid_metadata_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("index.json"), b"{not json").unwrap();
+    std::fs::write(d.path().join("oci-layout"), b"{}").unwrap();
+    let msg = scan_dir(d.path()).err().unwrap().to_string();
+    assert!(msg.contains("index.json"), "{msg}");
+    // a digest that would name a file outside blobs/
+    let d = tempfile::tempdir().unwrap();
+    write_index(
+        d.path(),
+        vec![
+            serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:../../../etc/passwd", "size": 1}),
+        ],
+    );
+    let msg = scan_dir(d.path()).err().unwrap().to_string();
+    assert!(msg.contains("digest"), "{msg}");
+    // layer count and diff_id count disagree
+    let d = tempfile::tempdir().unwrap();
+    let oci = Oci::gzip_layers(vec![simple_layer()]);
+    let mut config: serde_json::Value = serde_json::from_slice(&oci.config()).unwrap();
+    config["rootfs"]["diff_ids"] = serde_json::json!([]);
+    let desc = oci.write_image(d.path(), &serde_json::to_vec(&config).unwrap());
+    write_index(d.path(), vec![desc]);
+    let msg = scan_dir(d.path()).err().unwrap().to_string();
+    assert!(msg.contains("diff_ids"), "{msg}");
+}

@@ -1,0 +1,137 @@
+//! How layers combine: whiteouts, opaque directories, duplicates, hard links, and what each
+//! layer is credited with.
+
+mod support;
+
+use layer_walker::ImageRef;
+use sbom_core::Scope;
+use support::*;
+
+fn names(v: &[sbom_core::PackageRef]) -> Vec<String> {
+    v.iter()
+        .map(|p| format!("{}@{}", p.name, p.version))
+        .collect()
+}
+
+fn image(layers: Vec<Vec<u8>>) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    Oci::gzip_layers(layers).write(d.path());
+    d
+}
+
+#[test]
+fn layers_are_credited_with_what_they_add_change_and_remove() {
+    let d = image(vec![
+        layer(&[
+            E::Dir("pkgs/"),
+            E::File("pkgs/a", b"a 1"),
+            E::File("pkgs/b", b"b 1"),
+            E::File("pkgs/gone", b"gone 1"),
+        ]),
+        layer(&[E::File("pkgs/.wh.a", b""), E::File("pkgs/b", b"b 2")]),
+        layer(&[E::File("pkgs/.wh..wh..opq", b""), E::File("pkgs/c", b"c 1")]),
+    ]);
+    let r = ImageRef::parse(&format!("oci-dir:{}", d.path().display()));
+    let s = pkg_scanner().scan(&r).unwrap();
+    let inv = &s.inventory;
+    assert_eq!(names(&inv.layers[0].added), ["a@1", "b@1", "gone@1"]);
+    assert_eq!(names(&inv.layers[1].removed), ["a@1"]);
+    assert_eq!(inv.layers[1].changed.len(), 1);
+    assert_eq!(
+        (
+            inv.layers[1].changed[0].from_version.as_str(),
+            inv.layers[1].changed[0].to_version.as_str()
+        ),
+        ("1", "2")
+    );
+    // the opaque directory hides everything below /pkgs from lower layers
+    assert_eq!(names(&inv.layers[2].removed), ["b@2", "gone@1"]);
+    assert_eq!(names(&inv.layers[2].added), ["c@1"]);
+    let final_names: Vec<_> = inv
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.layer))
+        .collect();
+    assert_eq!(final_names, [("c", Some(2))]);
+
+    let all = pkg_scanner()
+        .scope(Scope::AllLayers)
+        .scan(&r)
+        .unwrap()
+        .inventory;
+    let mut removed: Vec<_> = all
+        .packages
+        .iter()
+        .filter_map(|p| p.removed_in.map(|l| (p.name.as_str(), p.layer, l)))
+        .collect();
+    removed.sort();
+    assert_eq!(
+        removed,
+        [("a", Some(0), 1), ("b", Some(1), 2), ("gone", Some(0), 2)]
+    );
+}
+
+#[test]
+fn the_later_of_duplicate_entries_wins_and_hard_links_share_bodies() {
+    let d = image(vec![layer(&[
+        E::File("pkgs/x", b"x 1"),
+        E::File("pkgs/x", b"x 2"),
+        E::Hardlink("pkgs/y", "pkgs/x"),
+        E::Hardlink("pkgs/z", "pkgs/missing"),
+        E::Hardlink("pkgs/w", "pkgs/later"),
+        E::File("pkgs/later", b"later 1"),
+    ])]);
+    let s = pkg_scanner()
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .unwrap();
+    let mut got: Vec<_> = s
+        .inventory
+        .packages
+        .iter()
+        .map(|p| (p.database_path.as_str(), p.version.as_str()))
+        .collect();
+    got.sort();
+    // y links to x as it was when y was written (x 2); z and w point at nothing that existed
+    // before them, so they are not packages
+    assert_eq!(
+        got,
+        [("/pkgs/later", "1"), ("/pkgs/x", "2"), ("/pkgs/y", "2")]
+    );
+}
+
+#[test]
+fn whiteout_of_a_directory_and_a_later_replacement_by_a_file() {
+    let d = image(vec![
+        layer(&[
+            E::File("pkgs/sub/a", b"a 1"),
+            E::File("pkgs/sub/b", b"b 1"),
+            E::File("pkgs/keep", b"keep 1"),
+        ]),
+        layer(&[E::File("pkgs/.wh.sub", b"")]),
+        layer(&[E::File("pkgs/sub", b"sub 1")]),
+    ]);
+    let s = pkg_scanner()
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .unwrap();
+    assert_eq!(names(&s.inventory.layers[1].removed), ["a@1", "b@1"]);
+    let mut fin: Vec<_> = s
+        .inventory
+        .packages
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    fin.sort();
+    assert_eq!(fin, ["keep", "sub"]);
+}
+
+#[test]
+fn symlinked_directories_are_followed_for_lookups() {
+    // /usr/lib/os-release reached through /etc -> a link to a directory in a lower layer
+    let v = layer_walker::walk::view::FsView::from_files(
+        &[std::sync::Arc::new(PkgFiles)],
+        &[("/pkgs/real/a", b"a 1")],
+        &[("/pkgs/link", "real"), ("/lib", "usr/lib")],
+    );
+    assert!(v.lookup("pkgfiles", "/pkgs/link/a").is_some());
+    assert_eq!(v.resolve("/lib/x/../y").unwrap(), "/usr/lib/y");
+}
