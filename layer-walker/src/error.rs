@@ -7,12 +7,9 @@ use std::path::PathBuf;
 /// ever presented as complete.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    // the io error is part of the message, not a separate cause, so chains print it once
+    #[error("{}: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
     #[error("{}: not a container image: {reason}", path.display())]
     NotAnImage { path: PathBuf, reason: String },
     #[error("{}: {what} is not valid: {reason}", archive.display())]
@@ -58,7 +55,7 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            err: source,
         }
     }
 }

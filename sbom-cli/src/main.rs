@@ -1,29 +1,167 @@
-use anyhow::Result;
-use layer_walker::{ImageRef, Scanner};
+//! `sbom`: software bills of materials for container images. Thin glue: the work happens in
+//! `layer-walker` (reading images) and `sbom-core` (the model and the document writers).
 
-fn main() -> Result<()> {
-    let arg = std::env::args().nth(1).expect("usage: sbom IMAGE");
-    let scan = Scanner::new().scan(&ImageRef::parse(&arg))?;
-    let inv = &scan.inventory;
-    println!(
-        "{} ({}) {}",
-        inv.image.name, inv.image.source_kind, inv.image.platform
-    );
-    for (l, a) in inv.layers.iter().zip(&scan.layers) {
-        println!(
-            "layer {} {} {} {} bytes -> {} bytes, {} entries, {} whiteouts, claimed {:?}",
-            l.index,
-            l.diff_id,
-            l.compression,
-            l.size,
-            l.uncompressed_size,
-            l.entries,
-            a.whiteouts,
-            a.claimed()
-        );
+mod cli;
+mod output;
+mod progress;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{CommandFactory, Parser};
+use cli::{Cli, Command, ScanArgs, ScopeArg};
+use layer_walker::{ImageRef, Scanner};
+use sbom_core::format::WriteOptions;
+use sbom_core::Scope;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let result = match &cli.command {
+        Command::Scan(args) => scan(args, cli.quiet, false),
+        Command::Layers(args) => scan(args, cli.quiet, true),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "sbom", &mut std::io::stdout());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // one line per cause, no Debug dump
+            eprintln!("error: {e:#}");
+            if let Some(hint) = hint(&e) {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(exit_code(&e))
+        }
     }
-    for w in &inv.warnings {
-        println!("warning: {w:?}");
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SBOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// 2 for problems with what the user typed, 1 for problems with the image.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.downcast_ref::<UsageError>().is_some() {
+        2
+    } else {
+        1
     }
-    Ok(())
+}
+
+fn hint(e: &anyhow::Error) -> Option<&'static str> {
+    match e.downcast_ref::<layer_walker::Error>()? {
+        layer_walker::Error::DigestMismatch { .. } => {
+            Some("the archive is corrupt or was modified; --no-verify scans it anyway")
+        }
+        layer_walker::Error::PlatformNotFound { .. } => {
+            Some("choose one with --platform OS/ARCH[/VARIANT]")
+        }
+        _ => None,
+    }
+}
+
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(e: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(UsageError(format!("{e:#}")))
+}
+
+fn scan(args: &ScanArgs, quiet: bool, layers_report: bool) -> Result<()> {
+    let default_format = if layers_report || std::io::stdout().is_terminal() {
+        "table"
+    } else {
+        "json"
+    };
+    let outs = if layers_report && args.outputs.is_empty() {
+        output::parse(&["table".to_string()], default_format)
+    } else {
+        output::parse(&args.outputs, default_format)
+    }
+    .map_err(usage)?;
+    let mut scanner = Scanner::new()
+        .verify_digests(!args.no_verify)
+        .scope(match args.scope {
+            ScopeArg::Squashed => Scope::Squashed,
+            ScopeArg::AllLayers => Scope::AllLayers,
+        });
+    if let Some(p) = &args.platform {
+        let platform = p
+            .parse()
+            .map_err(|e: String| usage(anyhow::anyhow!("--platform: {e}")))?;
+        scanner = scanner.platform(platform);
+    }
+    if let Some(path) = &args.dockerfile {
+        return Err(usage(anyhow::anyhow!(
+            "--dockerfile {}: Dockerfile mapping is not built into this version",
+            path.display()
+        )));
+    }
+    let inv = match progress::bar(quiet) {
+        Some((pb, cb)) => {
+            let r = run(&scanner.on_progress(cb), args);
+            pb.finish_and_clear();
+            r?
+        }
+        None => run(&scanner, args)?,
+    };
+    if !quiet {
+        for w in &inv.warnings {
+            let place = w
+                .path
+                .as_deref()
+                .map(|p| format!("{p}: "))
+                .unwrap_or_default();
+            tracing::warn!("{place}{}", w.message);
+        }
+        if inv.is_incomplete() {
+            tracing::warn!("the inventory is INCOMPLETE: some package databases could not be read in full (recorded in the SBOM)");
+        }
+    }
+    let mut opts = WriteOptions::from_env();
+    opts.verbose = args.full;
+    opts.width = terminal_width();
+    output::write_all(&outs, &inv, &opts)
+}
+
+fn run(scanner: &Scanner, args: &ScanArgs) -> Result<sbom_core::Inventory> {
+    let image = ImageRef::parse(&args.image);
+    // library errors name the file and what is wrong with it already
+    let scan = scanner.scan(&image)?;
+    Ok(scan.inventory)
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w: &usize| *w >= 40)
+        .unwrap_or(80)
 }

@@ -1,0 +1,78 @@
+//! Command-line definitions.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SBOM_GIT_HASH"), ")");
+
+const AFTER_HELP: &str = "\
+Examples:
+  sbom scan image.tar                              table on a terminal, native JSON otherwise
+  sbom scan image.tar -o spdx-json=image.spdx.json -o cyclonedx-json=image.cdx.json
+  sbom scan oci-dir:./layout --platform linux/arm64 -o cyclonedx-json@1.5
+  docker save app | gzip > app.tar.gz && sbom scan app.tar.gz --dockerfile Dockerfile
+  sbom layers image.tar --dockerfile Dockerfile     the layer-by-layer report
+  sbom scan dir:./rootfs -o spdx-json              an unpacked root filesystem
+
+Exit status: 0 success (warnings are printed and recorded in the SBOM), 1 the image could
+not be scanned, 2 usage error.";
+
+#[derive(Parser, Debug)]
+#[command(name = "sbom", version = VERSION, about = "Software bills of materials for container images, layer by layer", after_help = AFTER_HELP)]
+pub struct Cli {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// No progress bar and no warnings on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan an image and write SBOM documents
+    Scan(ScanArgs),
+    /// Show the layer-by-layer report (same as `scan -o table`)
+    Layers(ScanArgs),
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ScanArgs {
+    /// The image: a docker-archive tar (optionally gzip/zstd), an OCI layout directory, an OCI
+    /// archive tar, or an unpacked root filesystem. Force the kind with a prefix:
+    /// docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH
+    pub image: String,
+    /// Output FORMAT[=FILE], repeatable: spdx-json, spdx-tag-value, cyclonedx-json (1.6),
+    /// cyclonedx-json@1.5, json, table. Without =FILE the document goes to stdout (only one may).
+    #[arg(short, long = "output", value_name = "FORMAT[=FILE]")]
+    pub outputs: Vec<String>,
+    /// The Dockerfile the image was built from: maps every layer to the instruction that made it
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<PathBuf>,
+    /// Platform to pick from a multi-platform index
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// squashed: what the final image holds; all-layers: also packages a later layer removed
+    #[arg(long, value_enum, default_value_t = ScopeArg::Squashed)]
+    pub scope: ScopeArg,
+    /// Do not fail on digest mismatches (they become warnings in the SBOM)
+    #[arg(long)]
+    pub no_verify: bool,
+    /// List every package in the table report instead of collapsing long lists
+    #[arg(long)]
+    pub full: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeArg {
+    Squashed,
+    AllLayers,
+}

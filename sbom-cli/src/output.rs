@@ -1,0 +1,83 @@
+//! `-o FORMAT[=FILE]` parsing and writing. Files are written to a temporary file beside the
+//! target and renamed into place, so a failed scan or a crash never leaves half a document.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use sbom_core::format::{writer_for, WriteOptions, Writer};
+use sbom_core::Inventory;
+
+/// One requested document.
+pub struct Output {
+    pub writer: Box<dyn Writer>,
+    pub file: Option<PathBuf>,
+}
+
+/// Parses the `-o` values; `default` is used when there are none.
+pub fn parse(specs: &[String], default: &str) -> Result<Vec<Output>> {
+    let specs: Vec<String> = if specs.is_empty() {
+        vec![default.to_string()]
+    } else {
+        specs.to_vec()
+    };
+    let mut outs = Vec::new();
+    for spec in &specs {
+        let (name, file) = match spec.split_once('=') {
+            Some((n, f)) if !f.is_empty() => (n, Some(PathBuf::from(f))),
+            Some((_, _)) => bail!("-o {spec}: the file name after '=' is empty"),
+            None => (spec.as_str(), None),
+        };
+        let name = if name == "text" { "table" } else { name };
+        let writer = writer_for(name).map_err(|e| anyhow::anyhow!("-o {spec}: {e}"))?;
+        outs.push(Output { writer, file });
+    }
+    if outs.iter().filter(|o| o.file.is_none()).count() > 1 {
+        bail!("only one -o may write to stdout; give the others a file: -o FORMAT=FILE");
+    }
+    Ok(outs)
+}
+
+/// Writes every document.
+pub fn write_all(outs: &[Output], inv: &Inventory, opts: &WriteOptions) -> Result<()> {
+    for o in outs {
+        match &o.file {
+            None => {
+                let stdout = std::io::stdout();
+                let mut lock = stdout.lock();
+                o.writer
+                    .write(inv, opts, &mut lock)
+                    .with_context(|| format!("writing {} to stdout", o.writer.name()))?;
+                lock.flush().ok();
+            }
+            Some(path) => write_atomic(path, |w| Ok(o.writer.write(inv, opts, w)?))
+                .with_context(|| format!("writing {} to {}", o.writer.name(), path.display()))?,
+        }
+    }
+    Ok(())
+}
+
+fn write_atomic(path: &Path, f: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
+    {
+        let mut buf = std::io::BufWriter::new(tmp.as_file_mut());
+        f(&mut buf)?;
+        buf.flush()?;
+    }
+    // a temp file is created 0600; the document is not secret: keep the mode of the file it
+    // replaces, else the usual 0644
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o644);
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
