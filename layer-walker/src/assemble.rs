@@ -17,6 +17,14 @@ use crate::walk::layer::LayerAnalysis;
 /// What identifies "the same package" across layers (see [`Package::identity`]).
 type Key = (Ecosystem, String, Option<String>, String);
 
+/// What one layer did: packages added, removed, and changed (with the version before).
+#[derive(Default)]
+struct LayerDiff {
+    added: Vec<Package>,
+    removed: Vec<Package>,
+    changed: Vec<(Package, String)>,
+}
+
 fn key(p: &Package) -> Key {
     let (e, n, a, place) = p.identity();
     (e, n.to_string(), a.map(str::to_string), place.to_string())
@@ -52,7 +60,7 @@ pub(crate) fn assemble(
     let mut layers = Vec::with_capacity(analyses.len());
     let mut prev_distro: Option<Distro> = None;
     let mut final_findings = Findings::default();
-    let mut diffs: Vec<(Vec<Package>, Vec<Package>, Vec<(Package, String)>)> = Vec::new();
+    let mut diffs: Vec<LayerDiff> = Vec::new();
 
     for (i, a) in analyses.iter().enumerate() {
         view.apply(a);
@@ -106,7 +114,11 @@ pub(crate) fn assemble(
             info.media_type = l.media_type.clone();
         }
         layers.push(info);
-        diffs.push((added, removed, changed));
+        diffs.push(LayerDiff {
+            added,
+            removed,
+            changed,
+        });
         prev_distro = findings.distro.clone();
         previous = now;
         if last {
@@ -134,7 +146,15 @@ pub(crate) fn assemble(
         q.purl = sbom_core::purl::package_purl(p, distro.as_ref());
         default_id(&q)
     };
-    for (layer, (added, removed, changed)) in layers.iter_mut().zip(diffs) {
+    for (
+        layer,
+        LayerDiff {
+            added,
+            removed,
+            changed,
+        },
+    ) in layers.iter_mut().zip(diffs)
+    {
         layer.added = added.iter().map(|p| pkg_ref(p, id_of(p))).collect();
         layer.removed = removed.iter().map(|p| pkg_ref(p, id_of(p))).collect();
         layer.changed = changed

@@ -15,17 +15,18 @@ fn scan(path: &std::path::Path) -> Scan {
         .unwrap_or_else(|e| panic!("scanning {}: {e}", path.display()))
 }
 
-/// Per-layer facts that must not depend on the archive form.
-fn layer_facts(
-    s: &Scan,
-) -> Vec<(
+/// Per-layer facts that must not depend on the archive form: diff_id, uncompressed size,
+/// entries, whiteouts, whiteout paths, claimed files.
+type Facts = (
     String,
     u64,
     u64,
     u64,
     Vec<String>,
     Vec<(String, &'static str)>,
-)> {
+);
+
+fn layer_facts(s: &Scan) -> Vec<Facts> {
     s.layers
         .iter()
         .map(|a| {

@@ -204,12 +204,8 @@ pub(crate) fn classify_names<'a>(
         }
     }
     if manifest {
-        // Docker 25+ writes both; docker-archive is what `docker save` made
-        return Ok(if layout && index {
-            SourceKind::DockerArchive
-        } else {
-            SourceKind::DockerArchive
-        });
+        // Docker 25+ writes an OCI layout and manifest.json both: it is what `docker save` made
+        return Ok(SourceKind::DockerArchive);
     }
     if index || layout {
         return Ok(SourceKind::OciArchive);
