@@ -132,8 +132,7 @@ impl Detector for GoDetector {
 
 /// Finds and decodes the build info of an ELF body. `Ok(None)` when the file has none.
 pub fn read_buildinfo(body: &[u8]) -> Result<GoBinary, ParseError> {
-    let file =
-        object::File::parse(body).map_err(|e| ParseError(format!("unreadable ELF: {e}")))?;
+    let file = object::File::parse(body).map_err(|e| ParseError(format!("unreadable ELF: {e}")))?;
     let Some(start) = find_header(&file, body) else {
         return Ok(None);
     };
@@ -182,7 +181,8 @@ fn find_header(file: &object::File<'_>, body: &[u8]) -> Option<usize> {
         }
     }
     for sec in file.sections() {
-        if sec.kind() != object::SectionKind::Data && sec.kind() != object::SectionKind::ReadOnlyData
+        if sec.kind() != object::SectionKind::Data
+            && sec.kind() != object::SectionKind::ReadOnlyData
         {
             continue;
         }

@@ -14,7 +14,12 @@ fn read(rel: &str) -> Vec<u8> {
 /// What `go version -m` printed: toolchain, and (path, version, sum, replaced) per module
 /// line, with each `=>` line applied to the line before it.
 #[allow(clippy::type_complexity)]
-fn expected(name: &str) -> (String, Vec<(String, String, Option<String>, Option<String>)>) {
+fn expected(
+    name: &str,
+) -> (
+    String,
+    Vec<(String, String, Option<String>, Option<String>)>,
+) {
     let text = String::from_utf8(read(&format!("EXPECTED-{name}.go-version-m.txt"))).expect("utf8");
     let mut toolchain = String::new();
     let mut mods: Vec<(String, String, Option<String>, Option<String>)> = Vec::new();
@@ -62,7 +67,10 @@ fn fixtures_match_go_version_m() {
             assert_eq!(p.database_path, path);
         }
         assert_eq!(
-            out.packages[0].properties.get("go:main-module").map(String::as_str),
+            out.packages[0]
+                .properties
+                .get("go:main-module")
+                .map(String::as_str),
             Some("true")
         );
     }
@@ -82,7 +90,8 @@ fn build_settings_are_kept() {
 
 #[test]
 fn local_replacement_keeps_required_module() {
-    let info = parse_modinfo("path\tx\nmod\tx\t(devel)\t\ndep\tgithub.com/a/b\tv1.0.0\n=>\t../b\t\t\n");
+    let info =
+        parse_modinfo("path\tx\nmod\tx\t(devel)\t\ndep\tgithub.com/a/b\tv1.0.0\n=>\t../b\t\t\n");
     assert_eq!(info.deps[0].path, "github.com/a/b");
     assert_eq!(info.deps[0].local_replacement.as_deref(), Some("../b"));
 }

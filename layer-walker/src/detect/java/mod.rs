@@ -95,7 +95,8 @@ impl Detector for JavaDetector {
                 };
                 pkg.properties
                     .insert("java:archive".into(), pkg.database_path.clone());
-                pkg.properties.insert("java:metadata".into(), j.source.clone());
+                pkg.properties
+                    .insert("java:metadata".into(), j.source.clone());
                 out.packages.push(pkg);
             }
         }
@@ -136,7 +137,8 @@ fn read_entry<R: Read + std::io::Seek>(
     let mut entry = match zip.by_index(i) {
         Ok(e) => e,
         Err(e) => {
-            info.warnings.push(format!("{where_}: unreadable entry: {e}"));
+            info.warnings
+                .push(format!("{where_}: unreadable entry: {e}"));
             return None;
         }
     };
@@ -147,7 +149,8 @@ fn read_entry<R: Read + std::io::Seek>(
         .read_to_end(&mut buf);
     budget.left = budget.left.saturating_sub(buf.len() as u64);
     if let Err(e) = res {
-        info.warnings.push(format!("{where_}: unreadable entry: {e}"));
+        info.warnings
+            .push(format!("{where_}: unreadable entry: {e}"));
         return None;
     }
     if buf.len() as u64 > limit {

@@ -70,7 +70,11 @@ fn fixtures_match_unzip_output() {
         assert_eq!(out.packages.len(), want.len());
         assert!(out.warnings.is_empty(), "{:?}", out.warnings);
         // each nesting level has its own database path under the outer jar
-        let paths: BTreeSet<&str> = out.packages.iter().map(|p| p.database_path.as_str()).collect();
+        let paths: BTreeSet<&str> = out
+            .packages
+            .iter()
+            .map(|p| p.database_path.as_str())
+            .collect();
         if nested > 0 {
             assert_eq!(paths.len(), nested + 1);
             assert!(paths.iter().all(|p| p.starts_with(&path)));
@@ -113,15 +117,28 @@ fn truncated_zip_is_a_parse_error() {
 #[test]
 fn zip_bomb_stops_at_the_budget_with_a_warning() {
     let zeros = vec![0u8; 4 << 20];
-    let inner = make_zip(&[("big.bin", &zeros), ("META-INF/x/pom.properties", b"groupId=g\nartifactId=a\nversion=1\n")]);
+    let inner = make_zip(&[
+        ("big.bin", &zeros),
+        (
+            "META-INF/x/pom.properties",
+            b"groupId=g\nartifactId=a\nversion=1\n",
+        ),
+    ]);
     let outer = make_zip(&[
-        ("META-INF/o/pom.properties", b"groupId=g\nartifactId=outer\nversion=1\n"),
+        (
+            "META-INF/o/pom.properties",
+            b"groupId=g\nartifactId=outer\nversion=1\n",
+        ),
         ("BOOT-INF/lib/bomb.jar", &inner),
     ]);
     // the nested jar itself inflates to ~8 KiB (its entries stay compressed inside it), so
     // use a budget smaller than that
     let info = read_archive("/a/x.jar", &outer, 200).expect("ok");
-    assert!(info.warnings.iter().any(|w| w.contains("budget")), "{:?}", info.warnings);
+    assert!(
+        info.warnings.iter().any(|w| w.contains("budget")),
+        "{:?}",
+        info.warnings
+    );
     assert_eq!(info.packages.len(), 1);
     // an entry whose inflated size exceeds its own cap is skipped with a warning
     let big_props = vec![b'#'; (MAX_PROPERTIES + 10) as usize];

@@ -91,8 +91,8 @@ impl Detector for NpmDetector {
     }
 
     fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
-        let v: Value = serde_json::from_slice(body)
-            .map_err(|e| ParseError(format!("invalid JSON: {e}")))?;
+        let v: Value =
+            serde_json::from_slice(body).map_err(|e| ParseError(format!("invalid JSON: {e}")))?;
         if is_project_lockfile(path) {
             Ok(Arc::new(NpmFile::Lockfile(parse_lockfile(&v)?)))
         } else {
@@ -244,7 +244,8 @@ pub fn parse_lockfile(v: &Value) -> Result<Vec<NpmPackage>, ParseError> {
             if e.get("link").and_then(Value::as_bool) == Some(true) {
                 continue; // a symlink to a workspace folder, reported at its target
             }
-            let name = str_of(e, "name").unwrap_or_else(|| key[idx + "node_modules/".len()..].to_string());
+            let name =
+                str_of(e, "name").unwrap_or_else(|| key[idx + "node_modules/".len()..].to_string());
             let Some(version) = str_of(e, "version") else {
                 continue;
             };

@@ -9,7 +9,10 @@ fn read(rel: &str) -> Vec<u8> {
 
 fn scan(files: &[(String, Vec<u8>)]) -> Findings {
     let detectors: Vec<Arc<dyn Detector>> = vec![Arc::new(NpmDetector)];
-    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
     let view = FsView::from_files(&detectors, &files, &[]);
     let mut out = Findings::default();
     detectors[0].collect(&view, CollectContext { full_detail: true }, &mut out);
@@ -31,7 +34,10 @@ fn installed_fixture(root: &str) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn installed_manifests_match_fixture_values() {
     let mut files = installed_fixture("/app");
-    files.push(("/app/package-lock.json".into(), read("app-lockfile-v1/package-lock.json")));
+    files.push((
+        "/app/package-lock.json".into(),
+        read("app-lockfile-v1/package-lock.json"),
+    ));
     let out = scan(&files);
     // the lockfile is not reported: the project has node_modules
     assert_eq!(out.packages.len(), files.len() - 1);
@@ -44,7 +50,10 @@ fn installed_manifests_match_fixture_values() {
             .expect("reported");
         assert_eq!(Some(p.name.as_str()), v["name"].as_str());
         assert_eq!(Some(p.version.as_str()), v["version"].as_str());
-        assert_eq!(p.licenses_declared.first().map(String::as_str), v["license"].as_str());
+        assert_eq!(
+            p.licenses_declared.first().map(String::as_str),
+            v["license"].as_str()
+        );
         assert_eq!(p.homepage.as_deref(), v["homepage"].as_str());
         let deps: Vec<&str> = v["dependencies"]
             .as_object()
@@ -97,7 +106,10 @@ fn lockfile_v3_scoped_names() {
         .filter(|(k, _)| !k.is_empty())
         .map(|(k, e)| {
             let name = k.rsplit("node_modules/").next().unwrap_or_default();
-            (name.to_string(), e["version"].as_str().unwrap_or_default().to_string())
+            (
+                name.to_string(),
+                e["version"].as_str().unwrap_or_default().to_string(),
+            )
         })
         .collect();
     let got: BTreeSet<(String, String)> = out
@@ -108,7 +120,10 @@ fn lockfile_v3_scoped_names() {
     assert_eq!(got, want);
     assert!(got.iter().any(|(n, _)| n.starts_with("@types/")));
     let purl = sbom_core::purl::package_purl(
-        out.packages.iter().find(|p| p.name == "@types/react").expect("scoped"),
+        out.packages
+            .iter()
+            .find(|p| p.name == "@types/react")
+            .expect("scoped"),
         None,
     );
     assert!(purl.starts_with("pkg:npm/%40types/react@"), "{purl}");
@@ -117,7 +132,10 @@ fn lockfile_v3_scoped_names() {
 #[test]
 fn claims_only_installed_manifests() {
     let d = NpmDetector;
-    let m = EntryMeta { size: 10, mode: 0o644 };
+    let m = EntryMeta {
+        size: 10,
+        mode: 0o644,
+    };
     for yes in [
         "/app/node_modules/x/package.json",
         "/app/node_modules/@s/x/package.json",
@@ -141,7 +159,9 @@ fn claims_only_installed_manifests() {
 #[test]
 fn invalid_json_is_a_parse_error_and_nameless_manifest_skipped() {
     let d = NpmDetector;
-    assert!(d.parse("/a/node_modules/x/package.json", b"{\"name\": ").is_err());
+    assert!(d
+        .parse("/a/node_modules/x/package.json", b"{\"name\": ")
+        .is_err());
     assert!(d.parse("/a/package-lock.json", b"[1,2]").is_err());
     let out = scan(&[(
         "/a/node_modules/x/package.json".into(),
@@ -151,7 +171,10 @@ fn invalid_json_is_a_parse_error_and_nameless_manifest_skipped() {
     let v: Value =
         serde_json::from_str(r#"{"name":"x","version":"1","licenses":[{"type":"MIT"},"ISC"]}"#)
             .expect("json");
-    assert_eq!(parse_manifest(&v).expect("pkg").licenses, vec!["MIT", "ISC"]);
+    assert_eq!(
+        parse_manifest(&v).expect("pkg").licenses,
+        vec!["MIT", "ISC"]
+    );
 }
 
 proptest! {

@@ -113,8 +113,7 @@ impl Detector for PythonDetector {
                     .and_then(|v| v.get::<PyFile>())
                 {
                     if !i.is_empty() {
-                        pkg.properties
-                            .insert("python:installer".into(), i.clone());
+                        pkg.properties.insert("python:installer".into(), i.clone());
                     }
                 }
                 if ctx.full_detail {

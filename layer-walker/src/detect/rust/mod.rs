@@ -56,8 +56,10 @@ impl Detector for RustDetector {
 
     fn claim(&self, _path: &str, meta: &EntryMeta) -> Option<Claim> {
         // the same claim as the Go detector: the walker reads each ELF once for both
-        meta.is_executable()
-            .then_some(Claim::with_magic(crate::detect::golang::MAX_BINARY, b"\x7fELF"))
+        meta.is_executable().then_some(Claim::with_magic(
+            crate::detect::golang::MAX_BINARY,
+            b"\x7fELF",
+        ))
     }
 
     fn parse(&self, _path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
@@ -78,7 +80,8 @@ impl Detector for RustDetector {
                 pkg.database_path = f.path.to_string();
                 pkg.layer = Some(f.layer);
                 if !p.source.is_empty() {
-                    pkg.properties.insert("cargo:source".into(), p.source.clone());
+                    pkg.properties
+                        .insert("cargo:source".into(), p.source.clone());
                 }
                 if ctx.full_detail {
                     pkg.depends = p
@@ -96,8 +99,7 @@ impl Detector for RustDetector {
 
 /// The audit data of an ELF body; `Ok(None)` when it has no `.dep-v0` section.
 pub fn read_audit_data(body: &[u8]) -> Result<AuditData, ParseError> {
-    let file =
-        object::File::parse(body).map_err(|e| ParseError(format!("unreadable ELF: {e}")))?;
+    let file = object::File::parse(body).map_err(|e| ParseError(format!("unreadable ELF: {e}")))?;
     let Some(sec) = file.section_by_name(SECTION) else {
         return Ok(None);
     };
