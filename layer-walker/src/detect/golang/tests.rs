@@ -130,6 +130,23 @@ fn malformed_binaries_are_errors_not_panics() {
     assert!(d.parse("/bin/x", &full[..64]).is_err());
 }
 
+#[test]
+fn magic_scan_without_the_section_name() {
+    // rename `.go.buildinfo` in the section-name table: the header must still be found
+    for name in BINARIES {
+        let orig = read(name);
+        let mut body = orig.clone();
+        let needle = b".go.buildinfo";
+        let at = body
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .expect("section name");
+        body[at..at + needle.len()].copy_from_slice(b".xx.buildinfo");
+        assert_eq!(read_buildinfo(&body), read_buildinfo(&orig), "{name}");
+        assert!(read_buildinfo(&body).expect("ok").is_some());
+    }
+}
+
 proptest! {
     #[test]
     fn buildinfo_reader_never_panics(tail in proptest::collection::vec(any::<u8>(), 0..2048)) {

@@ -259,6 +259,7 @@ pub fn parse_lockfile(v: &Value) -> Result<Vec<NpmPackage>, ParseError> {
                 ..Default::default()
             });
         }
+        sort_by_depth(&mut out);
         return Ok(out);
     }
     // v1: `dependencies` nest to mirror node_modules nesting; walk with an explicit stack
@@ -292,5 +293,15 @@ pub fn parse_lockfile(v: &Value) -> Result<Vec<NpmPackage>, ParseError> {
             }
         }
     }
+    sort_by_depth(&mut out);
     Ok(out)
+}
+
+/// Shallowest install locations first, so the hoisted copy of a package is the one that
+/// keeps the plain lockfile path (see [`NpmDetector::collect`]).
+fn sort_by_depth(out: &mut [NpmPackage]) {
+    out.sort_by_cached_key(|p| {
+        let loc = p.location.clone().unwrap_or_default();
+        (loc.matches("node_modules/").count(), loc)
+    });
 }

@@ -177,6 +177,38 @@ fn invalid_json_is_a_parse_error_and_nameless_manifest_skipped() {
     );
 }
 
+#[test]
+fn lockfile_duplicate_names_get_distinct_paths() {
+    let lock = br#"{"lockfileVersion":2,"packages":{
+        "":{"name":"app","version":"1.0.0"},
+        "node_modules/ms":{"version":"2.1.3","license":"MIT"},
+        "node_modules/debug":{"version":"2.6.9","dev":true},
+        "node_modules/debug/node_modules/ms":{"version":"2.0.0"},
+        "node_modules/linked":{"resolved":"packages/linked","link":true}
+    }}"#;
+    let out = scan(&[("/app/package-lock.json".into(), lock.to_vec())]);
+    assert_eq!(out.packages.len(), 3);
+    let ids: BTreeSet<(String, String)> = out
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.database_path.clone()))
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.contains(&(
+        "ms".into(),
+        "/app/package-lock.json!/node_modules/debug/node_modules/ms".into()
+    )));
+    let debug = out
+        .packages
+        .iter()
+        .find(|p| p.name == "debug")
+        .expect("debug");
+    assert_eq!(
+        debug.properties.get("npm:dev").map(String::as_str),
+        Some("true")
+    );
+}
+
 proptest! {
     #[test]
     fn parse_never_panics(body in proptest::collection::vec(any::<u8>(), 0..1024)) {

@@ -202,14 +202,30 @@ fn parse_record(body: &[u8]) -> Vec<String> {
 pub fn parse_metadata(body: &[u8]) -> Result<PyMetadata, ParseError> {
     let text = String::from_utf8_lossy(body);
     let mut headers: Vec<(String, String)> = Vec::new();
-    for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        i += 1;
         if line.trim().is_empty() {
-            // end of the header block; the rest is the description body
-            if !headers.is_empty() {
-                break;
+            if headers.is_empty() {
+                continue;
             }
-            continue;
+            // Old setuptools folds a `Description:` header with bare empty lines inside it
+            // (and more headers after it), so a blank line only ends the headers when what
+            // follows is neither indented nor, after such a header, another header.
+            let next = lines[i..].iter().find(|l| !l.trim().is_empty());
+            if next.is_some_and(|l| l.starts_with(' ') || l.starts_with('\t')) {
+                continue;
+            }
+            let folded_description = headers.iter().any(|(k, _)| k == "description");
+            if folded_description && next.is_some_and(|l| looks_like_header(l)) {
+                continue;
+            }
+            break; // end of the header block; the rest is the description body
         }
         if line.starts_with(' ') || line.starts_with('\t') {
             // folded continuation of the previous header
@@ -277,6 +293,13 @@ pub fn parse_metadata(body: &[u8]) -> Result<PyMetadata, ParseError> {
         homepage,
         summary: first("summary"),
         requires,
+    })
+}
+
+/// `Key: value` with a key of letters, digits and dashes.
+fn looks_like_header(line: &str) -> bool {
+    line.split_once(':').is_some_and(|(k, _)| {
+        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     })
 }
 

@@ -171,3 +171,18 @@ proptest! {
         let _ = parse_record(&body);
     }
 }
+
+#[test]
+fn unknown_license_falls_back_to_classifiers() {
+    // setuptools 51 writes `License: UNKNOWN` and one `License ::` classifier
+    let body = read("site-packages/setuptools-51.3.3-py3.8.egg-info/PKG-INFO");
+    let classifier = String::from_utf8_lossy(&body)
+        .lines()
+        .find_map(|l| l.strip_prefix("Classifier: License :: OSI Approved :: "))
+        .map(str::to_string)
+        .expect("classifier");
+    assert_eq!(classifier, "MIT License");
+    let m = parse_metadata(&body).expect("ok");
+    assert_eq!(m.licenses, vec!["MIT".to_string()]);
+    assert_eq!(m.homepage, header(&body, "Home-page"));
+}
