@@ -47,6 +47,8 @@ pub enum PyFile {
     Metadata(PyMetadata),
     /// `RECORD`: paths relative to the directory holding the `.dist-info` directory.
     Record(Vec<String>),
+    /// egg-info `installed-files.txt`: paths relative to the `.egg-info` directory.
+    InstalledFiles(Vec<String>),
     /// `INSTALLER`: the tool that installed the distribution (`pip`, `uv`, ...).
     Installer(String),
 }
@@ -63,8 +65,13 @@ fn kind_of(path: &str) -> Option<(&'static str, u64)> {
             _ => None,
         };
     }
-    if dir.ends_with(".egg-info") && file == "PKG-INFO" {
-        return Some(("metadata", MAX_METADATA));
+    if dir.ends_with(".egg-info") {
+        return match file {
+            "PKG-INFO" => Some(("metadata", MAX_METADATA)),
+            // setuptools' list of installed files, relative to the egg-info directory
+            "installed-files.txt" => Some(("installed-files", MAX_RECORD)),
+            _ => None,
+        };
     }
     // a regular file named *.egg-info is the metadata itself (distutils' install_egg_info)
     if file.ends_with(".egg-info") {
@@ -85,6 +92,14 @@ impl Detector for PythonDetector {
     fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
         let parsed = match kind_of(path).map(|k| k.0) {
             Some("record") => PyFile::Record(parse_record(body)),
+            Some("installed-files") => PyFile::InstalledFiles(
+                String::from_utf8_lossy(body)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
             Some("installer") => {
                 PyFile::Installer(String::from_utf8_lossy(body).trim().to_string())
             }
@@ -123,6 +138,11 @@ impl Detector for PythonDetector {
                     {
                         let base = dir.rsplit_once('/').map(|(b, _)| b).unwrap_or("");
                         pkg.files = paths.iter().map(|p| join_normal(base, p)).collect();
+                    } else if let Some(PyFile::InstalledFiles(paths)) = view
+                        .lookup(NAME, &format!("{dir}/installed-files.txt"))
+                        .and_then(|v| v.get::<PyFile>())
+                    {
+                        pkg.files = paths.iter().map(|p| join_normal(dir, p)).collect();
                     }
                 }
             }

@@ -186,3 +186,26 @@ fn unknown_license_falls_back_to_classifiers() {
     assert_eq!(m.licenses, vec!["MIT".to_string()]);
     assert_eq!(m.homepage, header(&body, "Home-page"));
 }
+
+#[test]
+fn egg_info_installed_files() {
+    let dir = "/usr/lib/python3/dist-packages/setuptools-51.3.3-py3.8.egg-info";
+    let out = scan(&[
+        (
+            &format!("{dir}/PKG-INFO"),
+            read("site-packages/setuptools-51.3.3-py3.8.egg-info/PKG-INFO"),
+        ),
+        (
+            &format!("{dir}/installed-files.txt"),
+            b"../setuptools/__init__.py\nPKG-INFO\n".to_vec(),
+        ),
+    ]);
+    assert_eq!(out.packages.len(), 1);
+    assert_eq!(
+        out.packages[0].files,
+        vec![
+            "/usr/lib/python3/dist-packages/setuptools/__init__.py".to_string(),
+            format!("{dir}/PKG-INFO")
+        ]
+    );
+}

@@ -38,8 +38,10 @@ impl Detector for RubyDetector {
 
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         let (dir, file) = path.rsplit_once('/')?;
-        (file.ends_with(".gemspec") && dir.ends_with("/specifications"))
-            .then_some(Claim::up_to(MAX_GEMSPEC))
+        // `specifications/default/` holds the default gems shipped with Ruby itself
+        (file.ends_with(".gemspec")
+            && (dir.ends_with("/specifications") || dir.ends_with("/specifications/default")))
+        .then_some(Claim::up_to(MAX_GEMSPEC))
     }
 
     fn parse(&self, _path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
