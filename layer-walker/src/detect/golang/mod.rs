@@ -36,6 +36,7 @@ pub struct GoDetector;
 pub struct GoModule {
     /// Module path, after any `=>` replacement.
     pub path: String,
+    /// Version as the metadata writes it.
     pub version: String,
     /// `h1:` checksum, when recorded.
     pub sum: Option<String>,
@@ -52,7 +53,9 @@ pub struct GoBuildInfo {
     pub go_version: String,
     /// The `path` line: the main package's import path.
     pub path: Option<String>,
+    /// The `mod` line: the module the main package belongs to.
     pub main: Option<GoModule>,
+    /// The `dep` lines, replacements applied.
     pub deps: Vec<GoModule>,
     /// `build` lines as `key=value`.
     pub settings: Vec<String>,

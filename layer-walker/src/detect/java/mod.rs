@@ -35,9 +35,13 @@ pub struct JarPackage {
     /// Nested archive chain inside the claimed file (`BOOT-INF/lib/a.jar!/lib/b.jar`), empty
     /// for the claimed archive itself.
     pub inner: String,
+    /// Maven groupId.
     pub group: Option<String>,
+    /// Maven artifactId (or the name the manifest or file name gives).
     pub artifact: String,
+    /// Version as the metadata writes it.
     pub version: String,
+    /// Implementation or bundle vendor.
     pub vendor: Option<String>,
     /// The entry the facts came from (`META-INF/maven/g/a/pom.properties`, `META-INF/MANIFEST.MF`).
     pub source: String,
@@ -46,6 +50,7 @@ pub struct JarPackage {
 /// What the detector keeps from one archive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JarInfo {
+    /// Artifacts found, outer archive first.
     pub packages: Vec<JarPackage>,
     /// Problems that may have hidden packages (unreadable nested archive, budget exhausted).
     pub warnings: Vec<String>,

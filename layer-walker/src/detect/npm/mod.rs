@@ -31,11 +31,17 @@ pub struct NpmDetector;
 pub struct NpmPackage {
     /// Full name, `@scope/name` for scoped packages.
     pub name: String,
+    /// Version as the metadata writes it.
     pub version: String,
+    /// Declared licenses, as written.
     pub licenses: Vec<String>,
+    /// `author`, as `Name <email>` when an object.
     pub author: Option<String>,
+    /// Project home page.
     pub homepage: Option<String>,
+    /// One-line description.
     pub description: Option<String>,
+    /// Names of the runtime dependencies.
     pub depends: Vec<String>,
     /// Lockfile only: a development dependency.
     pub dev: bool,
@@ -48,6 +54,7 @@ pub struct NpmPackage {
 pub enum NpmFile {
     /// An installed manifest; `None` when it lacks a name or version (not a package).
     Manifest(Option<NpmPackage>),
+    /// The packages a project lockfile lists.
     Lockfile(Vec<NpmPackage>),
 }
 

@@ -30,12 +30,17 @@ pub struct PythonDetector;
 /// The facts kept from one core-metadata file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PyMetadata {
+    /// Name as the metadata writes it.
     pub name: String,
+    /// Version as the metadata writes it.
     pub version: String,
     /// Declared licenses, best source first (see [`choose_licenses`]).
     pub licenses: Vec<String>,
+    /// Author (or maintainer) with e-mail when given.
     pub supplier: Option<String>,
+    /// Project home page.
     pub homepage: Option<String>,
+    /// One-line summary.
     pub summary: Option<String>,
     /// Requirement names from `Requires-Dist`, without extras, versions or markers.
     pub requires: Vec<String>,
@@ -44,6 +49,7 @@ pub struct PyMetadata {
 /// What the detector keeps from each claimed file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PyFile {
+    /// `METADATA`, `PKG-INFO` or a single-file egg-info.
     Metadata(PyMetadata),
     /// `RECORD`: paths relative to the directory holding the `.dist-info` directory.
     Record(Vec<String>),

@@ -23,11 +23,17 @@ pub struct RubyDetector;
 /// The facts kept from one gemspec.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Gemspec {
+    /// Name as the metadata writes it.
     pub name: String,
+    /// Version as the metadata writes it.
     pub version: String,
+    /// Declared licenses, as written.
     pub licenses: Vec<String>,
+    /// `s.authors`.
     pub authors: Vec<String>,
+    /// Project home page.
     pub homepage: Option<String>,
+    /// One-line summary.
     pub summary: Option<String>,
 }
 

@@ -27,7 +27,9 @@ pub struct RustDetector;
 /// One crate from the audit data.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AuditPackage {
+    /// Name as the metadata writes it.
     pub name: String,
+    /// Version as the metadata writes it.
     pub version: String,
     /// `crates.io`, `git`, `local`, `registry`, ...
     #[serde(default)]
