@@ -18,6 +18,13 @@ use sbom_core::{Distro, Package, Relationship, Warning};
 
 pub use crate::walk::view::{FsView, ViewFile};
 
+pub mod golang;
+pub mod java;
+pub mod npm;
+pub mod python;
+pub mod ruby;
+pub mod rust;
+
 /// What a detector kept from one claimed file. Each detector downcasts its own.
 pub type Parsed = Arc<dyn Any + Send + Sync>;
 
@@ -144,5 +151,12 @@ pub trait Detector: Send + Sync {
 
 /// Every detector this crate has, in the order they run.
 pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
-    vec![]
+    vec![
+        Arc::new(python::PythonDetector),
+        Arc::new(npm::NpmDetector),
+        Arc::new(golang::GoDetector),
+        Arc::new(java::JavaDetector),
+        Arc::new(rust::RustDetector),
+        Arc::new(ruby::RubyDetector),
+    ]
 }
