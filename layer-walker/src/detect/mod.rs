@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use sbom_core::{Distro, Package, Relationship, Warning};
 
+pub mod rpm;
+
 pub use crate::walk::view::{FsView, ViewFile};
 
 /// What a detector kept from one claimed file. Each detector downcasts its own.
@@ -144,5 +146,5 @@ pub trait Detector: Send + Sync {
 
 /// Every detector this crate has, in the order they run.
 pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
-    vec![]
+    vec![Arc::new(rpm::RpmDetector)]
 }
