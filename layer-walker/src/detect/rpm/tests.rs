@@ -323,7 +323,7 @@ fn unreadable_files_are_failures_not_panics() {
         *b = 0xa5;
     }
     let (out, view) = scan("/var/lib/rpm/rpmdb.sqlite", &sqlite, true);
-    assert!(out.packages.is_empty() || !out.warnings.is_empty() || view.failures().count() > 0);
+    assert!(out.packages.is_empty());
     assert_eq!(view.failures().count(), 1);
 }
 
