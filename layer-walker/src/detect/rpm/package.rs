@@ -85,4 +85,48 @@ mod tests {
         assert!(source_package("nodashes.src.rpm").is_none());
         assert!(source_package("a-1-2.x86_64.rpm").is_none());
     }
+
+    #[test]
+    fn epoch_zero_is_shown_when_the_tag_exists() {
+        let mut h = RpmHeader {
+            name: "a".into(),
+            version: "1".into(),
+            release: "2".into(),
+            epoch: Some(0),
+            ..Default::default()
+        };
+        let p = to_package(&h, "/var/lib/rpm/Packages", false);
+        assert_eq!((p.version.as_str(), p.epoch), ("0:1-2", Some(0)));
+        h.epoch = None;
+        let p = to_package(&h, "/var/lib/rpm/Packages", false);
+        assert_eq!((p.version.as_str(), p.epoch), ("1-2", None));
+    }
+
+    #[test]
+    fn dependencies_leave_out_rpmlib_and_files() {
+        let h = RpmHeader {
+            name: "a".into(),
+            requires: [
+                "rpmlib(PayloadIsXz)",
+                "/bin/sh",
+                "libc.so.6()(64bit)",
+                "b",
+                "b",
+            ]
+            .map(String::from)
+            .to_vec(),
+            provides: ["a", "a(x86-64)", "a(x86-64)"].map(String::from).to_vec(),
+            packager: Some("P".into()),
+            sigmd5: Some(vec![0xab, 0x01]),
+            ..Default::default()
+        };
+        let p = to_package(&h, "/db", true);
+        assert_eq!(p.depends, ["libc.so.6()(64bit)", "b"]);
+        assert_eq!(p.provides, ["a(x86-64)"]);
+        assert_eq!(p.supplier.as_deref(), Some("P"));
+        assert_eq!(
+            p.properties.get("rpm:sigmd5").map(String::as_str),
+            Some("ab01")
+        );
+    }
 }
