@@ -40,6 +40,8 @@ type Row = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<u64>,
+    Option<String>,
 );
 
 fn expected_rows(expected: &Path) -> Vec<Row> {
@@ -64,6 +66,8 @@ fn expected_rows(expected: &Path) -> Vec<Row> {
                 s(p, "sourceRpm"),
                 s(p, "license"),
                 s(p, "vendor"),
+                p["size"].as_u64(),
+                s(p, "sigMD5"),
             )
         })
         .collect();
@@ -90,6 +94,8 @@ fn actual_rows(packages: &[Package]) -> Vec<Row> {
                     .map(|s| format!("{}-{}.src.rpm", s.name, s.version.as_deref().unwrap_or(""))),
                 p.licenses_declared.first().cloned(),
                 p.properties.get("rpm:vendor").cloned(),
+                p.installed_size,
+                p.properties.get("rpm:sigmd5").cloned(),
             )
         })
         .collect();
@@ -97,7 +103,8 @@ fn actual_rows(packages: &[Package]) -> Vec<Row> {
     rows
 }
 
-/// Every fixture's packages must equal its EXPECTED list exactly.
+/// Every fixture's packages must equal its EXPECTED list exactly (name, epoch, version,
+/// release, arch, source rpm, license, vendor, size, SIGMD5).
 fn check(case: &str, db: &Path, image_path: &str) {
     let body = read(db);
     let (out, view) = scan(image_path, &body, true);
