@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use sbom_core::{Distro, Package, Relationship, Warning};
 
+pub mod rpm;
+
 pub use crate::walk::view::{FsView, ViewFile};
 
 pub mod golang;
@@ -152,6 +154,8 @@ pub trait Detector: Send + Sync {
 /// Every detector this crate has, in the order they run.
 pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
     vec![
+        // OS package databases first: language packages are linked to their owners after
+        Arc::new(rpm::RpmDetector),
         Arc::new(python::PythonDetector),
         Arc::new(npm::NpmDetector),
         Arc::new(golang::GoDetector),

@@ -1,0 +1,168 @@
+//! rpm's version comparison (`rpmvercmp`), for ordering versions of one package.
+//!
+//! A version is split into runs of digits and runs of letters; everything else separates
+//! runs. Runs compare pairwise: numbers numerically (leading zeros ignored), letters
+//! bytewise, and a number is newer than letters. `~` sorts before anything, even the end of
+//! the string (`1.0~rc1 < 1.0`); `^` sorts after the end but before anything else
+//! (`1.0 < 1.0^git1 < 1.0.1`).
+
+use std::cmp::Ordering;
+
+/// Compares two version (or release) strings the way rpm does.
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use layer_walker::detect::rpm::rpmvercmp;
+/// assert_eq!(rpmvercmp("1.0~rc1", "1.0"), Ordering::Less);
+/// assert_eq!(rpmvercmp("1.10", "1.9"), Ordering::Greater);
+/// ```
+pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
+    if a == b {
+        return Ordering::Equal;
+    }
+    let (mut one, mut two) = (a.as_bytes(), b.as_bytes());
+    let is_sep = |c: &u8| !c.is_ascii_alphanumeric() && *c != b'~' && *c != b'^';
+    while !one.is_empty() || !two.is_empty() {
+        one = &one[one.iter().take_while(|c| is_sep(c)).count()..];
+        two = &two[two.iter().take_while(|c| is_sep(c)).count()..];
+
+        // tilde: older than everything, including the end of the string
+        if one.first() == Some(&b'~') || two.first() == Some(&b'~') {
+            if one.first() != Some(&b'~') {
+                return Ordering::Greater;
+            }
+            if two.first() != Some(&b'~') {
+                return Ordering::Less;
+            }
+            one = &one[1..];
+            two = &two[1..];
+            continue;
+        }
+        // caret: newer than the end of the string, older than anything else
+        if one.first() == Some(&b'^') || two.first() == Some(&b'^') {
+            if one.is_empty() {
+                return Ordering::Less;
+            }
+            if two.is_empty() {
+                return Ordering::Greater;
+            }
+            if one.first() != Some(&b'^') {
+                return Ordering::Greater;
+            }
+            if two.first() != Some(&b'^') {
+                return Ordering::Less;
+            }
+            one = &one[1..];
+            two = &two[1..];
+            continue;
+        }
+        if one.is_empty() || two.is_empty() {
+            break;
+        }
+        // the first string's run decides whether this is a numeric or an alphabetic run
+        let numeric = one[0].is_ascii_digit();
+        let run = |s: &[u8]| {
+            s.iter()
+                .take_while(|c| {
+                    if numeric {
+                        c.is_ascii_digit()
+                    } else {
+                        c.is_ascii_alphabetic()
+                    }
+                })
+                .count()
+        };
+        let (n1, n2) = (run(one), run(two));
+        let (mut s1, mut s2) = (&one[..n1], &two[..n2]);
+        one = &one[n1..];
+        two = &two[n2..];
+        if s2.is_empty() {
+            // different kinds of run: numbers are newer than letters
+            return if numeric {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
+        }
+        if numeric {
+            s1 = &s1[s1.iter().take_while(|&&c| c == b'0').count()..];
+            s2 = &s2[s2.iter().take_while(|&&c| c == b'0').count()..];
+            match s1.len().cmp(&s2.len()) {
+                Ordering::Equal => {}
+                longer => return longer,
+            }
+        }
+        match s1.cmp(s2) {
+            Ordering::Equal => {}
+            other => return other,
+        }
+    }
+    match (one.is_empty(), two.is_empty()) {
+        (true, true) => Ordering::Equal,
+        // whichever still has runs left is newer
+        (true, false) => Ordering::Less,
+        _ => Ordering::Greater,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table `make-vercmp-table.sh` made by asking the real rpm.
+    const TABLE: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/rpm/vercmp.tsv"
+    ));
+
+    #[test]
+    fn agrees_with_rpm() {
+        let mut checked = 0;
+        for line in TABLE
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let f: Vec<&str> = line.split('\t').collect();
+            let [a, b, want] = f[..] else {
+                panic!("bad table line {line:?}");
+            };
+            let want = match want {
+                "-1" => Ordering::Less,
+                "0" => Ordering::Equal,
+                "1" => Ordering::Greater,
+                other => panic!("bad result {other:?}"),
+            };
+            assert_eq!(rpmvercmp(a, b), want, "rpmvercmp({a:?}, {b:?})");
+            checked += 1;
+        }
+        assert!(checked > 1000, "table has only {checked} rows");
+    }
+
+    fn version() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex("[0-9a-c.~^_]{0,8}").expect("valid regex")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn antisymmetric(a in version(), b in version()) {
+            proptest::prop_assert_eq!(rpmvercmp(&a, &b), rpmvercmp(&b, &a).reverse());
+        }
+
+        #[test]
+        fn transitive(a in version(), b in version(), c in version()) {
+            let v = [&a, &b, &c];
+            for (x, y, z) in [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)] {
+                let xy = rpmvercmp(v[x], v[y]);
+                let yz = rpmvercmp(v[y], v[z]);
+                if xy != Ordering::Greater && yz != Ordering::Greater {
+                    let want = if xy == Ordering::Equal && yz == Ordering::Equal {
+                        Ordering::Equal
+                    } else {
+                        Ordering::Less
+                    };
+                    proptest::prop_assert_eq!(rpmvercmp(v[x], v[z]), want, "{:?} {:?} {:?}", v[x], v[y], v[z]);
+                }
+            }
+        }
+    }
+}
