@@ -11,6 +11,10 @@
 //! Adding an ecosystem is adding a folder here with a type that implements [`Detector`],
 //! and one line in [`default_detectors`].
 
+pub mod apk;
+pub mod distro;
+pub mod dpkg;
+
 use std::any::Any;
 use std::sync::Arc;
 
@@ -144,5 +148,9 @@ pub trait Detector: Send + Sync {
 
 /// Every detector this crate has, in the order they run.
 pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
-    vec![]
+    vec![
+        Arc::new(distro::DistroDetector),
+        Arc::new(dpkg::DpkgDetector),
+        Arc::new(apk::ApkDetector),
+    ]
 }
