@@ -14,6 +14,8 @@
 pub mod apk;
 pub mod distro;
 pub mod dpkg;
+#[cfg(test)]
+mod testutil;
 
 use std::any::Any;
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use sbom_core::Distro;
 
-use super::{Claim, CollectContext, Detector, EntryMeta, FsView, Findings, ParseError, Parsed};
+use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseError, Parsed};
 
 /// Release files are a few hundred bytes; anything far larger is not one.
 const MAX_RELEASE_FILE: u64 = 64 * 1024;
@@ -235,9 +235,10 @@ fn from_redhat_style(path: &str, line: &str) -> Option<Distro> {
         "scientific linux" => "scientific",
         _ => return None,
     };
-    let version = rest.split_whitespace().next().filter(|v| {
-        v.starts_with(|c: char| c.is_ascii_digit())
-    })?;
+    let version = rest
+        .split_whitespace()
+        .next()
+        .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))?;
     let codename = rest
         .split_once('(')
         .and_then(|(_, c)| c.split_once(')'))

@@ -19,11 +19,7 @@ pub fn parse(text: &str) -> BTreeMap<String, String> {
         };
         let key = key.trim();
         // Keys are shell variable names: reject anything else rather than guessing.
-        if key.is_empty()
-            || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             continue;
         }
         out.insert(key.to_string(), unquote(raw.trim()));

@@ -60,7 +60,10 @@ fn view_of(root: &Path) -> FsView {
     if !has(OS_RELEASE) && has(USR_OS_RELEASE) {
         links.push((OS_RELEASE, "../usr/lib/os-release"));
     }
-    let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
     let detectors: Vec<Arc<dyn Detector>> = vec![Arc::new(DistroDetector)];
     FsView::from_files(&detectors, &refs, &links)
 }
@@ -115,7 +118,11 @@ fn every_fixture_root_is_detected_as_its_files_say() {
             let text = std::fs::read_to_string(&os_file).expect("fixture");
             let m = naive_os_release(&text);
             let get = |k: &str| m.get(k).filter(|v| !v.is_empty()).cloned();
-            assert_eq!(Some(d.id.clone()), get("ID").map(|s| s.to_lowercase()), "{case}: id");
+            assert_eq!(
+                Some(d.id.clone()),
+                get("ID").map(|s| s.to_lowercase()),
+                "{case}: id"
+            );
             assert_eq!(d.pretty_name, get("PRETTY_NAME"), "{case}: pretty_name");
             assert_eq!(d.name, get("NAME"), "{case}: name");
             assert_eq!(d.cpe_name, get("CPE_NAME"), "{case}: cpe_name");
@@ -132,7 +139,11 @@ fn every_fixture_root_is_detected_as_its_files_say() {
                     .map(|v| v.trim().split('.').next().unwrap_or("").to_string())
             });
             assert_eq!(d.version_id, expected_version, "{case}: version_id");
-            assert!(d.source_path.ends_with("os-release"), "{case}: {}", d.source_path);
+            assert!(
+                d.source_path.ends_with("os-release"),
+                "{case}: {}",
+                d.source_path
+            );
         } else {
             let (id, version) =
                 documented(&case).unwrap_or_else(|| panic!("{case}: no expectation for this root"));
@@ -170,7 +181,10 @@ fn debian_testing_codename_from_debian_version() {
     let det: Vec<Arc<dyn Detector>> = vec![Arc::new(DistroDetector)];
     let view = FsView::from_files(
         &det,
-        &[(OS_RELEASE, b"ID=debian\n"), (DEBIAN_VERSION, b"trixie/sid\n")],
+        &[
+            (OS_RELEASE, b"ID=debian\n"),
+            (DEBIAN_VERSION, b"trixie/sid\n"),
+        ],
         &[],
     );
     let d = detect(&view).expect("distro");
@@ -190,7 +204,10 @@ fn lsb_release_and_unknown_redhat_style_names() {
         &[],
     );
     let d = detect(&view).expect("distro");
-    assert_eq!((d.id.as_str(), d.version_id.as_deref()), ("ubuntu", Some("14.04")));
+    assert_eq!(
+        (d.id.as_str(), d.version_id.as_deref()),
+        ("ubuntu", Some("14.04"))
+    );
     // an unknown vendor name is not turned into an invented id
     let view = FsView::from_files(&det, &[(REDHAT_RELEASE, b"Acme OS release 1.0\n")], &[]);
     assert_eq!(detect(&view), None);

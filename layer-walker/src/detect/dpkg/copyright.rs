@@ -43,7 +43,10 @@ mod tests {
 
     #[test]
     fn header_must_be_format() {
-        assert_eq!(dep5_licenses(b"Format: x\n\nFiles: *\nLicense: MIT\n"), Some(vec!["MIT".into()]));
+        assert_eq!(
+            dep5_licenses(b"Format: x\n\nFiles: *\nLicense: MIT\n"),
+            Some(vec!["MIT".into()])
+        );
         assert_eq!(dep5_licenses(b"This is free text.\nLicense: MIT\n"), None);
         assert_eq!(dep5_licenses(b""), None);
         assert_eq!(dep5_licenses(b"\xff\xfe\x00"), None);

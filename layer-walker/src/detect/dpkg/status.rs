@@ -166,10 +166,7 @@ fn split_source(s: &str) -> (String, Option<String>) {
     match s.split_once('(') {
         Some((n, v)) => {
             let v = v.trim_end().trim_end_matches(')').trim();
-            (
-                n.trim().to_string(),
-                (!v.is_empty()).then(|| v.to_string()),
-            )
+            (n.trim().to_string(), (!v.is_empty()).then(|| v.to_string()))
         }
         None => (s.trim().to_string(), None),
     }
@@ -220,7 +217,10 @@ mod tests {
 
     #[test]
     fn source_field() {
-        assert_eq!(split_source("glibc (2.27-3ubuntu1)"), ("glibc".into(), Some("2.27-3ubuntu1".into())));
+        assert_eq!(
+            split_source("glibc (2.27-3ubuntu1)"),
+            ("glibc".into(), Some("2.27-3ubuntu1".into()))
+        );
         assert_eq!(split_source("glibc"), ("glibc".into(), None));
         assert_eq!(split_source("glibc ("), ("glibc".into(), None));
     }
@@ -256,7 +256,11 @@ mod tests {
         )
         .expect("readable");
         assert_eq!(s.packages[0].version, "1:2.0-1");
-        assert!(s.packages[0].maintainer.as_deref().unwrap_or("").starts_with("Caf"));
+        assert!(s.packages[0]
+            .maintainer
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("Caf"));
         // Installed-Size not a number: left out, not an error
         let s = parse_status(b"Package: a\nVersion: 1\nInstalled-Size: lots\n", false).expect("ok");
         assert_eq!(s.packages[0].installed_size_kib, None);
