@@ -131,6 +131,18 @@ impl Detector for DpkgDetector {
                     true,
                 );
             }
+            if db.damaged > 0 {
+                // the package is reported, but fields may be missing from it
+                out.warn(
+                    file.path,
+                    Some(file.layer),
+                    format!(
+                        "{} paragraph(s) of the dpkg status were read without their malformed lines",
+                        db.damaged
+                    ),
+                    false,
+                );
+            }
             for rec in &db.packages {
                 out.packages.push(package(view, ctx, file.path, rec));
             }

@@ -32,6 +32,8 @@ pub struct StatusFile {
     pub packages: Vec<DebRecord>,
     /// Paragraphs that could not be read (syntax errors, no Package or Version).
     pub unreadable: usize,
+    /// Paragraphs read only after dropping malformed lines (a truncated last line...).
+    pub damaged: usize,
 }
 
 /// Parses a status body. `require_status` is true for `/var/lib/dpkg/status`, where an
@@ -51,11 +53,19 @@ pub fn parse_status(body: &[u8], require_status: bool) -> Result<StatusFile, Str
         seen_paragraphs += 1;
         let para: Paragraph = match chunk.parse() {
             Ok(p) => p,
-            Err(e) => {
-                tracing::debug!(error = %e, "dpkg status paragraph could not be parsed");
-                out.unreadable += 1;
-                continue;
-            }
+            // a cut-off file ends in half a line: keep what is well-formed
+            Err(e) => match salvage(&chunk).parse() {
+                Ok(p) => {
+                    tracing::debug!(error = %e, "dpkg status paragraph read without its malformed lines");
+                    out.damaged += 1;
+                    p
+                }
+                Err(_) => {
+                    tracing::debug!(error = %e, "dpkg status paragraph could not be parsed");
+                    out.unreadable += 1;
+                    continue;
+                }
+            },
         };
         let field = |name: &str| {
             para.get(name)
@@ -130,6 +140,27 @@ pub fn parse_status(body: &[u8], require_status: bool) -> Result<StatusFile, Str
         "dpkg status parsed"
     );
     Ok(out)
+}
+
+/// The lines of `chunk` that are deb822: `Name: value` fields (name without white space)
+/// and the continuation lines that follow a kept field.
+fn salvage(chunk: &str) -> String {
+    let mut out = String::with_capacity(chunk.len());
+    let mut in_field = false;
+    for line in chunk.lines() {
+        let is_field = !line.starts_with([' ', '\t'])
+            && line
+                .split_once(':')
+                .is_some_and(|(k, _)| !k.is_empty() && !k.contains(char::is_whitespace));
+        if is_field || (in_field && line.starts_with([' ', '\t'])) {
+            in_field = true;
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            in_field = false;
+        }
+    }
+    out
 }
 
 /// `Status: want flag status` (dpkg(1)): installed means flag `ok` and status `installed`,
@@ -256,6 +287,7 @@ mod tests {
         )
         .expect("readable");
         assert_eq!(s.packages[0].version, "1:2.0-1");
+        assert_eq!(s.damaged, 1);
         assert!(s.packages[0]
             .maintainer
             .as_deref()
