@@ -43,7 +43,7 @@ pub fn run(detector: Arc<dyn Detector>, files: &[(String, Vec<u8>)]) -> Findings
         .iter()
         .map(|(p, b)| (p.as_str(), b.as_slice()))
         .collect();
-    let view = FsView::from_files(&[detector.clone()], &refs, &[]);
+    let view = FsView::from_files(std::slice::from_ref(&detector), &refs, &[]);
     let mut out = Findings::default();
     detector.collect(&view, CollectContext { full_detail: true }, &mut out);
     out

@@ -15,7 +15,7 @@ pub fn dep5_licenses(body: &[u8]) -> Option<Vec<String>> {
         .by_ref()
         .map(str::trim_end)
         .find(|l| !l.trim().is_empty() && !l.starts_with('#'))?;
-    if !field_value(first, "Format").is_some_and(|v| !v.is_empty()) {
+    if field_value(first, "Format").is_none_or(|v| v.is_empty()) {
         return None;
     }
     let mut out: Vec<String> = Vec::new();
