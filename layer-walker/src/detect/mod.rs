@@ -11,21 +11,25 @@
 //! Adding an ecosystem is adding a folder here with a type that implements [`Detector`],
 //! and one line in [`default_detectors`].
 
+pub mod apk;
+pub mod distro;
+pub mod dpkg;
+pub mod golang;
+pub mod java;
+pub mod npm;
+pub mod python;
+pub mod rpm;
+pub mod ruby;
+pub mod rust;
+#[cfg(test)]
+mod testutil;
+
 use std::any::Any;
 use std::sync::Arc;
 
 use sbom_core::{Distro, Package, Relationship, Warning};
 
-pub mod rpm;
-
 pub use crate::walk::view::{FsView, ViewFile};
-
-pub mod golang;
-pub mod java;
-pub mod npm;
-pub mod python;
-pub mod ruby;
-pub mod rust;
 
 /// What a detector kept from one claimed file. Each detector downcasts its own.
 pub type Parsed = Arc<dyn Any + Send + Sync>;
@@ -154,7 +158,11 @@ pub trait Detector: Send + Sync {
 /// Every detector this crate has, in the order they run.
 pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
     vec![
-        // OS package databases first: language packages are linked to their owners after
+        // the distro first, then OS package databases: language packages are linked to the
+        // OS package owning their files afterwards
+        Arc::new(distro::DistroDetector),
+        Arc::new(dpkg::DpkgDetector),
+        Arc::new(apk::ApkDetector),
         Arc::new(rpm::RpmDetector),
         Arc::new(python::PythonDetector),
         Arc::new(npm::NpmDetector),
