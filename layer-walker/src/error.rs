@@ -7,6 +7,9 @@ use std::path::PathBuf;
 /// ever presented as complete.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The Dockerfile given with [`crate::Scanner::dockerfile`] could not be parsed.
+    #[error(transparent)]
+    Dockerfile(#[from] crate::dockerfile::ParseError),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,

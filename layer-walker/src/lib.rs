@@ -17,6 +17,7 @@
 //! ```
 
 mod assemble;
+pub mod dockerfile;
 pub mod blob;
 pub mod detect;
 mod error;
