@@ -14,6 +14,9 @@ use crate::detect::{CollectContext, Detector, Findings, FsView};
 use crate::source::resolve::ResolvedImage;
 use crate::walk::layer::LayerAnalysis;
 
+/// What one layer added, removed and changed (with the version it changed from).
+type LayerDiff = (Vec<Package>, Vec<Package>, Vec<(Package, String)>);
+
 /// What identifies "the same package" across layers (see [`Package::identity`]).
 type Key = (Ecosystem, String, Option<String>, String);
 
@@ -53,7 +56,7 @@ pub(crate) fn assemble(
     let mut layers = Vec::with_capacity(analyses.len());
     let mut prev_distro: Option<Distro> = None;
     let mut final_findings = Findings::default();
-    let mut diffs: Vec<(Vec<Package>, Vec<Package>, Vec<(Package, String)>)> = Vec::new();
+    let mut diffs: Vec<LayerDiff> = Vec::new();
 
     for (i, a) in analyses.iter().enumerate() {
         view.apply(a);

@@ -17,9 +17,9 @@
 //! ```
 
 mod assemble;
-pub mod dockerfile;
 pub mod blob;
 pub mod detect;
+pub mod dockerfile;
 mod error;
 mod rootfs;
 mod scan;

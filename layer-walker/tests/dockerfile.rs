@@ -99,10 +99,13 @@ fn escape_directive_backtick() {
 
 #[test]
 fn exec_and_shell_forms() {
-    let df =
-        parse("FROM scratch\nRUN [\"a\", \"b c\"]\nCMD echo hi\nENTRYPOINT [\"/bin/x\"]\n").unwrap();
+    let df = parse("FROM scratch\nRUN [\"a\", \"b c\"]\nCMD echo hi\nENTRYPOINT [\"/bin/x\"]\n")
+        .unwrap();
     let ins = all(&df);
-    assert_eq!(ins[0].exec.as_deref(), Some(&["a".to_string(), "b c".to_string()][..]));
+    assert_eq!(
+        ins[0].exec.as_deref(),
+        Some(&["a".to_string(), "b c".to_string()][..])
+    );
     assert_eq!(ins[1].exec, None);
     assert_eq!(ins[2].exec.as_deref(), Some(&["/bin/x".to_string()][..]));
     let err = parse("FROM scratch\n\nCMD [\"a\", 'b']\n").unwrap_err();
@@ -123,7 +126,11 @@ fn heredocs() {
     assert_eq!(ins[1].heredocs[0].body, "line ${X}\n");
     assert_eq!((ins[2].start_line, ins[2].end_line), (9, 13));
     assert_eq!(
-        ins[2].heredocs.iter().map(|h| h.body.as_str()).collect::<Vec<_>>(),
+        ins[2]
+            .heredocs
+            .iter()
+            .map(|h| h.body.as_str())
+            .collect::<Vec<_>>(),
         ["one\n", "two\n"]
     );
     assert!(ins[3].heredocs.is_empty(), "<<< is a here-string");
@@ -158,7 +165,10 @@ fn flags() {
     assert_eq!(st.base, "alpine");
     let ins = all(&df);
     assert_eq!(ins[0].flags.len(), 2);
-    assert_eq!(ins[0].flags[0].value.as_deref(), Some("type=cache,target=/c"));
+    assert_eq!(
+        ins[0].flags[0].value.as_deref(),
+        Some("type=cache,target=/c")
+    );
     assert_eq!(ins[0].args, "make");
     let names: Vec<_> = ins[1].flags.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["from", "chown", "chmod", "link"]);
@@ -178,7 +188,10 @@ fn arg_env_substitution() {
     let ins = all(&df);
     assert_eq!(ins[2].expanded.as_deref(), Some("HOME=/opt/home P= Q=set"));
     assert_eq!(ins[3].expanded.as_deref(), Some("/opt/home"));
-    assert_eq!(ins[4].expanded.as_deref(), Some("v='$DIR' w=$DIR x=\"/opt\""));
+    assert_eq!(
+        ins[4].expanded.as_deref(),
+        Some("v='$DIR' w=$DIR x=\"/opt\"")
+    );
     // RUN is left to the shell
     assert_eq!(ins[5].expanded, None);
     // `ARG TAG` in the stage takes the global default
@@ -200,7 +213,10 @@ fn onbuild_and_errors() {
     let df = parse("FROM x\nONBUILD RUN make \\\n  all\nONBUILD COPY <<EOF /a\nhi\nEOF\n").unwrap();
     let ins = all(&df);
     let inner = ins[0].onbuild.as_ref().unwrap();
-    assert_eq!((inner.keyword.as_str(), inner.args.as_str()), ("RUN", "make   all"));
+    assert_eq!(
+        (inner.keyword.as_str(), inner.args.as_str()),
+        ("RUN", "make   all")
+    );
     assert_eq!((ins[0].start_line, ins[0].end_line), (2, 3));
     assert_eq!((ins[1].start_line, ins[1].end_line), (4, 6));
     assert_eq!(
@@ -218,7 +234,7 @@ fn onbuild_and_errors() {
 fn real_dockerfiles_parse() {
     for (name, stages, count, last_line) in [
         ("debian-small.Dockerfile", 1, 10, 13),
-        ("debian-large.Dockerfile", 1, 7, 11),
+        ("debian-large.Dockerfile", 1, 8, 11),
         ("rpm.Dockerfile", 1, 2, 4),
     ] {
         let df = parse(&read(name)).unwrap();
@@ -235,15 +251,30 @@ fn real_dockerfiles_parse() {
 fn cleaning_created_by() {
     let cases = [
         ("/bin/sh -c #(nop) ENV A=b", "ENV A=b"),
-        ("/bin/sh -c #(nop)  CMD [\"/usr/bin/python3\"]", "CMD [\"/usr/bin/python3\"]"),
-        ("/bin/sh -c apt-get update && apt-get install -y x", "RUN apt-get update && apt-get install -y x"),
-        ("RUN /bin/sh -c apt-get update # buildkit", "RUN apt-get update"),
+        (
+            "/bin/sh -c #(nop)  CMD [\"/usr/bin/python3\"]",
+            "CMD [\"/usr/bin/python3\"]",
+        ),
+        (
+            "/bin/sh -c apt-get update && apt-get install -y x",
+            "RUN apt-get update && apt-get install -y x",
+        ),
+        (
+            "RUN /bin/sh -c apt-get update # buildkit",
+            "RUN apt-get update",
+        ),
         ("RUN |2 A=1 B=2 /bin/sh -c make", "RUN make"),
         ("|2 A=1 B=2 /bin/sh -c make", "RUN make"),
         ("|1 A=has space /bin/sh -c make", "RUN make"),
         ("COPY file.txt /x # buildkit", "COPY file.txt /x"),
-        ("/bin/sh -c #(nop) ADD file:2dbaa2bc in / ", "ADD file:2dbaa2bc in /"),
-        ("/bin/sh -c #(nop) COPY dir:c5e0ee25 in /x ", "COPY dir:c5e0ee25 in /x"),
+        (
+            "/bin/sh -c #(nop) ADD file:2dbaa2bc in / ",
+            "ADD file:2dbaa2bc in /",
+        ),
+        (
+            "/bin/sh -c #(nop) COPY dir:c5e0ee25 in /x ",
+            "COPY dir:c5e0ee25 in /x",
+        ),
         (
             "/bin/sh -c --mount=type=bind,source=wheels,target=/tmp/wheels pip install x",
             "RUN --mount=type=bind,source=wheels,target=/tmp/wheels pip install x",
@@ -253,9 +284,15 @@ fn cleaning_created_by() {
         ("/bin/sh -c #(nop) LABEL a=\"b c\"", "LABEL a=\"b c\""),
         ("LABEL a=b # buildkit", "LABEL a=b"),
         ("RUN a b # buildkit", "RUN a b"),
-        ("RUN /bin/sh -c <<EOF\necho hi\nEOF # buildkit", "RUN <<EOF\necho hi\nEOF"),
+        (
+            "RUN /bin/sh -c <<EOF\necho hi\nEOF # buildkit",
+            "RUN <<EOF\necho hi\nEOF",
+        ),
         ("/bin/bash -o pipefail -c make all", "RUN make all"),
-        ("/usr/bin/python3 -m pip install x", "RUN /usr/bin/python3 -m pip install x"),
+        (
+            "/usr/bin/python3 -m pip install x",
+            "RUN /usr/bin/python3 -m pip install x",
+        ),
         ("/bin/sh -c #(nop)  ARG DEST", "ARG DEST"),
         ("", ""),
     ];
@@ -275,9 +312,19 @@ fn assert_truth(dockerfile: &str, config: &str, truth: &str) {
     assert!(w.is_empty(), "{w:?}");
     assert!(m.unmatched.is_empty());
     for (i, t) in truth.iter().enumerate() {
-        let r = m.per_entry[i].as_ref().unwrap_or_else(|| panic!("entry {i}"));
-        assert_eq!(r.start_line as u64, t["dockerfile_line"].as_u64().unwrap(), "entry {i}");
-        assert_eq!(r.keyword, t["dockerfile_instruction"].as_str().unwrap(), "entry {i}");
+        let r = m.per_entry[i]
+            .as_ref()
+            .unwrap_or_else(|| panic!("entry {i}"));
+        assert_eq!(
+            r.start_line as u64,
+            t["dockerfile_line"].as_u64().unwrap(),
+            "entry {i}"
+        );
+        assert_eq!(
+            r.keyword,
+            t["dockerfile_instruction"].as_str().unwrap(),
+            "entry {i}"
+        );
         assert!(!r.from_base_image);
         assert_eq!(r.stage, None);
     }
@@ -351,7 +398,8 @@ fn buildah_two_stage_from_local_base() {
 fn edited_dockerfile_reports_unmatched_instead_of_wrong_lines() {
     // the final stage's LABEL was changed after the build: the entries after it still match,
     // it and everything before it cannot be placed
-    let text = read("buildah-multi.Dockerfile").replace("fixture.role=\"multi\"", "fixture.role=\"other\"");
+    let text = read("buildah-multi.Dockerfile")
+        .replace("fixture.role=\"multi\"", "fixture.role=\"other\"");
     let df = parse(&text).unwrap();
     let h = history_of("buildah-multi.config.json");
     let (l, un, w) = lines(&df, &h);
@@ -359,7 +407,11 @@ fn edited_dockerfile_reports_unmatched_instead_of_wrong_lines() {
     assert!(l[..9].iter().all(Option::is_none), "{l:?}");
     assert_eq!(un, (0..9).collect::<Vec<_>>());
     assert_eq!(w.len(), 9);
-    assert!(w[8].contains("history entry 8") && w[8].contains("LABEL"), "{}", w[8]);
+    assert!(
+        w[8].contains("history entry 8") && w[8].contains("LABEL"),
+        "{}",
+        w[8]
+    );
 
     // a different file altogether
     let df = parse(&read("debian-small.Dockerfile")).unwrap();
@@ -369,13 +421,19 @@ fn edited_dockerfile_reports_unmatched_instead_of_wrong_lines() {
 
     // an instruction too many (never built): nothing may be placed on the FROM line
     let text = read("buildah-base.Dockerfile") + "RUN never-built\n";
-    let (l, un, _) = lines(&parse(&text).unwrap(), &history_of("buildah-base.config.json"));
+    let (l, un, _) = lines(
+        &parse(&text).unwrap(),
+        &history_of("buildah-base.config.json"),
+    );
     assert_eq!(l, [None, None, None]);
     assert_eq!(un, [0, 1, 2]);
 
     // FROM scratch, but the history has more entries than instructions
     let text = "FROM scratch\nLABEL fixture.role=\"base\"\nENV BASE_VERSION=1.0\n";
-    let (l, un, w) = lines(&parse(text).unwrap(), &history_of("buildah-base.config.json"));
+    let (l, un, w) = lines(
+        &parse(text).unwrap(),
+        &history_of("buildah-base.config.json"),
+    );
     assert_eq!(l, [None, Some(2), Some(3)]);
     assert_eq!(un, [0]);
     assert_eq!(w.len(), 2);
@@ -435,7 +493,16 @@ fn buildkit_and_classic_forms() {
     let (l, un, w) = lines(&df, &buildkit);
     assert_eq!(
         l,
-        [Some(2), Some(4), Some(5), Some(6), Some(7), Some(8), Some(9), Some(10)],
+        [
+            Some(2),
+            Some(4),
+            Some(5),
+            Some(6),
+            Some(7),
+            Some(8),
+            Some(9),
+            Some(10)
+        ],
         "{w:?}"
     );
     assert!(un.is_empty());
@@ -453,7 +520,17 @@ fn buildkit_and_classic_forms() {
     let (l, _, w) = lines(&df, &classic);
     assert_eq!(
         l,
-        [Some(2), Some(3), Some(4), Some(5), Some(6), Some(7), Some(8), Some(9), Some(10)],
+        [
+            Some(2),
+            Some(3),
+            Some(4),
+            Some(5),
+            Some(6),
+            Some(7),
+            Some(8),
+            Some(9),
+            Some(10)
+        ],
         "{w:?}"
     );
     // a build arg overriding a default still matches: the variable's value is unknown
@@ -482,12 +559,24 @@ fn scanner_sets_instruction_and_dockerfile_refs() {
         .unwrap();
     let inv = &scan.inventory;
     let h = &inv.image.history;
-    assert_eq!(h[0].instruction.as_deref().map(|s| s.starts_with("ADD file:")), Some(true));
+    assert_eq!(
+        h[0].instruction
+            .as_deref()
+            .map(|s| s.starts_with("ADD file:")),
+        Some(true)
+    );
     assert_eq!(h[1].dockerfile.as_ref().unwrap().start_line, 4);
     let layer = &inv.layers[0];
     assert_eq!(layer.dockerfile.as_ref().unwrap().line_range(), "3");
-    assert!(layer.instruction.as_deref().unwrap().starts_with("ADD file:"));
-    assert!(inv.warnings.iter().all(|w| !w.message.starts_with("Dockerfile")));
+    assert!(layer
+        .instruction
+        .as_deref()
+        .unwrap()
+        .starts_with("ADD file:"));
+    assert!(inv
+        .warnings
+        .iter()
+        .all(|w| !w.message.starts_with("Dockerfile")));
 
     // without a Dockerfile: instructions only
     let scan = Scanner::new().scan(&image).unwrap();

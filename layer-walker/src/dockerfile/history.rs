@@ -243,9 +243,9 @@ pub fn match_history(df: &Dockerfile, history: &[HistoryEntry]) -> (Mapping, Vec
         }
     }
     if stopped {
-        for i in 0..e {
+        for (i, h) in history.iter().enumerate().take(e) {
             mapping.unmatched.push(i);
-            let text = history[i]
+            let text = h
                 .created_by
                 .as_deref()
                 .map(clean_created_by)
@@ -452,7 +452,11 @@ fn dest_forms(ins: &Instruction, escape: char) -> Vec<String> {
     }
     arg_forms(ins)
         .iter()
-        .filter_map(|a| split_words(a, escape).last().map(|w| super::parse::unquote(w)))
+        .filter_map(|a| {
+            split_words(a, escape)
+                .last()
+                .map(|w| super::parse::unquote(w))
+        })
         .collect()
 }
 

@@ -31,7 +31,9 @@ mod history;
 mod parse;
 
 pub use history::{clean_created_by, match_history, Mapping};
-pub use parse::{expand, parse, Dockerfile, Flag, Heredoc, Instruction, ParseError, Stage, WILDCARD};
+pub use parse::{
+    expand, parse, Dockerfile, Flag, Heredoc, Instruction, ParseError, Stage, WILDCARD,
+};
 
 use sbom_core::{Inventory, Warning};
 
@@ -46,12 +48,13 @@ pub fn annotate(inv: &mut Inventory, dockerfile: Option<&Dockerfile>) {
         for (h, r) in inv.image.history.iter_mut().zip(mapping.per_entry) {
             h.dockerfile = r;
         }
-        inv.warnings.extend(messages.into_iter().map(|message| Warning {
-            path: None,
-            layer: None,
-            message,
-            incomplete: false,
-        }));
+        inv.warnings
+            .extend(messages.into_iter().map(|message| Warning {
+                path: None,
+                layer: None,
+                message,
+                incomplete: false,
+            }));
     }
     for l in &mut inv.layers {
         if let Some(h) = l.history_index.and_then(|i| inv.image.history.get(i)) {

@@ -117,10 +117,11 @@ impl Dockerfile {
     /// an index, among the stages before `before`.
     pub fn stage_named(&self, name: &str, before: usize) -> Option<usize> {
         let earlier = &self.stages[..before.min(self.stages.len())];
-        if let Some(s) = earlier
-            .iter()
-            .find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
-        {
+        if let Some(s) = earlier.iter().find(|s| {
+            s.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        }) {
             return Some(s.index);
         }
         name.parse::<usize>().ok().filter(|i| *i < earlier.len())
@@ -146,15 +147,7 @@ const SUBSTITUTED: &[&str] = &[
 const FLAGGED: &[&str] = &["FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"];
 
 /// Keywords that have an exec (JSON array) form.
-const EXEC_FORM: &[&str] = &[
-    "RUN",
-    "CMD",
-    "ENTRYPOINT",
-    "SHELL",
-    "VOLUME",
-    "COPY",
-    "ADD",
-];
+const EXEC_FORM: &[&str] = &["RUN", "CMD", "ENTRYPOINT", "SHELL", "VOLUME", "COPY", "ADD"];
 
 /// Keywords that take heredocs (BuildKit syntax reference, "Here-Documents").
 const HEREDOC: &[&str] = &["RUN", "COPY", "ADD"];
@@ -343,7 +336,7 @@ fn logical_instructions(
         }
         let mut end = i;
         let text = joined.trim().to_string();
-        let mut ins = split_instruction(&text, start + 1, escape)?;
+        let mut ins = split_instruction(&text, start + 1)?;
         // heredoc bodies follow the instruction's last line, one after the other
         let markers = heredoc_markers(&ins);
         for (name, strip_tabs, quoted) in markers {
@@ -389,7 +382,7 @@ fn logical_instructions(
 }
 
 /// `KEYWORD [--flags] args` -> an [`Instruction`] (one line, continuations already joined).
-fn split_instruction(text: &str, line: usize, escape: char) -> Result<Instruction, ParseError> {
+fn split_instruction(text: &str, line: usize) -> Result<Instruction, ParseError> {
     let (kw, rest) = split_first_word(text);
     let keyword = kw.to_ascii_uppercase();
     let mut rest = rest;
@@ -432,7 +425,7 @@ fn split_instruction(text: &str, line: usize, escape: char) -> Result<Instructio
         }
     }
     let onbuild = if keyword == "ONBUILD" && !args.is_empty() {
-        Some(Box::new(split_instruction(&args, line, escape)?))
+        Some(Box::new(split_instruction(&args, line)?))
     } else {
         None
     };
@@ -564,9 +557,12 @@ pub(crate) fn unquote(s: &str) -> String {
     s.chars().filter(|c| *c != '"' && *c != '\'').collect()
 }
 
+/// A variable reference's operator and word: `(":-", "default")`.
+type Operator<'a> = Option<(&'a str, &'a str)>;
+
 /// A `$NAME`, `${NAME}` or `${NAME<op>word}` reference found at `s[start..]` (which begins
 /// with `$`): `(name, operator and word, length in bytes)`.
-fn var_ref(s: &str) -> Option<(&str, Option<(&str, &str)>, usize)> {
+fn var_ref(s: &str) -> Option<(&str, Operator<'_>, usize)> {
     let rest = s.strip_prefix('$')?;
     if let Some(inner) = rest.strip_prefix('{') {
         let close = inner.find('}')?;
@@ -640,7 +636,7 @@ fn pattern(s: &str, escape: char) -> Option<String> {
 fn substitute(
     s: &str,
     escape: char,
-    value: &mut dyn FnMut(&str, Option<(&str, &str)>) -> String,
+    value: &mut dyn FnMut(&str, Operator<'_>) -> String,
 ) -> String {
     let mut out = String::with_capacity(s.len());
     let mut in_single = false;

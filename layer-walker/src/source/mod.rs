@@ -204,12 +204,9 @@ pub(crate) fn classify_names<'a>(
         }
     }
     if manifest {
-        // Docker 25+ writes both; docker-archive is what `docker save` made
-        return Ok(if layout && index {
-            SourceKind::DockerArchive
-        } else {
-            SourceKind::DockerArchive
-        });
+        // Docker 25+ writes both (manifest.json and an OCI layout); docker-archive is what
+        // `docker save` made either way
+        return Ok(SourceKind::DockerArchive);
     }
     if index || layout {
         return Ok(SourceKind::OciArchive);
