@@ -428,6 +428,15 @@ fn edited_dockerfile_reports_unmatched_instead_of_wrong_lines() {
     assert_eq!(l, [None, None, None]);
     assert_eq!(un, [0, 1, 2]);
 
+    // the history runs out before the instructions do: the ADD was never built into it
+    let df = parse(&read("buildah-base.Dockerfile")).unwrap();
+    let h = history_of("buildah-base.config.json")[1..].to_vec();
+    let (l, un, w) = lines(&df, &h);
+    assert_eq!(l, [Some(4), Some(5)]);
+    assert!(un.is_empty());
+    assert_eq!(w.len(), 1);
+    assert!(w[0].contains("ADD (line 3)"), "{w:?}");
+
     // FROM scratch, but the history has more entries than instructions
     let text = "FROM scratch\nLABEL fixture.role=\"base\"\nENV BASE_VERSION=1.0\n";
     let (l, un, w) = lines(

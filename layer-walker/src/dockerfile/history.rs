@@ -223,8 +223,16 @@ pub fn match_history(df: &Dockerfile, history: &[HistoryEntry]) -> (Mapping, Vec
         }
     }
     // instructions left that every builder records: the history is not this Dockerfile's
-    if !stopped && steps[..k].iter().any(|s| !makes_no_entry(s.ins)) {
-        stopped = true;
+    if !stopped {
+        if let Some(s) = steps[..k].iter().rev().find(|s| !makes_no_entry(s.ins)) {
+            // the pairs made so far agree and stay; what the history lacks is reported
+            warnings.push(format!(
+                "Dockerfile: the history has no entry for {} (line {}) or the instructions                  before it",
+                s.ins.keyword,
+                s.ins.start_line
+            ));
+            stopped = true;
+        }
     }
     if !stopped && e > 0 {
         let from = &df.stages[root];
