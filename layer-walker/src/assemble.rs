@@ -51,6 +51,7 @@ pub(crate) fn assemble(
     detectors: &[Arc<dyn Detector>],
     scope: Scope,
     mut warnings: Vec<Warning>,
+    dockerfile: Option<&crate::dockerfile::Dockerfile>,
 ) -> Inventory {
     let mut view = FsView::new();
     let mut previous: BTreeMap<Key, Package> = BTreeMap::new();
@@ -207,6 +208,8 @@ pub(crate) fn assemble(
         warnings,
         ..Default::default()
     };
+    // after history -> layers, so layers take the instruction and line of their entry
+    crate::dockerfile::annotate(&mut inv, dockerfile);
     inv.finalize();
     inv
 }

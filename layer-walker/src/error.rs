@@ -7,6 +7,9 @@ use std::path::PathBuf;
 /// ever presented as complete.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The Dockerfile given with [`crate::Scanner::dockerfile`] could not be parsed.
+    #[error(transparent)]
+    Dockerfile(#[from] crate::dockerfile::ParseError),
     // the io error is part of the message, not a separate cause, so chains print it once
     #[error("{}: {err}", path.display())]
     Io { path: PathBuf, err: std::io::Error },

@@ -19,6 +19,7 @@
 mod assemble;
 pub mod blob;
 pub mod detect;
+pub mod dockerfile;
 mod error;
 mod rootfs;
 mod scan;

@@ -76,6 +76,7 @@ pub struct Scanner {
     detectors: Vec<Arc<dyn Detector>>,
     progress: Option<ProgressFn>,
     cancel: Option<Arc<AtomicBool>>,
+    dockerfile: Option<Arc<str>>,
 }
 
 impl Default for Scanner {
@@ -102,6 +103,7 @@ impl Scanner {
             detectors: default_detectors(),
             progress: None,
             cancel: None,
+            dockerfile: None,
         }
     }
 
@@ -146,6 +148,14 @@ impl Scanner {
         self
     }
 
+    /// The Dockerfile the image was built from: history entries and layers get the line that
+    /// made them (see [`crate::dockerfile`]). Parsed when the scan starts; a malformed one
+    /// fails the scan with [`Error::Dockerfile`].
+    pub fn dockerfile(mut self, text: String) -> Self {
+        self.dockerfile = Some(Arc::from(text));
+        self
+    }
+
     fn emit(&self, p: Progress) {
         if let Some(f) = &self.progress {
             f(&p);
@@ -174,6 +184,12 @@ impl Scanner {
 
     /// Scans the image `image` refers to.
     pub fn scan(&self, image: &ImageRef) -> Result<Scan> {
+        // parsed first: a bad Dockerfile should fail before any layer is read
+        let dockerfile = self
+            .dockerfile
+            .as_deref()
+            .map(crate::dockerfile::parse)
+            .transpose()?;
         let access = source::open(image)?;
         let (resolved, analyses) = match access {
             Access::Store(store, kind) => {
@@ -214,8 +230,14 @@ impl Scanner {
         for (i, (l, a)) in resolved.layers.iter().zip(&analyses).enumerate() {
             self.verify_layer(&archive, i, l, a, &mut warnings)?;
         }
-        let inventory =
-            crate::assemble::assemble(resolved, &analyses, &self.detectors, self.scope, warnings);
+        let inventory = crate::assemble::assemble(
+            resolved,
+            &analyses,
+            &self.detectors,
+            self.scope,
+            warnings,
+            dockerfile.as_ref(),
+        );
         Ok(Scan {
             inventory,
             layers: analyses,
