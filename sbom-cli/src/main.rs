@@ -8,7 +8,7 @@ mod progress;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, ScanArgs, ScopeArg};
 use layer_walker::{ImageRef, Scanner};
@@ -119,10 +119,10 @@ fn scan(args: &ScanArgs, quiet: bool, layers_report: bool) -> Result<()> {
         scanner = scanner.platform(platform);
     }
     if let Some(path) = &args.dockerfile {
-        return Err(usage(anyhow::anyhow!(
-            "--dockerfile {}: Dockerfile mapping is not built into this version",
-            path.display()
-        )));
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the Dockerfile {}", path.display()))
+            .map_err(usage)?;
+        scanner = scanner.dockerfile(text);
     }
     let inv = match progress::bar(quiet) {
         Some((pb, cb)) => {
