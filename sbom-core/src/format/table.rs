@@ -53,17 +53,26 @@ fn wrap(first: &str, indent: &str, text: &str, width: usize) -> String {
     out
 }
 
-/// `a, b, c and 5 more`.
+/// `a 1.0, b 2.0, c 3.0 and 5 more`. Inside one entry the spaces are no-break spaces so
+/// [`wrap`] never puts a name and its version on different lines; [`render`] turns them back.
 fn name_list(names: &[String], verbose: bool) -> String {
+    let glue = |v: &[String]| {
+        v.iter()
+            .map(|n| n.replace(' ', NBSP))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if verbose || names.len() <= COLLAPSE_AFTER {
-        return names.join(", ");
+        return glue(names);
     }
     format!(
         "{} and {} more",
-        names[..COLLAPSE_AFTER].join(", "),
+        glue(&names[..COLLAPSE_AFTER]),
         names.len() - COLLAPSE_AFTER
     )
 }
+
+const NBSP: &str = "\u{a0}";
 
 /// `deb 3, python 1`.
 fn per_ecosystem<'a>(it: impl Iterator<Item = Ecosystem> + 'a) -> String {
@@ -96,7 +105,13 @@ fn render(inv: &Inventory, opts: &WriteOptions) -> String {
         s += &wrap("Digest: ", "        ", d, w);
     }
     if inv.is_incomplete() {
-        s += "\n*** INCOMPLETE: some package data could not be read; packages may be missing ***\n";
+        s.push('\n');
+        s += &wrap(
+            "*** ",
+            "    ",
+            "INCOMPLETE: some package data could not be read; packages may be missing ***",
+            w,
+        );
     }
 
     for l in &inv.layers {
@@ -195,9 +210,16 @@ fn render(inv: &Inventory, opts: &WriteOptions) -> String {
         }
     }
     if inv.is_incomplete() {
-        s += "\n*** INCOMPLETE: this inventory may be missing packages (see warnings) ***\n";
+        s.push('\n');
+        s += &wrap(
+            "*** ",
+            "    ",
+            "INCOMPLETE: this inventory may be missing packages (see warnings) ***",
+            w,
+        );
     }
-    s
+    // no-break spaces were only for wrapping; terminals and diffs want plain ones
+    s.replace(NBSP, " ")
 }
 
 impl Writer for Table {

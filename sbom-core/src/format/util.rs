@@ -157,7 +157,12 @@ pub(crate) fn layer_label(l: &LayerInfo) -> Option<String> {
 }
 
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    // a Dockerfile line continuation is not part of the instruction
+    s.replace("\\\r\n", " ")
+        .replace("\\\n", " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `1.5 MiB`: binary units, one decimal below 10 units.
