@@ -354,7 +354,8 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             name: d.id.clone(),
             spdx_id: OS_ID.into(),
             version_info: d.version_id.clone(),
-            supplier: noassert(),
+            // the distribution supplies its own OS (NTIA wants a supplier on every package)
+            supplier: supplier_field(d.name.as_deref()),
             download_location: noassert(),
             files_analyzed: false,
             checksums: vec![],
