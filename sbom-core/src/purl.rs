@@ -182,7 +182,13 @@ pub fn image_purl(image: &crate::ImageInfo) -> Option<String> {
     if let Some(t) = tag.filter(|t| !t.is_empty()) {
         purl.add_qualifier("tag", t.to_string()).ok()?;
     }
-    Some(purl.to_string())
+    // `packageurl` leaves the ':' of the digest as is; purl-spec's oci examples (and Syft,
+    // Trivy) encode it, and consumers compare purls as strings
+    let s = purl.to_string();
+    Some(match digest.split_once(':') {
+        Some((alg, _)) => s.replacen(&format!("@{alg}:"), &format!("@{alg}%3A"), 1),
+        None => s,
+    })
 }
 
 #[cfg(test)]
