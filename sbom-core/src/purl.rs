@@ -132,6 +132,65 @@ fn pct(s: &str) -> String {
     out
 }
 
+/// The `pkg:oci` purl of an image, when a digest is known (purl-spec: the version of an `oci`
+/// purl is the digest; without one the purl would not identify anything).
+///
+/// ```
+/// use sbom_core::ImageInfo;
+/// let mut img = ImageInfo { name: "nginx:1.25".into(), ..Default::default() };
+/// assert_eq!(sbom_core::purl::image_purl(&img), None);
+/// img.manifest_digest = Some("sha256:abc".into());
+/// img.repo_tags = vec!["docker.io/library/nginx:1.25".into()];
+/// img.platform.architecture = "amd64".into();
+/// assert_eq!(
+///     sbom_core::purl::image_purl(&img).unwrap(),
+///     "pkg:oci/nginx@sha256%3Aabc?arch=amd64&repository_url=docker.io%2Flibrary%2Fnginx&tag=1.25"
+/// );
+/// ```
+pub fn image_purl(image: &crate::ImageInfo) -> Option<String> {
+    let digest = image
+        .manifest_digest
+        .as_deref()
+        .or(image.config_digest.as_deref())?;
+    let reference = image
+        .repo_tags
+        .first()
+        .map(String::as_str)
+        .unwrap_or(&image.name);
+    // split `registry:5000/a/b:tag` at the last ':' after the last '/'
+    let (repo, tag) = match reference.rsplit_once(':') {
+        Some((r, t)) if !t.contains('/') => (r, Some(t)),
+        _ => (reference, None),
+    };
+    let repo = repo.split('@').next().unwrap_or(repo);
+    let name = repo.rsplit('/').next().unwrap_or(repo).to_ascii_lowercase();
+    let name = if name.is_empty() {
+        "image".to_string()
+    } else {
+        name
+    };
+    let mut purl = PackageUrl::new("oci", name).ok()?;
+    purl.with_version(digest).ok()?;
+    if !image.platform.architecture.is_empty() {
+        purl.add_qualifier("arch", image.platform.architecture.clone())
+            .ok()?;
+    }
+    if repo.contains('/') {
+        purl.add_qualifier("repository_url", repo.to_string())
+            .ok()?;
+    }
+    if let Some(t) = tag.filter(|t| !t.is_empty()) {
+        purl.add_qualifier("tag", t.to_string()).ok()?;
+    }
+    // `packageurl` leaves the ':' of the digest as is; purl-spec's oci examples (and Syft,
+    // Trivy) encode it, and consumers compare purls as strings
+    let s = purl.to_string();
+    Some(match digest.split_once(':') {
+        Some((alg, _)) => s.replacen(&format!("@{alg}:"), &format!("@{alg}%3A"), 1),
+        None => s,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,13 @@
 //! assert!(out.starts_with(b"{"));
 //! ```
 
+mod cyclonedx;
 mod native_json;
+mod spdx_json;
+pub mod spdx_model;
+mod spdx_tag_value;
+mod table;
+mod util;
 
 use std::io;
 
@@ -21,7 +27,11 @@ use sha2::{Digest, Sha256};
 
 use crate::Inventory;
 
+pub use cyclonedx::{CycloneDx, SpecVersion};
 pub use native_json::NativeJson;
+pub use spdx_json::SpdxJson;
+pub use spdx_tag_value::SpdxTagValue;
+pub use table::Table;
 
 /// Why a document could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -152,12 +162,25 @@ pub trait Writer: Send + Sync {
 }
 
 /// Every format name [`writer_for`] knows.
-pub const FORMAT_NAMES: &[&str] = &["json"];
+pub const FORMAT_NAMES: &[&str] = &[
+    "json",
+    "spdx-json",
+    "spdx-tag-value",
+    "cyclonedx-json",
+    "cyclonedx-json@1.5",
+    "table",
+];
 
 /// The writer for a format name.
 pub fn writer_for(name: &str) -> Result<Box<dyn Writer>, FormatError> {
     match name {
         "json" => Ok(Box::new(NativeJson)),
+        "spdx-json" => Ok(Box::new(SpdxJson)),
+        "spdx-tag-value" => Ok(Box::new(SpdxTagValue)),
+        // the newest version we write is the default; `@1.6` spelled out is accepted too
+        "cyclonedx-json" | "cyclonedx-json@1.6" => Ok(Box::new(CycloneDx(SpecVersion::V1_6))),
+        "cyclonedx-json@1.5" => Ok(Box::new(CycloneDx(SpecVersion::V1_5))),
+        "table" => Ok(Box::new(Table)),
         other => Err(FormatError::UnknownFormat(
             other.to_string(),
             FORMAT_NAMES.join(", "),

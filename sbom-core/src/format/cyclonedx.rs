@@ -1,0 +1,558 @@
+//! `cyclonedx-json` (CycloneDX 1.6) and `cyclonedx-json@1.5`.
+//!
+//! Our own serde structs for 1.6, with a downgrade step that drops what 1.5 lacks
+//! (license `acknowledgement`). We do not use `cyclonedx-bom`: it stops at 1.5.
+//!
+//! # Shape
+//!
+//! Follows what Syft and Trivy write, so their consumers read ours:
+//! * `metadata.component`: the image, type `container`, version = digest (else tag), purl
+//!   `pkg:oci/...` when a digest is known. Layers are listed as its properties (below):
+//!   CycloneDX has no layer element, and layer components would show up as "packages" in
+//!   scanners.
+//! * `components`: the OS as type `operating-system` (name = distro id, version =
+//!   `VERSION_ID`), then every package as type `library`, `bom-ref` = the package id.
+//! * `dependencies`: one entry per component. The image depends on the OS and on the
+//!   language packages; the OS on the OS packages (Trivy's convention: it finds OS packages
+//!   as the OS component's dependencies); packages on what `Inventory::relationships` says
+//!   (`contains` is written as `dependsOn` too: CycloneDX has no containment edge here).
+//!   Packages a later layer removed (`all-layers` scope) stay in `components` with the
+//!   `sbom:package:removed_in` property, but nothing depends on them.
+//! * An inventory with an incomplete-warning gets a `compositions` entry with aggregate
+//!   `incomplete` and the `sbom:inventory:incomplete` property.
+//!
+//! # Property namespace `sbom:`
+//!
+//! | name | on | value |
+//! | --- | --- | --- |
+//! | `sbom:layer:index` | package | index of the layer that introduced it (0 = base) |
+//! | `sbom:layer:diff_id` | package | that layer's `diff_id` |
+//! | `sbom:layer:instruction` | package | the instruction that made that layer |
+//! | `sbom:dockerfile:line` | package | `Dockerfile:12-14` when the Dockerfile is known |
+//! | `sbom:database:path` | package | the database file that recorded it |
+//! | `sbom:package:removed_in` | package | index of the layer that removed it |
+//! | `sbom:package:ecosystem`, `:arch`, `:epoch`, `:source_name`, `:source_version`, `:owner`, `:declared_license` | package | as in the native model |
+//! | `sbom:package:property:<key>` | package | ecosystem-specific facts |
+//! | `sbom:image:source`, `:source_kind`, `:config_digest`, `:platform`, `:repo_tag` | image | as in [`crate::ImageInfo`] |
+//! | `sbom:image:layer:<i>:diff_id`, `:<i>:instruction`, `:<i>:dockerfile`, `:<i>:size` | image | one set per layer |
+//! | `sbom:inventory:incomplete` | image | `true` when packages may be missing |
+//! | `sbom:warning` | image | one per warning |
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+
+use serde::Serialize;
+
+use super::util::{layer_instruction, parse_party, split_digest};
+use super::{FormatError, WriteOptions, Writer};
+use crate::{Inventory, Package};
+
+/// Which CycloneDX version to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecVersion {
+    V1_5,
+    V1_6,
+}
+
+impl SpecVersion {
+    fn as_str(self) -> &'static str {
+        match self {
+            SpecVersion::V1_5 => "1.5",
+            SpecVersion::V1_6 => "1.6",
+        }
+    }
+}
+
+/// The `cyclonedx-json` / `cyclonedx-json@1.5` writer.
+///
+/// ```
+/// use sbom_core::{format::{CycloneDx, SpecVersion, WriteOptions, Writer}, Inventory};
+/// let mut out = Vec::new();
+/// CycloneDx(SpecVersion::V1_5).write(&Inventory::default(), &WriteOptions::fixed(0), &mut out).unwrap();
+/// let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+/// assert_eq!(doc["specVersion"], "1.5");
+/// ```
+pub struct CycloneDx(pub SpecVersion);
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Bom {
+    #[serde(rename = "$schema")]
+    schema: String,
+    bom_format: &'static str,
+    spec_version: &'static str,
+    serial_number: String,
+    version: u32,
+    metadata: Metadata,
+    components: Vec<Component>,
+    dependencies: Vec<Dependency>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    compositions: Vec<Composition>,
+}
+
+#[derive(Debug, Serialize)]
+struct Metadata {
+    timestamp: String,
+    lifecycles: Vec<Lifecycle>,
+    tools: Tools,
+    component: Component,
+}
+
+#[derive(Debug, Serialize)]
+struct Lifecycle {
+    phase: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Tools {
+    components: Vec<Component>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Component {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    #[serde(rename = "bom-ref", skip_serializing_if = "Option::is_none")]
+    bom_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplier: Option<Entity>,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hashes: Vec<Hash>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    licenses: Vec<LicenseChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpe: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<String>,
+    #[serde(rename = "externalReferences", skip_serializing_if = "Vec::is_empty")]
+    external_references: Vec<ExtRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
+}
+
+#[derive(Debug, Serialize)]
+struct Entity {
+    name: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Hash {
+    alg: &'static str,
+    content: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum LicenseChoice {
+    License {
+        license: License,
+    },
+    Expression {
+        expression: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        acknowledgement: Option<&'static str>,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct License {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acknowledgement: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+struct ExtRef {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    url: String,
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+struct Property {
+    name: String,
+    value: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Dependency {
+    #[serde(rename = "ref")]
+    reference: String,
+    depends_on: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Composition {
+    aggregate: &'static str,
+    assemblies: Vec<String>,
+}
+
+fn prop(name: impl Into<String>, value: impl Into<String>) -> Property {
+    Property {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+/// CycloneDX `hash-alg` spelling of an SPDX-style algorithm name.
+fn cdx_alg(alg: &str) -> Option<&'static str> {
+    let a = alg.to_ascii_uppercase().replace(['-', '_'], "");
+    Some(match a.as_str() {
+        "MD5" => "MD5",
+        "SHA1" => "SHA-1",
+        "SHA256" => "SHA-256",
+        "SHA384" => "SHA-384",
+        "SHA512" => "SHA-512",
+        "SHA3256" => "SHA3-256",
+        "SHA3384" => "SHA3-384",
+        "SHA3512" => "SHA3-512",
+        "BLAKE2B256" => "BLAKE2b-256",
+        "BLAKE2B384" => "BLAKE2b-384",
+        "BLAKE2B512" => "BLAKE2b-512",
+        "BLAKE3" => "BLAKE3",
+        _ => return None,
+    })
+}
+
+/// `licenses` for an SPDX expression: `{"license":{"id"}}` for one current SPDX id,
+/// `{"license":{"name"}}` for one `LicenseRef-`, else `{"expression"}`. `id` must be in the
+/// schema's SPDX enum; deprecated ids are written as expressions because newer schemas'
+/// enums may drop them, and an expression is only a string to the schema.
+fn licenses(expr: &str, v: SpecVersion) -> Vec<LicenseChoice> {
+    let ack = (v == SpecVersion::V1_6).then_some("declared");
+    let e = expr.trim();
+    if e.is_empty() {
+        return vec![];
+    }
+    let single = !e.contains([' ', '(', ')']);
+    if single {
+        if let Some(l) = spdx::license_id(e) {
+            if !l.is_deprecated() && l.name == e {
+                return vec![LicenseChoice::License {
+                    license: License {
+                        id: Some(e.to_string()),
+                        name: None,
+                        acknowledgement: ack,
+                    },
+                }];
+            }
+        }
+        if e.starts_with("LicenseRef-") {
+            return vec![LicenseChoice::License {
+                license: License {
+                    id: None,
+                    name: Some(e.to_string()),
+                    acknowledgement: ack,
+                },
+            }];
+        }
+    }
+    vec![LicenseChoice::Expression {
+        expression: e.to_string(),
+        acknowledgement: ack,
+    }]
+}
+
+fn image_ref(inv: &Inventory) -> String {
+    crate::purl::image_purl(&inv.image).unwrap_or_else(|| "image".to_string())
+}
+
+fn os_ref(d: &crate::Distro) -> String {
+    format!("os:{}", d.purl_qualifier())
+}
+
+fn package_component(p: &Package, inv: &Inventory, v: SpecVersion) -> Component {
+    let mut props = vec![
+        prop("sbom:package:ecosystem", p.ecosystem.as_str()),
+        prop("sbom:database:path", p.database_path.clone()),
+    ];
+    if let Some(li) = p.layer {
+        props.push(prop("sbom:layer:index", li.to_string()));
+        if let Some(l) = inv.layers.iter().find(|l| l.index == li) {
+            if !l.diff_id.is_empty() {
+                props.push(prop("sbom:layer:diff_id", l.diff_id.clone()));
+            }
+            if let Some(d) = &l.dockerfile {
+                props.push(prop(
+                    "sbom:dockerfile:line",
+                    format!("Dockerfile:{}", d.line_range()),
+                ));
+            }
+            if let Some(i) = layer_instruction(l) {
+                props.push(prop("sbom:layer:instruction", i));
+            }
+        }
+    }
+    if let Some(r) = p.removed_in {
+        props.push(prop("sbom:package:removed_in", r.to_string()));
+    }
+    if let Some(a) = &p.arch {
+        props.push(prop("sbom:package:arch", a.clone()));
+    }
+    if let Some(e) = p.epoch {
+        props.push(prop("sbom:package:epoch", e.to_string()));
+    }
+    if let Some(s) = &p.source {
+        props.push(prop("sbom:package:source_name", s.name.clone()));
+        if let Some(sv) = &s.version {
+            props.push(prop("sbom:package:source_version", sv.clone()));
+        }
+    }
+    if let Some(o) = &p.owner {
+        props.push(prop("sbom:package:owner", o.0.clone()));
+    }
+    for d in &p.licenses_declared {
+        props.push(prop("sbom:package:declared_license", d.clone()));
+    }
+    for (k, val) in &p.properties {
+        props.push(prop(format!("sbom:package:property:{k}"), val.clone()));
+    }
+    props.sort();
+
+    let mut hashes: Vec<Hash> = p
+        .checksums
+        .iter()
+        .filter_map(|c| {
+            let content = c.value.to_ascii_lowercase();
+            // the schema only takes hex of the lengths real digests have
+            let ok = matches!(content.len(), 32 | 40 | 64 | 96 | 128)
+                && content.chars().all(|c| c.is_ascii_hexdigit());
+            ok.then_some(Hash {
+                alg: cdx_alg(&c.algorithm)?,
+                content,
+            })
+        })
+        .collect();
+    hashes.sort_by(|a, b| (a.alg, &a.content).cmp(&(b.alg, &b.content)));
+    hashes.dedup_by(|a, b| a.alg == b.alg);
+
+    Component {
+        ty: "library",
+        bom_ref: Some(p.id.0.clone()),
+        supplier: p
+            .supplier
+            .as_deref()
+            .and_then(parse_party)
+            .map(|s| Entity { name: s.name }),
+        name: p.name.clone(),
+        version: Some(p.version.clone()).filter(|v| !v.is_empty()),
+        description: p.description.clone().filter(|d| !d.trim().is_empty()),
+        hashes,
+        licenses: p
+            .license
+            .as_deref()
+            .map(|l| licenses(l, v))
+            .unwrap_or_default(),
+        cpe: p.cpes.first().cloned(),
+        purl: Some(p.purl.clone()).filter(|u| !u.is_empty()),
+        external_references: p
+            .homepage
+            .iter()
+            .filter(|h| h.starts_with("http"))
+            .map(|h| ExtRef {
+                ty: "website",
+                url: h.clone(),
+            })
+            .collect(),
+        properties: props,
+    }
+}
+
+fn image_component(inv: &Inventory) -> Component {
+    let img = &inv.image;
+    let mut props = vec![
+        prop("sbom:image:source_kind", img.source_kind.clone()),
+        prop("sbom:image:source", img.source.clone()),
+        prop("sbom:image:platform", img.platform.to_string()),
+    ];
+    if let Some(c) = &img.config_digest {
+        props.push(prop("sbom:image:config_digest", c.clone()));
+    }
+    for t in &img.repo_tags {
+        props.push(prop("sbom:image:repo_tag", t.clone()));
+    }
+    for l in &inv.layers {
+        let k = |f: &str| format!("sbom:image:layer:{}:{f}", l.index);
+        props.push(prop(k("diff_id"), l.diff_id.clone()));
+        props.push(prop(k("size"), l.size.to_string()));
+        if let Some(i) = layer_instruction(l) {
+            props.push(prop(k("instruction"), i));
+        }
+        if let Some(d) = &l.dockerfile {
+            props.push(prop(
+                k("dockerfile"),
+                format!("Dockerfile:{}", d.line_range()),
+            ));
+        }
+    }
+    if inv.is_incomplete() {
+        props.push(prop("sbom:inventory:incomplete", "true"));
+    }
+    for w in &inv.warnings {
+        let mut s = String::new();
+        if let Some(l) = w.layer {
+            s.push_str(&format!("layer {l}: "));
+        }
+        if let Some(p) = &w.path {
+            s.push_str(&format!("{p}: "));
+        }
+        s.push_str(&w.message);
+        props.push(prop("sbom:warning", s));
+    }
+    let version = img
+        .manifest_digest
+        .clone()
+        .or_else(|| img.config_digest.clone())
+        .or_else(|| {
+            img.repo_tags
+                .first()
+                .and_then(|t| t.rsplit_once(':'))
+                .filter(|(_, t)| !t.contains('/'))
+                .map(|(_, t)| t.to_string())
+        });
+    let hashes = img
+        .manifest_digest
+        .as_deref()
+        .or(img.config_digest.as_deref())
+        .and_then(split_digest)
+        .filter(|(a, h)| a.eq_ignore_ascii_case("sha256") && h.len() == 64)
+        .map(|(_, h)| {
+            vec![Hash {
+                alg: "SHA-256",
+                content: h.to_ascii_lowercase(),
+            }]
+        })
+        .unwrap_or_default();
+    Component {
+        ty: "container",
+        bom_ref: Some(image_ref(inv)),
+        name: if img.name.is_empty() {
+            "image".into()
+        } else {
+            img.name.clone()
+        },
+        version,
+        hashes,
+        purl: crate::purl::image_purl(img),
+        properties: props,
+        ..Default::default()
+    }
+}
+
+fn build(inv: &Inventory, opts: &WriteOptions, v: SpecVersion) -> Bom {
+    let mut components = Vec::new();
+    let root = image_ref(inv);
+    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    deps.insert(root.clone(), BTreeSet::new());
+    let os = inv.distro.as_ref().map(|d| {
+        let r = os_ref(d);
+        components.push(Component {
+            ty: "operating-system",
+            bom_ref: Some(r.clone()),
+            name: d.id.clone(),
+            version: d.version_id.clone(),
+            description: d.pretty_name.clone(),
+            cpe: d.cpe_name.clone(),
+            properties: vec![prop("sbom:distro:source_path", d.source_path.clone())],
+            ..Default::default()
+        });
+        deps.insert(r.clone(), BTreeSet::new());
+        deps.get_mut(&root).expect("root").insert(r.clone());
+        r
+    });
+    let mut pkgs: Vec<&Package> = inv.packages.iter().collect();
+    pkgs.sort_by(|a, b| a.id.cmp(&b.id));
+    let ids: BTreeSet<&str> = pkgs.iter().map(|p| p.id.as_str()).collect();
+    for p in &pkgs {
+        components.push(package_component(p, inv, v));
+        deps.entry(p.id.0.clone()).or_default();
+        if p.removed_in.is_some() {
+            continue;
+        }
+        let parent = match (&os, p.ecosystem.is_os()) {
+            (Some(o), true) => o.clone(),
+            _ => root.clone(),
+        };
+        deps.get_mut(&parent)
+            .expect("parent")
+            .insert(p.id.0.clone());
+    }
+    for r in &inv.relationships {
+        if ids.contains(r.from.as_str()) && ids.contains(r.to.as_str()) {
+            // both kinds become dependsOn, see the module docs
+            deps.entry(r.from.0.clone())
+                .or_default()
+                .insert(r.to.0.clone());
+        }
+    }
+    let dependencies = deps
+        .into_iter()
+        .map(|(reference, d)| Dependency {
+            reference,
+            depends_on: d.into_iter().collect(),
+        })
+        .collect();
+    let compositions = if inv.is_incomplete() {
+        vec![Composition {
+            aggregate: "incomplete",
+            assemblies: vec![root.clone()],
+        }]
+    } else {
+        vec![]
+    };
+    Bom {
+        schema: format!("http://cyclonedx.org/schema/bom-{}.schema.json", v.as_str()),
+        bom_format: "CycloneDX",
+        spec_version: v.as_str(),
+        serial_number: format!("urn:uuid:{}", opts.uuid(inv, "cdx")),
+        version: 1,
+        metadata: Metadata {
+            timestamp: opts.created_rfc3339(),
+            lifecycles: vec![Lifecycle {
+                phase: "post-build",
+            }],
+            tools: Tools {
+                components: vec![Component {
+                    ty: "application",
+                    name: inv.tool.name.clone(),
+                    version: Some(inv.tool.version.clone()),
+                    ..Default::default()
+                }],
+            },
+            component: image_component(inv),
+        },
+        components,
+        dependencies,
+        compositions,
+    }
+}
+
+impl Writer for CycloneDx {
+    fn name(&self) -> &'static str {
+        match self.0 {
+            SpecVersion::V1_6 => "cyclonedx-json",
+            SpecVersion::V1_5 => "cyclonedx-json@1.5",
+        }
+    }
+
+    fn write(
+        &self,
+        inv: &Inventory,
+        opts: &WriteOptions,
+        out: &mut dyn io::Write,
+    ) -> Result<(), FormatError> {
+        let bom = build(inv, opts, self.0);
+        serde_json::to_writer_pretty(&mut *out, &bom)?;
+        out.write_all(b"\n")?;
+        Ok(())
+    }
+}

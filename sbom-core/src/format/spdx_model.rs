@@ -1,0 +1,563 @@
+//! SPDX 2.3 documents as our own serde structs, and the mapping from an [`Inventory`].
+//!
+//! Both `spdx-json` and `spdx-tag-value` render the one [`Document`] built here, so the two
+//! formats cannot drift apart. We do not use the `spdx-rs` crate: it is unmaintained (stuck
+//! before SPDX 2.3, no `primaryPackagePurpose`) and writes values the 2.3 schema and
+//! `pyspdxtools` reject, such as checksum algorithm spellings and empty required strings.
+//!
+//! Field names follow `spdx-2.3.schema.json`; optional fields are left out rather than written
+//! empty, because validators treat `""` as a value (and reject it).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::util::{
+    layer_instruction, layer_label, parse_party, short_hash, split_digest, PartyKind,
+};
+use super::WriteOptions;
+use crate::{Inventory, Package, RelationshipKind};
+
+/// `NOASSERTION`: the SPDX way of saying "we did not look / do not know".
+pub const NOASSERTION: &str = "NOASSERTION";
+
+/// An SPDX 2.3 document.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Document {
+    pub spdx_version: String,
+    pub data_license: String,
+    #[serde(rename = "SPDXID")]
+    pub spdx_id: String,
+    pub name: String,
+    pub document_namespace: String,
+    pub creation_info: CreationInfo,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub packages: Vec<SpdxPackage>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub has_extracted_licensing_infos: Vec<ExtractedLicense>,
+    pub relationships: Vec<SpdxRelationship>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<Annotation>,
+}
+
+/// `creationInfo`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreationInfo {
+    pub created: String,
+    pub creators: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license_list_version: Option<String>,
+}
+
+/// One SPDX package: the image, a layer, the operating system or an installed package.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpdxPackage {
+    pub name: String,
+    #[serde(rename = "SPDXID")]
+    pub spdx_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_info: Option<String>,
+    pub supplier: String,
+    pub download_location: String,
+    pub files_analyzed: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checksums: Vec<SpdxChecksum>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_info: Option<String>,
+    pub license_concluded: String,
+    pub license_declared: String,
+    pub copyright_text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub external_refs: Vec<ExternalRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_package_purpose: Option<String>,
+}
+
+/// A package checksum (`SHA256`, `SHA1`, ... in SPDX spelling).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpdxChecksum {
+    pub algorithm: String,
+    pub checksum_value: String,
+}
+
+/// `externalRefs` entry: a purl or a CPE.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalRef {
+    pub reference_category: String,
+    pub reference_type: String,
+    pub reference_locator: String,
+}
+
+/// `hasExtractedLicensingInfos` entry: declares a `LicenseRef-` used in an expression.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtractedLicense {
+    pub license_id: String,
+    pub extracted_text: String,
+    pub name: String,
+}
+
+/// A relationship between two SPDX elements.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpdxRelationship {
+    pub spdx_element_id: String,
+    pub relationship_type: String,
+    pub related_spdx_element: String,
+}
+
+/// A document annotation.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Annotation {
+    pub annotation_date: String,
+    pub annotation_type: String,
+    pub annotator: String,
+    pub comment: String,
+}
+
+/// SPDXID of the image package.
+pub const IMAGE_ID: &str = "SPDXRef-Image";
+/// SPDXID of the operating-system package.
+pub const OS_ID: &str = "SPDXRef-OperatingSystem";
+
+/// `SPDXRef-Layer-<i>`.
+pub fn layer_spdx_id(i: usize) -> String {
+    format!("SPDXRef-Layer-{i}")
+}
+
+/// `SPDXRef-Package-<ecosystem>-<name>-<hash>`: only `[A-Za-z0-9.-]` as the spec demands; the
+/// hash of the full package id keeps ids unique when sanitising makes two names equal.
+///
+/// ```
+/// use sbom_core::{format::spdx_model::package_spdx_id, Ecosystem, Package, PackageId};
+/// let mut p = Package::new(Ecosystem::Npm, "@types/node", "20.1.0");
+/// p.id = PackageId("pkg:npm/%40types/node@20.1.0#/app/node_modules/@types/node".into());
+/// let id = package_spdx_id(&p);
+/// assert!(id.starts_with("SPDXRef-Package-npm-types-node-"));
+/// assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+/// ```
+pub fn package_spdx_id(p: &Package) -> String {
+    format!(
+        "SPDXRef-Package-{}-{}-{}",
+        p.ecosystem.as_str(),
+        sanitize_id(&p.name),
+        short_hash(p.id.as_str(), 10)
+    )
+}
+
+fn sanitize_id(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let t = out.trim_matches('-');
+    if t.is_empty() {
+        "x".into()
+    } else {
+        t.to_string()
+    }
+}
+
+/// `Tool: sbom-0.1.0`.
+fn tool_creator(inv: &Inventory) -> String {
+    format!("Tool: {}-{}", inv.tool.name, inv.tool.version)
+}
+
+/// `Organization: X (mail)` / `Person: X (mail)` / `NOASSERTION`.
+fn supplier_field(raw: Option<&str>) -> String {
+    match raw.and_then(parse_party) {
+        Some(p) => {
+            let kind = match p.kind {
+                PartyKind::Person => "Person",
+                PartyKind::Organization => "Organization",
+            };
+            match p.email {
+                Some(e) => format!("{kind}: {} ({e})", p.name),
+                None => format!("{kind}: {}", p.name),
+            }
+        }
+        None => NOASSERTION.into(),
+    }
+}
+
+/// SPDX 2.3 checksum algorithm names; anything else would fail validation, so it is dropped.
+fn spdx_algorithm(alg: &str) -> Option<&'static str> {
+    let a = alg.to_ascii_uppercase().replace(['-', '_'], "");
+    Some(match a.as_str() {
+        "SHA1" => "SHA1",
+        "SHA224" => "SHA224",
+        "SHA256" => "SHA256",
+        "SHA384" => "SHA384",
+        "SHA512" => "SHA512",
+        "SHA3256" => "SHA3-256",
+        "SHA3384" => "SHA3-384",
+        "SHA3512" => "SHA3-512",
+        "MD5" => "MD5",
+        "BLAKE2B256" => "BLAKE2b-256",
+        "BLAKE2B384" => "BLAKE2b-384",
+        "BLAKE2B512" => "BLAKE2b-512",
+        "BLAKE3" => "BLAKE3",
+        _ => return None,
+    })
+}
+
+/// Every `LicenseRef-...` in an expression.
+fn license_refs(expr: &str) -> impl Iterator<Item = &str> {
+    expr.split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .filter(|t| t.starts_with("LicenseRef-"))
+}
+
+/// The full SPDX 2.3 document for an inventory.
+pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
+    let created = opts.created_rfc3339();
+    let uuid = opts.uuid(inv, "spdx");
+    let image_name = if inv.image.name.is_empty() {
+        "image".to_string()
+    } else {
+        inv.image.name.clone()
+    };
+    let namespace = format!(
+        "https://sbom.invalid/spdx/{}-{uuid}",
+        sanitize_id(&image_name)
+    );
+    let noassert = || NOASSERTION.to_string();
+
+    let mut packages = Vec::new();
+    let mut rels = BTreeSet::new();
+    let rel = |a: &str, t: &str, b: &str| SpdxRelationship {
+        spdx_element_id: a.to_string(),
+        relationship_type: t.to_string(),
+        related_spdx_element: b.to_string(),
+    };
+
+    // the image
+    let mut image_refs = Vec::new();
+    if let Some(purl) = crate::purl::image_purl(&inv.image) {
+        image_refs.push(ExternalRef {
+            reference_category: "PACKAGE-MANAGER".into(),
+            reference_type: "purl".into(),
+            reference_locator: purl,
+        });
+    }
+    let image_checksums = inv
+        .image
+        .manifest_digest
+        .as_deref()
+        .or(inv.image.config_digest.as_deref())
+        .and_then(split_digest)
+        .filter(|(a, _)| a.eq_ignore_ascii_case("sha256"))
+        .map(|(_, h)| {
+            vec![SpdxChecksum {
+                algorithm: "SHA256".into(),
+                checksum_value: h.to_ascii_lowercase(),
+            }]
+        })
+        .unwrap_or_default();
+    let mut image_comment = vec![format!(
+        "{} {} ({})",
+        inv.image.source_kind, inv.image.source, inv.image.platform
+    )];
+    if let Some(c) = &inv.image.config_digest {
+        image_comment.push(format!("image id {c}"));
+    }
+    packages.push(SpdxPackage {
+        name: image_name.clone(),
+        spdx_id: IMAGE_ID.into(),
+        version_info: inv
+            .image
+            .manifest_digest
+            .clone()
+            .or_else(|| inv.image.config_digest.clone()),
+        supplier: noassert(),
+        download_location: noassert(),
+        files_analyzed: false,
+        checksums: image_checksums,
+        homepage: None,
+        source_info: None,
+        license_concluded: noassert(),
+        license_declared: noassert(),
+        copyright_text: noassert(),
+        description: None,
+        comment: Some(image_comment.join("; ")),
+        external_refs: image_refs,
+        primary_package_purpose: Some("CONTAINER".into()),
+    });
+    rels.insert(rel("SPDXRef-DOCUMENT", "DESCRIBES", IMAGE_ID));
+
+    // layers
+    for l in &inv.layers {
+        let id = layer_spdx_id(l.index);
+        let checksums = split_digest(&l.diff_id)
+            .filter(|(a, _)| a.eq_ignore_ascii_case("sha256"))
+            .map(|(_, h)| {
+                vec![SpdxChecksum {
+                    algorithm: "SHA256".into(),
+                    checksum_value: h.to_ascii_lowercase(),
+                }]
+            })
+            .unwrap_or_default();
+        let mut comment = vec![format!("diff_id {}", l.diff_id)];
+        if !l.digest.is_empty() {
+            comment.push(format!("blob {}", l.digest));
+        }
+        if let Some(d) = &l.dockerfile {
+            comment.push(format!(
+                "Dockerfile:{} {}",
+                d.line_range(),
+                d.text.split_whitespace().collect::<Vec<_>>().join(" ")
+            ));
+        } else if let Some(i) = layer_instruction(l) {
+            comment.push(format!("created by: {i}"));
+        }
+        packages.push(SpdxPackage {
+            name: format!("layer-{}", l.index),
+            spdx_id: id.clone(),
+            version_info: Some(l.diff_id.clone()).filter(|d| !d.is_empty()),
+            supplier: noassert(),
+            download_location: noassert(),
+            files_analyzed: false,
+            checksums,
+            homepage: None,
+            source_info: None,
+            license_concluded: noassert(),
+            license_declared: noassert(),
+            copyright_text: noassert(),
+            description: layer_label(l),
+            comment: Some(comment.join("; ")),
+            external_refs: vec![],
+            // a layer is a tar blob; CONTAINER is kept for the image itself
+            primary_package_purpose: Some("ARCHIVE".into()),
+        });
+        rels.insert(rel(IMAGE_ID, "CONTAINS", &id));
+    }
+
+    // the operating system: Trivy and other consumers find the OS by this purpose
+    if let Some(d) = &inv.distro {
+        packages.push(SpdxPackage {
+            name: d.id.clone(),
+            spdx_id: OS_ID.into(),
+            version_info: d.version_id.clone(),
+            // the distribution supplies its own OS (NTIA wants a supplier on every package)
+            supplier: supplier_field(d.name.as_deref()),
+            download_location: noassert(),
+            files_analyzed: false,
+            checksums: vec![],
+            homepage: d.home_url.clone(),
+            source_info: Some(format!("read from {}", d.source_path)),
+            license_concluded: noassert(),
+            license_declared: noassert(),
+            copyright_text: noassert(),
+            description: d.pretty_name.clone(),
+            comment: None,
+            external_refs: d
+                .cpe_name
+                .iter()
+                .filter(|c| c.starts_with("cpe:2.3:"))
+                .map(|c| ExternalRef {
+                    reference_category: "SECURITY".into(),
+                    reference_type: "cpe23Type".into(),
+                    reference_locator: c.clone(),
+                })
+                .collect(),
+            primary_package_purpose: Some("OPERATING_SYSTEM".into()),
+        });
+        rels.insert(rel(IMAGE_ID, "CONTAINS", OS_ID));
+    }
+
+    // packages
+    let mut refs_used: BTreeSet<String> = BTreeSet::new();
+    let ids: BTreeMap<&crate::PackageId, String> = inv
+        .packages
+        .iter()
+        .map(|p| (&p.id, package_spdx_id(p)))
+        .collect();
+    for p in &inv.packages {
+        let id = ids[&p.id].clone();
+        let license = p.license.clone().filter(|l| !l.trim().is_empty());
+        if let Some(l) = &license {
+            refs_used.extend(license_refs(l).map(str::to_string));
+        }
+        let mut external_refs = Vec::new();
+        if !p.purl.is_empty() {
+            external_refs.push(ExternalRef {
+                reference_category: "PACKAGE-MANAGER".into(),
+                reference_type: "purl".into(),
+                reference_locator: p.purl.clone(),
+            });
+        }
+        for c in &p.cpes {
+            // SPDX has a separate type for the old URI binding
+            let ty = if c.starts_with("cpe:2.3:") {
+                "cpe23Type"
+            } else {
+                "cpe22Type"
+            };
+            external_refs.push(ExternalRef {
+                reference_category: "SECURITY".into(),
+                reference_type: ty.into(),
+                reference_locator: c.clone(),
+            });
+        }
+        let mut checksums: Vec<SpdxChecksum> = p
+            .checksums
+            .iter()
+            .filter_map(|c| {
+                Some(SpdxChecksum {
+                    algorithm: spdx_algorithm(&c.algorithm)?.into(),
+                    checksum_value: c.value.to_ascii_lowercase(),
+                })
+            })
+            .collect();
+        checksums.sort_by(|a, b| {
+            (&a.algorithm, &a.checksum_value).cmp(&(&b.algorithm, &b.checksum_value))
+        });
+        checksums.dedup_by(|a, b| a.algorithm == b.algorithm);
+        let mut source = vec![format!("recorded in {}", p.database_path)];
+        if let Some(l) = p.layer {
+            source.push(format!("layer {l}"));
+        }
+        if let Some(r) = p.removed_in {
+            source.push(format!("removed in layer {r}"));
+        }
+        if let Some(s) = &p.source {
+            match &s.version {
+                Some(v) => source.push(format!("built from source package {} {v}", s.name)),
+                None => source.push(format!("built from source package {}", s.name)),
+            }
+        }
+        let mut comment = Vec::new();
+        if p.removed_in.is_some() {
+            comment.push("not in the final image: a later layer removed it".to_string());
+        }
+        if !p.licenses_declared.is_empty() {
+            comment.push(format!(
+                "declared license: {}",
+                p.licenses_declared.join("; ")
+            ));
+        }
+        packages.push(SpdxPackage {
+            name: p.name.clone(),
+            spdx_id: id.clone(),
+            version_info: Some(p.version.clone()).filter(|v| !v.is_empty()),
+            supplier: supplier_field(p.supplier.as_deref()),
+            download_location: noassert(),
+            files_analyzed: false,
+            checksums,
+            homepage: p.homepage.clone().filter(|h| h.starts_with("http")),
+            source_info: Some(source.join("; ")),
+            license_concluded: noassert(),
+            license_declared: license.unwrap_or_else(noassert),
+            copyright_text: noassert(),
+            description: p.description.clone().filter(|d| !d.trim().is_empty()),
+            comment: Some(comment.join("; ")).filter(|c| !c.is_empty()),
+            external_refs,
+            // OS packages are libraries too in SPDX's vocabulary (Syft and Trivy agree)
+            primary_package_purpose: Some("LIBRARY".into()),
+        });
+        let layer_parent = p
+            .layer
+            .filter(|l| inv.layers.iter().any(|x| x.index == *l))
+            .map(layer_spdx_id);
+        if let Some(parent) = &layer_parent {
+            rels.insert(rel(parent, "CONTAINS", &id));
+        }
+        // Trivy reads OS packages as the children of the OPERATING_SYSTEM package, so OS
+        // packages get that edge even when a layer already contains them.
+        let os_parent = p.ecosystem.is_os() && inv.distro.is_some();
+        if os_parent {
+            rels.insert(rel(OS_ID, "CONTAINS", &id));
+        } else if layer_parent.is_none() {
+            rels.insert(rel(IMAGE_ID, "CONTAINS", &id));
+        }
+    }
+    for r in &inv.relationships {
+        let (Some(a), Some(b)) = (ids.get(&r.from), ids.get(&r.to)) else {
+            continue;
+        };
+        let ty = match r.kind {
+            RelationshipKind::DependsOn => "DEPENDS_ON",
+            RelationshipKind::Contains => "CONTAINS",
+        };
+        rels.insert(rel(a, ty, b));
+    }
+
+    let mut comment = format!(
+        "SBOM of container image {} ({} packages, {} layers).",
+        image_name,
+        inv.installed().count(),
+        inv.layers.len()
+    );
+    let mut annotations = Vec::new();
+    if inv.is_incomplete() {
+        let why: Vec<String> = inv
+            .warnings
+            .iter()
+            .filter(|w| w.incomplete)
+            .map(|w| match &w.path {
+                Some(p) => format!("{p}: {}", w.message),
+                None => w.message.clone(),
+            })
+            .collect();
+        let text = format!(
+            "INCOMPLETE: packages may be missing from this document: {}",
+            why.join("; ")
+        );
+        comment.push(' ');
+        comment.push_str(&text);
+        annotations.push(Annotation {
+            annotation_date: created.clone(),
+            annotation_type: "OTHER".into(),
+            annotator: tool_creator(inv),
+            comment: text,
+        });
+    }
+
+    let extracted = refs_used
+        .into_iter()
+        .map(|id| {
+            let name = id.trim_start_matches("LicenseRef-").replace('-', " ");
+            ExtractedLicense {
+                extracted_text: format!(
+                    "The package metadata names the license \"{name}\", which has no SPDX identifier; the license text was not collected."
+                ),
+                name,
+                license_id: id,
+            }
+        })
+        .collect();
+
+    Document {
+        spdx_version: "SPDX-2.3".into(),
+        data_license: "CC0-1.0".into(),
+        spdx_id: "SPDXRef-DOCUMENT".into(),
+        name: image_name,
+        document_namespace: namespace,
+        creation_info: CreationInfo {
+            created,
+            creators: vec![tool_creator(inv)],
+            license_list_version: None,
+        },
+        comment: Some(comment),
+        packages,
+        has_extracted_licensing_infos: extracted,
+        relationships: rels.into_iter().collect(),
+        annotations,
+    }
+}

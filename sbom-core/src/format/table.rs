@@ -1,0 +1,263 @@
+//! `table`: a report for people, layer by layer (in the spirit of Tern's report).
+//!
+//! For each layer: index, short diff_id, size, the instruction that made it (with the
+//! Dockerfile line range when known), the distro if the layer changed it, and the packages it
+//! added, changed and removed. Long package lists are cut to the first
+//! [`COLLAPSE_AFTER`] names plus "and N more" unless [`WriteOptions::verbose`]; everything is
+//! wrapped to [`WriteOptions::width`]. A summary follows: distro, totals per ecosystem,
+//! warnings, and a loud `INCOMPLETE` when packages may be missing.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use super::util::{human_size, layer_label};
+use super::{FormatError, WriteOptions, Writer};
+use crate::{Ecosystem, Inventory};
+
+/// How many names a list shows before "and N more" (without `verbose`).
+pub const COLLAPSE_AFTER: usize = 8;
+
+/// The `table` writer.
+///
+/// ```
+/// use sbom_core::{format::{Table, WriteOptions, Writer}, Inventory};
+/// let mut out = Vec::new();
+/// Table.write(&Inventory::default(), &WriteOptions::fixed(0), &mut out).unwrap();
+/// assert!(String::from_utf8(out).unwrap().contains("Summary"));
+/// ```
+pub struct Table;
+
+/// Greedy word wrap: `first` starts the first line, `indent` the others. Words longer than a
+/// line are left whole rather than split (package names must stay copy-pasteable).
+fn wrap(first: &str, indent: &str, text: &str, width: usize) -> String {
+    let width = width.max(20);
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut line_has_word = false;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let need = if line_has_word { 1 } else { 0 } + word.chars().count();
+        if line_has_word && line.chars().count() + need > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = indent.to_string();
+            line_has_word = false;
+        }
+        if line_has_word {
+            line.push(' ');
+        }
+        line.push_str(word);
+        line_has_word = true;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+/// `a 1.0, b 2.0, c 3.0 and 5 more`. Inside one entry the spaces are no-break spaces so
+/// [`wrap`] never puts a name and its version on different lines; [`render`] turns them back.
+fn name_list(names: &[String], verbose: bool) -> String {
+    let glue = |v: &[String]| {
+        v.iter()
+            .map(|n| n.replace(' ', NBSP))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if verbose || names.len() <= COLLAPSE_AFTER {
+        return glue(names);
+    }
+    format!(
+        "{} and {} more",
+        glue(&names[..COLLAPSE_AFTER]),
+        names.len() - COLLAPSE_AFTER
+    )
+}
+
+const NBSP: &str = "\u{a0}";
+
+/// `deb 3, python 1`.
+fn per_ecosystem<'a>(it: impl Iterator<Item = Ecosystem> + 'a) -> String {
+    let mut m: BTreeMap<Ecosystem, usize> = BTreeMap::new();
+    for e in it {
+        *m.entry(e).or_default() += 1;
+    }
+    m.iter()
+        .map(|(e, n)| format!("{e} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn render(inv: &Inventory, opts: &WriteOptions) -> String {
+    let w = opts.width;
+    let mut s = String::new();
+    let img = &inv.image;
+    let name = if img.name.is_empty() {
+        "(unnamed image)"
+    } else {
+        &img.name
+    };
+    s += &wrap(
+        "Image: ",
+        "       ",
+        &format!("{name} ({}, {})", img.source_kind, img.platform),
+        w,
+    );
+    if let Some(d) = img.manifest_digest.as_ref().or(img.config_digest.as_ref()) {
+        s += &wrap("Digest: ", "        ", d, w);
+    }
+    if inv.is_incomplete() {
+        s.push('\n');
+        s += &wrap(
+            "*** ",
+            "    ",
+            "INCOMPLETE: some package data could not be read; packages may be missing ***",
+            w,
+        );
+    }
+
+    for l in &inv.layers {
+        s.push('\n');
+        s += &format!(
+            "Layer {}  {}  {}\n",
+            l.index,
+            if l.diff_id.is_empty() {
+                "-"
+            } else {
+                l.short_diff_id()
+            },
+            human_size(l.size)
+        );
+        match layer_label(l) {
+            Some(label) => s += &wrap("  ", "    ", &label, w),
+            None => s += "  (instruction unknown)\n",
+        }
+        if let Some(d) = &l.distro {
+            s += &wrap("  Distro: ", "    ", &d.display_name(), w);
+        }
+        if !l.added.is_empty() {
+            let names: Vec<String> = l
+                .added
+                .iter()
+                .map(|p| format!("{} {}", p.name, p.version))
+                .collect();
+            let head = format!(
+                "  Added {} ({}): ",
+                l.added.len(),
+                per_ecosystem(l.added.iter().map(|p| p.ecosystem))
+            );
+            s += &wrap(&head, "    ", &name_list(&names, opts.verbose), w);
+        }
+        if !l.changed.is_empty() {
+            let names: Vec<String> = l
+                .changed
+                .iter()
+                .map(|c| format!("{} {} -> {}", c.name, c.from_version, c.to_version))
+                .collect();
+            let head = format!("  Changed {}: ", l.changed.len());
+            s += &wrap(&head, "    ", &name_list(&names, opts.verbose), w);
+        }
+        if !l.removed.is_empty() {
+            let names: Vec<String> = l
+                .removed
+                .iter()
+                .map(|p| format!("{} {}", p.name, p.version))
+                .collect();
+            let head = format!("  Removed {}: ", l.removed.len());
+            s += &wrap(&head, "    ", &name_list(&names, opts.verbose), w);
+        }
+        if l.added.is_empty() && l.changed.is_empty() && l.removed.is_empty() {
+            s += "  No package changes\n";
+        }
+    }
+
+    s += "\nSummary\n";
+    match &inv.distro {
+        Some(d) => s += &wrap("  Distro: ", "    ", &d.display_name(), w),
+        None => s += "  Distro: unknown\n",
+    }
+    let installed: Vec<_> = inv.installed().collect();
+    let by_eco = per_ecosystem(installed.iter().map(|p| p.ecosystem));
+    let total = if by_eco.is_empty() {
+        format!("{}", installed.len())
+    } else {
+        format!("{} ({by_eco})", installed.len())
+    };
+    s += &wrap("  Packages: ", "    ", &total, w);
+    let removed = inv.packages.len() - installed.len();
+    if removed > 0 {
+        s += &format!("  Removed by later layers: {removed}\n");
+    }
+    s += &format!("  Layers: {}\n", inv.layers.len());
+    if inv.warnings.is_empty() {
+        s += "  Warnings: none\n";
+    } else {
+        s += &format!("  Warnings: {}\n", inv.warnings.len());
+        for wa in &inv.warnings {
+            let mut t = String::new();
+            if let Some(p) = &wa.path {
+                t += p;
+                if let Some(l) = wa.layer {
+                    t += &format!(" (layer {l})");
+                }
+                t += ": ";
+            } else if let Some(l) = wa.layer {
+                t += &format!("layer {l}: ");
+            }
+            t += &wa.message;
+            if wa.incomplete {
+                t += " [incomplete]";
+            }
+            s += &wrap("    - ", "      ", &t, w);
+        }
+    }
+    if inv.is_incomplete() {
+        s.push('\n');
+        s += &wrap(
+            "*** ",
+            "    ",
+            "INCOMPLETE: this inventory may be missing packages (see warnings) ***",
+            w,
+        );
+    }
+    // no-break spaces were only for wrapping; terminals and diffs want plain ones
+    s.replace(NBSP, " ")
+}
+
+impl Writer for Table {
+    fn name(&self) -> &'static str {
+        "table"
+    }
+
+    fn write(
+        &self,
+        inv: &Inventory,
+        opts: &WriteOptions,
+        out: &mut dyn io::Write,
+    ) -> Result<(), FormatError> {
+        out.write_all(render(inv, opts).as_bytes())?;
+        out.flush()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_at_width_and_keeps_long_words() {
+        let t = wrap("  Added: ", "    ", "aaaa bbbb cccc dddd eeee ffff", 20);
+        for l in t.lines() {
+            assert!(l.chars().count() <= 20, "{l:?}");
+        }
+        assert!(t.lines().count() > 1);
+        let long = "x".repeat(50);
+        assert!(wrap("- ", "  ", &long, 20).contains(&long));
+    }
+
+    #[test]
+    fn collapses_long_lists() {
+        let names: Vec<String> = (0..20).map(|i| format!("p{i}")).collect();
+        assert!(name_list(&names, false).ends_with("and 12 more"));
+        assert!(name_list(&names, true).ends_with("p19"));
+    }
+}

@@ -1,0 +1,451 @@
+//! Every writer, checked against the official schemas and for determinism; the table report
+//! against a golden file.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use sbom_core::format::{writer_for, WriteOptions, FORMAT_NAMES};
+use sbom_core::Inventory;
+use serde_json::Value;
+
+fn schemas_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/schemas")
+}
+
+fn load(name: &str) -> Value {
+    let text = std::fs::read_to_string(schemas_dir().join(name)).expect("schema file");
+    serde_json::from_str(&text).expect("schema json")
+}
+
+/// Resolves the CycloneDX schemas' `$ref`s (`spdx.schema.json`, `jsf-0.82.schema.json`)
+/// from `testdata/schemas` instead of the network: tests must run offline, and the copies
+/// are pinned to the revision SOURCES.md names.
+struct LocalSchemas;
+
+impl jsonschema::Retrieve for LocalSchemas {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let path = uri.path().as_str();
+        let file = path.rsplit('/').next().unwrap_or(path);
+        match file {
+            "spdx.schema.json" | "jsf-0.82.schema.json" => Ok(load(file)),
+            _ => Err(format!("schema {uri} is not available offline").into()),
+        }
+    }
+}
+
+fn validator(schema_file: &str) -> jsonschema::Validator {
+    jsonschema::options()
+        .with_retriever(LocalSchemas)
+        .should_validate_formats(true)
+        .build(&load(schema_file))
+        .expect("schema compiles")
+}
+
+fn write(format: &str, inv: &Inventory, opts: &WriteOptions) -> Vec<u8> {
+    let mut out = Vec::new();
+    writer_for(format)
+        .unwrap()
+        .write(inv, opts, &mut out)
+        .unwrap();
+    out
+}
+
+fn schema_errors(schema_file: &str, doc: &Value) -> Vec<String> {
+    validator(schema_file)
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .take(20)
+        .collect()
+}
+
+/// What the SPDX schema cannot check but the spec (and pyspdxtools) require.
+fn spdx_semantics(doc: &Value) -> Vec<String> {
+    let mut errs = Vec::new();
+    let mut ids = BTreeSet::new();
+    ids.insert("SPDXRef-DOCUMENT".to_string());
+    for p in doc["packages"].as_array().unwrap() {
+        let id = p["SPDXID"].as_str().unwrap().to_string();
+        if !id.strip_prefix("SPDXRef-").is_some_and(|r| {
+            !r.is_empty()
+                && r.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        }) {
+            errs.push(format!("bad SPDXID {id}"));
+        }
+        if !ids.insert(id.clone()) {
+            errs.push(format!("duplicate SPDXID {id}"));
+        }
+    }
+    let declared: BTreeSet<&str> = doc["hasExtractedLicensingInfos"]
+        .as_array()
+        .map(|a| a.iter().map(|e| e["licenseId"].as_str().unwrap()).collect())
+        .unwrap_or_default();
+    for p in doc["packages"].as_array().unwrap() {
+        for field in ["licenseDeclared", "licenseConcluded"] {
+            let l = p[field].as_str().unwrap();
+            if l != "NOASSERTION" && l != "NONE" {
+                if spdx::Expression::parse(l).is_err() {
+                    errs.push(format!("{field} {l:?} does not parse"));
+                }
+                for t in l
+                    .split([' ', '(', ')'])
+                    .filter(|t| t.starts_with("LicenseRef-"))
+                {
+                    if !declared.contains(t) {
+                        errs.push(format!("{t} used but not declared"));
+                    }
+                }
+            }
+        }
+        let s = p["supplier"].as_str().unwrap();
+        if !(s == "NOASSERTION" || s.starts_with("Person: ") || s.starts_with("Organization: ")) {
+            errs.push(format!("bad supplier {s}"));
+        }
+    }
+    for r in doc["relationships"].as_array().unwrap() {
+        for f in ["spdxElementId", "relatedSpdxElement"] {
+            let id = r[f].as_str().unwrap();
+            if !ids.contains(id) {
+                errs.push(format!("relationship to unknown {id}"));
+            }
+        }
+    }
+    errs
+}
+
+/// What the CycloneDX schema cannot check: unique bom-refs, dependencies that resolve.
+fn cdx_semantics(doc: &Value) -> Vec<String> {
+    let mut errs = Vec::new();
+    let mut refs = BTreeSet::new();
+    refs.insert(
+        doc["metadata"]["component"]["bom-ref"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    for c in doc["components"].as_array().unwrap() {
+        let r = c["bom-ref"].as_str().unwrap().to_string();
+        if !refs.insert(r.clone()) {
+            errs.push(format!("duplicate bom-ref {r}"));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for d in doc["dependencies"].as_array().unwrap() {
+        let r = d["ref"].as_str().unwrap();
+        seen.insert(r.to_string());
+        for t in d["dependsOn"].as_array().unwrap() {
+            if !refs.contains(t.as_str().unwrap()) {
+                errs.push(format!("dependsOn unknown {t}"));
+            }
+        }
+    }
+    if seen != refs {
+        errs.push("not every component has a dependencies entry".into());
+    }
+    errs
+}
+
+fn check_all_formats(inv: &Inventory) {
+    let opts = WriteOptions::fixed(1_714_557_600);
+    for (format, schema) in [
+        ("spdx-json", "spdx-2.3.schema.json"),
+        ("cyclonedx-json", "bom-1.6.schema.json"),
+        ("cyclonedx-json@1.5", "bom-1.5.schema.json"),
+    ] {
+        let doc: Value = serde_json::from_slice(&write(format, inv, &opts)).unwrap();
+        let errs = schema_errors(schema, &doc);
+        assert!(
+            errs.is_empty(),
+            "{format} fails {schema}:\n{}",
+            errs.join("\n")
+        );
+        let sem = if format.starts_with("spdx") {
+            spdx_semantics(&doc)
+        } else {
+            cdx_semantics(&doc)
+        };
+        assert!(sem.is_empty(), "{format}:\n{}", sem.join("\n"));
+    }
+}
+
+#[test]
+fn realistic_inventory_validates_in_every_format() {
+    check_all_formats(&common::realistic());
+}
+
+#[test]
+fn thousand_packages_validate() {
+    let inv = common::big(1000);
+    assert!(inv.packages.len() > 1000);
+    check_all_formats(&inv);
+}
+
+#[test]
+fn the_validators_do_reject_broken_documents() {
+    // guards against a validator that accepts everything (e.g. a $ref resolved to `true`)
+    let inv = common::realistic();
+    let opts = WriteOptions::fixed(0);
+    let mut cdx: Value = serde_json::from_slice(&write("cyclonedx-json", &inv, &opts)).unwrap();
+    cdx["components"][1]["licenses"] = serde_json::json!([{"license": {"id": "Not-A-License"}}]);
+    assert!(!schema_errors("bom-1.6.schema.json", &cdx).is_empty());
+    let mut spdx: Value = serde_json::from_slice(&write("spdx-json", &inv, &opts)).unwrap();
+    spdx["packages"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("SPDXID");
+    assert!(!schema_errors("spdx-2.3.schema.json", &spdx).is_empty());
+    let mut spdx: Value = serde_json::from_slice(&write("spdx-json", &inv, &opts)).unwrap();
+    spdx.as_object_mut()
+        .unwrap()
+        .remove("hasExtractedLicensingInfos");
+    assert!(!spdx_semantics(&spdx).is_empty());
+}
+
+#[test]
+fn spdx_content() {
+    let inv = common::realistic();
+    let doc: Value =
+        serde_json::from_slice(&write("spdx-json", &inv, &WriteOptions::fixed(0))).unwrap();
+    let pkgs = doc["packages"].as_array().unwrap();
+    let os = pkgs
+        .iter()
+        .find(|p| p["primaryPackagePurpose"] == "OPERATING_SYSTEM")
+        .unwrap();
+    assert_eq!(os["name"], "debian");
+    assert_eq!(os["versionInfo"], "12");
+    let image = pkgs
+        .iter()
+        .find(|p| p["SPDXID"] == "SPDXRef-Image")
+        .unwrap();
+    assert_eq!(image["primaryPackagePurpose"], "CONTAINER");
+    assert!(image["externalRefs"][0]["referenceLocator"]
+        .as_str()
+        .unwrap()
+        .starts_with("pkg:oci/app@sha256"));
+    let layer1 = pkgs.iter().find(|p| p["name"] == "layer-1").unwrap();
+    assert!(layer1["comment"]
+        .as_str()
+        .unwrap()
+        .contains("Dockerfile:3-5 RUN apt-get update"));
+    let uni = pkgs.iter().find(|p| p["name"] == "naïve-café").unwrap();
+    assert_eq!(uni["supplier"], "Person: Jürgen Müller (jm@example.org)");
+    let team = pkgs.iter().find(|p| p["name"] == "python3-pip").unwrap();
+    assert!(team["supplier"]
+        .as_str()
+        .unwrap()
+        .starts_with("Organization: Debian Python Team"));
+    assert!(doc["comment"].as_str().unwrap().contains("INCOMPLETE"));
+    assert_eq!(doc["annotations"].as_array().unwrap().len(), 1);
+    let rels: Vec<(String, String, String)> = doc["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["spdxElementId"].as_str().unwrap().to_string(),
+                r["relationshipType"].as_str().unwrap().to_string(),
+                r["relatedSpdxElement"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let id_of = |n: &str| {
+        pkgs.iter().find(|p| p["name"] == n).unwrap()["SPDXID"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(rels.contains(&(
+        "SPDXRef-DOCUMENT".into(),
+        "DESCRIBES".into(),
+        "SPDXRef-Image".into()
+    )));
+    assert!(rels.contains(&(
+        "SPDXRef-Layer-2".into(),
+        "CONTAINS".into(),
+        id_of("express")
+    )));
+    assert!(rels.contains(&(id_of("python3-pip"), "CONTAINS".into(), id_of("pip"))));
+    assert!(rels.contains(&(id_of("perl-base"), "DEPENDS_ON".into(), id_of("libc6"))));
+    assert!(rels.contains(&(
+        "SPDXRef-OperatingSystem".into(),
+        "CONTAINS".into(),
+        id_of("libc6")
+    )));
+}
+
+#[test]
+fn cyclonedx_content_and_downgrade() {
+    let inv = common::realistic();
+    let opts = WriteOptions::fixed(0);
+    let v6: Value = serde_json::from_slice(&write("cyclonedx-json", &inv, &opts)).unwrap();
+    let v5: Value = serde_json::from_slice(&write("cyclonedx-json@1.5", &inv, &opts)).unwrap();
+    assert_eq!(v6["specVersion"], "1.6");
+    assert_eq!(v5["specVersion"], "1.5");
+    let comps = v6["components"].as_array().unwrap();
+    assert_eq!(comps[0]["type"], "operating-system");
+    assert_eq!(comps[0]["name"], "debian");
+    let zlib = comps.iter().find(|c| c["name"] == "zlib1g").unwrap();
+    assert_eq!(zlib["licenses"][0]["license"]["id"], "Zlib");
+    assert_eq!(
+        zlib["licenses"][0]["license"]["acknowledgement"],
+        "declared"
+    );
+    let express = comps.iter().find(|c| c["name"] == "express").unwrap();
+    assert_eq!(express["licenses"][0]["expression"], "MIT OR Apache-2.0");
+    let tz = comps.iter().find(|c| c["name"] == "tzdata").unwrap();
+    assert_eq!(
+        tz["licenses"][0]["license"]["name"],
+        "LicenseRef-public-domain"
+    );
+    let curl = comps.iter().find(|c| c["name"] == "curl").unwrap();
+    assert!(curl["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "sbom:package:removed_in" && p["value"] == "2"));
+    assert!(!v5.to_string().contains("acknowledgement"));
+    assert_eq!(v6["compositions"][0]["aggregate"], "incomplete");
+}
+
+#[test]
+fn fixed_options_give_identical_bytes_and_unfixed_do_not() {
+    let inv = common::realistic();
+    for &format in FORMAT_NAMES {
+        let a = write(format, &inv, &WriteOptions::fixed(1_700_000_000));
+        let b = write(format, &inv, &WriteOptions::fixed(1_700_000_000));
+        assert_eq!(a, b, "{format} is not deterministic");
+        // a clone with its packages shuffled must give the same bytes after finalize
+        let mut shuffled = inv.clone();
+        shuffled.packages.reverse();
+        shuffled.relationships.reverse();
+        shuffled.finalize();
+        assert_eq!(
+            a,
+            write(format, &shuffled, &WriteOptions::fixed(1_700_000_000)),
+            "{format}"
+        );
+    }
+    for format in [
+        "spdx-json",
+        "spdx-tag-value",
+        "cyclonedx-json",
+        "cyclonedx-json@1.5",
+    ] {
+        let mut o = WriteOptions::fixed(1_700_000_000);
+        o.reproducible = false;
+        assert_ne!(
+            write(format, &inv, &o),
+            write(format, &inv, &o),
+            "{format} namespace/serial must be unique"
+        );
+    }
+}
+
+#[test]
+fn tag_value_carries_the_json_content() {
+    let inv = common::realistic();
+    let opts = WriteOptions::fixed(0);
+    let json: Value = serde_json::from_slice(&write("spdx-json", &inv, &opts)).unwrap();
+    let tv = String::from_utf8(write("spdx-tag-value", &inv, &opts)).unwrap();
+    let n = |tag: &str| tv.lines().filter(|l| l.starts_with(tag)).count();
+    assert_eq!(
+        n("PackageName: "),
+        json["packages"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        n("Relationship: "),
+        json["relationships"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        n("LicenseID: "),
+        json["hasExtractedLicensingInfos"].as_array().unwrap().len()
+    );
+    assert!(tv.contains("PrimaryPackagePurpose: OPERATING-SYSTEM"));
+    assert!(tv.contains("PackageName: naïve-café"));
+    // multi-line text only inside <text>
+    let mut in_text = false;
+    for l in tv.lines() {
+        if !in_text && !l.is_empty() && !l.starts_with('#') {
+            assert!(l.contains(": "), "not a tag line: {l:?}");
+        }
+        let opens = l.matches("<text>").count();
+        let closes = l.matches("</text>").count();
+        if opens > closes {
+            in_text = true;
+        } else if closes > opens {
+            in_text = false;
+        }
+    }
+}
+
+/// The table report is compared with `tests/golden/table.txt`. After an intended change, run
+/// `UPDATE_GOLDEN=1 cargo test -p sbom-core --test writers` and review the diff of the file:
+/// the diff is the review of the report's new look.
+#[test]
+fn table_matches_golden() {
+    let inv = common::realistic();
+    let mut opts = WriteOptions::fixed(0);
+    opts.width = 72;
+    let got = String::from_utf8(write("table", &inv, &opts)).unwrap();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/table.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).expect("golden file; run with UPDATE_GOLDEN=1");
+    assert_eq!(
+        got, want,
+        "table report changed; see the comment on this test"
+    );
+    for l in got.lines() {
+        // longer lines only where one word (a digest) cannot be broken
+        let last = l.rsplit(' ').next().unwrap_or(l);
+        assert!(
+            l.chars().count() <= 72 || last.len() > 36,
+            "too long: {l:?}"
+        );
+    }
+}
+
+#[test]
+fn table_collapses_and_verbose_expands() {
+    let inv = common::big(40);
+    let opts = WriteOptions::fixed(0);
+    let short = String::from_utf8(write("table", &inv, &opts)).unwrap();
+    assert!(short.contains(" more"));
+    let mut v = opts.clone();
+    v.verbose = true;
+    let long = String::from_utf8(write("table", &inv, &v)).unwrap();
+    assert!(!long.contains(" more"));
+    assert!(long.contains("INCOMPLETE"));
+}
+
+/// Writes every format for the realistic inventory to `$SBOM_DUMP_DIR`, for the external
+/// validators (`testdata/validate-external.sh`). Does nothing without the variable.
+#[test]
+fn dump_documents_for_external_validators() {
+    let Some(dir) = std::env::var_os("SBOM_DUMP_DIR") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, inv) in [
+        ("realistic", common::realistic()),
+        ("big", common::big(1000)),
+    ] {
+        for (format, ext) in [
+            ("spdx-json", "spdx.json"),
+            ("spdx-tag-value", "spdx"),
+            ("cyclonedx-json", "cdx16.json"),
+            ("cyclonedx-json@1.5", "cdx15.json"),
+            ("table", "txt"),
+        ] {
+            let bytes = write(format, &inv, &WriteOptions::fixed(1_714_557_600));
+            std::fs::write(dir.join(format!("{name}.{ext}")), bytes).unwrap();
+        }
+    }
+}
