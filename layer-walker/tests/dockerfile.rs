@@ -11,7 +11,7 @@ use sbom_core::HistoryEntry;
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/dockerfile")
+        .join("../testdata/dockerfile")
         .join(name)
 }
 

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use super::{CollectContext, Detector, Findings, FsView};
 
-/// `layer-walker/testdata/<rel>`.
+/// `<workspace>/testdata/<rel>`.
 pub fn testdata(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
+        .join("../testdata")
         .join(rel)
 }
 

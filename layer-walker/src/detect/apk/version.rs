@@ -259,7 +259,7 @@ mod tests {
     fn fixture_versions_are_valid() {
         for case in ["alpine-3.10", "alpine-3.16", "alpine-3.21-39pkgs"] {
             let path = format!(
-                "{}/testdata/apk/{case}/lib/apk/db/installed",
+                "{}/../testdata/apk/{case}/lib/apk/db/installed",
                 env!("CARGO_MANIFEST_DIR")
             );
             let text = std::fs::read_to_string(path).expect("fixture");

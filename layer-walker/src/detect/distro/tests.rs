@@ -9,7 +9,7 @@ use super::*;
 use crate::detect::Detector;
 
 fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/distro")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/distro")
 }
 
 /// A directory is a root when it holds `etc/` or `usr/`.

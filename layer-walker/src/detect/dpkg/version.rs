@@ -94,7 +94,7 @@ mod tests {
     /// `dpkg --compare-versions` with make-vercmp-table.sh) must agree.
     #[test]
     fn agrees_with_dpkg_compare_versions() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/dpkg/vercmp.tsv");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/dpkg/vercmp.tsv");
         let table = std::fs::read_to_string(path).expect("vercmp.tsv");
         let mut n = 0;
         for line in table

@@ -1,7 +1,7 @@
 use super::*;
 use proptest::prelude::*;
 
-const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lang/go");
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/lang/go");
 const BINARIES: [&str; 2] = [
     "go1.15-old-buildinfo-3deps.elf",
     "go1.22-module-replacement.elf",
@@ -102,7 +102,7 @@ fn malformed_binaries_are_errors_not_panics() {
     // not Go at all: the Rust fixture is a valid ELF without build info
     let rust = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/testdata/lang/rust/cargo-auditable-test.elf"
+        "/../testdata/lang/rust/cargo-auditable-test.elf"
     ))
     .expect("fixture");
     assert_eq!(read_buildinfo(&rust), Ok(None));

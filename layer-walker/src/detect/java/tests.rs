@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::io::Write;
 
-const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lang/java");
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/lang/java");
 
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{FIX}/{rel}")).expect("fixture")

@@ -1,7 +1,7 @@
 use super::*;
 use proptest::prelude::*;
 
-const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lang/npm");
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/lang/npm");
 
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{FIX}/{rel}")).expect("fixture")

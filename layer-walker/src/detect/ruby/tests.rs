@@ -3,7 +3,7 @@ use proptest::prelude::*;
 
 const FIX: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/testdata/lang/ruby/specifications"
+    "/../testdata/lang/ruby/specifications"
 );
 
 /// The value of `s.<attr> = …` in a fixture, read independently: the text between the

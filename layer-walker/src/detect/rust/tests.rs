@@ -2,7 +2,7 @@ use super::*;
 use proptest::prelude::*;
 use std::io::Write;
 
-const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lang/rust");
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/lang/rust");
 
 #[test]
 fn fixture_matches_decoded_section() {
