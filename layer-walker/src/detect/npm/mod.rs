@@ -1,16 +1,18 @@
 //! npm packages: the `package.json` of every package installed under a `node_modules`
-//! directory, and `package-lock.json` lockfiles of projects that have no `node_modules`.
+//! directory. A project's `package-lock.json` adds what the manifests lack: the integrity
+//! hash (as a checksum) and the URL each installed package was resolved from.
 //!
-//! Why lockfiles only count without `node_modules`: a lockfile lists what *would* be
-//! installed (dev dependencies, optional platform packages, packages pruned later), so for
-//! a project whose `node_modules` is present the installed manifests are the truth, and
-//! reporting both would count every package twice. A project shipped with only its lockfile
-//! (e.g. `npm ci` run at start-up) is still worth reporting, marked `npm:from-lockfile`.
+//! Why lockfiles alone never make packages: a lockfile lists what *would* be installed (dev
+//! dependencies, optional platform packages, packages pruned later). Images carry many
+//! lockfiles that were never installed at all: sources vendored by other software (Go's
+//! pprof viewer, an editor extension inside a Ruby gem). Reporting those as installed
+//! would list hundreds of packages the image does not contain; Syft and Trivy likewise
+//! catalogue only installed packages in image scans.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use sbom_core::{license, Ecosystem, Package};
+use sbom_core::{license, Checksum, Ecosystem, Package};
 use serde_json::Value;
 
 use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseError, Parsed};
@@ -47,6 +49,10 @@ pub struct NpmPackage {
     pub dev: bool,
     /// Lockfile only: where npm would install it (`node_modules/a/node_modules/b`).
     pub location: Option<String>,
+    /// Lockfile only: Subresource Integrity string (`sha512-<base64>`).
+    pub integrity: Option<String>,
+    /// Lockfile only: the URL the package was resolved from.
+    pub resolved: Option<String>,
 }
 
 /// What the detector keeps from a claimed file.
@@ -108,56 +114,103 @@ impl Detector for NpmDetector {
     }
 
     fn collect(&self, view: &FsView, ctx: CollectContext, out: &mut Findings) {
-        // projects (the directory above the first node_modules) with installed packages
-        let mut projects: HashSet<&str> = HashSet::new();
-        let mut lockfiles = Vec::new();
-        for f in view.parsed(NAME) {
-            match f.get::<NpmFile>() {
-                Some(NpmFile::Manifest(Some(m))) => {
-                    if let Some(i) = f.path.find("/node_modules/") {
-                        projects.insert(&f.path[..i]);
+        // install path of a lockfile entry -> the entry, for every project lockfile
+        let mut locked: HashMap<String, &NpmPackage> = HashMap::new();
+        if ctx.full_detail {
+            for f in view.parsed(NAME) {
+                if let Some(NpmFile::Lockfile(entries)) = f.get::<NpmFile>() {
+                    let project = f.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                    for e in entries {
+                        if let Some(loc) = &e.location {
+                            locked.insert(format!("{project}/{loc}/package.json"), e);
+                        }
                     }
-                    let mut pkg = to_package(m, ctx);
-                    pkg.database_path = f.path.to_string();
-                    pkg.layer = Some(f.layer);
-                    out.packages.push(pkg);
                 }
-                Some(NpmFile::Lockfile(entries)) => lockfiles.push((f, entries)),
-                _ => {}
             }
         }
-        for (f, entries) in lockfiles {
-            let project = f.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-            if projects.contains(project) {
-                continue;
-            }
-            let mut seen: BTreeSet<(&str, &str)> = BTreeSet::new();
-            let mut names: HashSet<&str> = HashSet::new();
-            for e in entries {
-                if !seen.insert((&e.name, &e.version)) {
-                    continue;
-                }
-                let mut pkg = to_package(e, ctx);
-                // a second version of the same name needs its own identity
-                pkg.database_path = if names.insert(&e.name) {
-                    f.path.to_string()
-                } else {
-                    format!(
-                        "{}!/{}",
-                        f.path,
-                        e.location.as_deref().unwrap_or(e.name.as_str())
-                    )
-                };
-                pkg.layer = Some(f.layer);
-                pkg.properties
-                    .insert("npm:from-lockfile".into(), "true".into());
-                if e.dev {
-                    pkg.properties.insert("npm:dev".into(), "true".into());
+        for f in view.parsed(NAME) {
+            if let Some(NpmFile::Manifest(Some(m))) = f.get::<NpmFile>() {
+                let mut pkg = to_package(m, ctx);
+                pkg.database_path = f.path.to_string();
+                if let Some(e) = locked
+                    .get(f.path)
+                    .filter(|e| e.name == m.name && e.version == m.version)
+                {
+                    if let Some(c) = e.integrity.as_deref().and_then(integrity_checksum) {
+                        pkg.checksums.push(c);
+                    }
+                    if let Some(r) = &e.resolved {
+                        pkg.properties.insert("npm:resolved".into(), r.clone());
+                    }
                 }
                 out.packages.push(pkg);
             }
         }
     }
+}
+
+/// `sha512-<base64>` (Subresource Integrity) to a checksum in hex; the strongest hash when
+/// several are listed.
+fn integrity_checksum(sri: &str) -> Option<Checksum> {
+    let mut best: Option<Checksum> = None;
+    for part in sri.split_whitespace() {
+        let (alg, b64) = part.split_once('-')?;
+        let algorithm = match alg {
+            "sha512" => "SHA512",
+            "sha384" => "SHA384",
+            "sha256" => "SHA256",
+            "sha1" => "SHA1",
+            _ => continue,
+        };
+        let bytes = base64_decode(b64)?;
+        let value: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let rank = |a: &str| {
+            ["SHA1", "SHA256", "SHA384", "SHA512"]
+                .iter()
+                .position(|x| *x == a)
+        };
+        if best
+            .as_ref()
+            .map(|b| rank(algorithm) > rank(&b.algorithm))
+            .unwrap_or(true)
+        {
+            best = Some(Checksum {
+                algorithm: algorithm.into(),
+                value,
+            });
+        }
+    }
+    best
+}
+
+/// Standard base64 with padding; hand-written because this is its only use here.
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let s = s.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= val(*c)? << (18 - 6 * i);
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        match chunk.len() {
+            4 => out.extend_from_slice(&bytes),
+            3 => out.extend_from_slice(&bytes[..2]),
+            2 => out.push(bytes[0]),
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 fn to_package(m: &NpmPackage, ctx: CollectContext) -> Package {
@@ -230,8 +283,7 @@ pub fn parse_manifest(v: &Value) -> Option<NpmPackage> {
         homepage: str_of(v, "homepage"),
         description: str_of(v, "description"),
         depends: dep_names(v),
-        dev: false,
-        location: None,
+        ..Default::default()
     })
 }
 
@@ -263,6 +315,8 @@ pub fn parse_lockfile(v: &Value) -> Result<Vec<NpmPackage>, ParseError> {
                 depends: dep_names(e),
                 dev: e.get("dev").and_then(Value::as_bool) == Some(true),
                 location: Some(key.clone()),
+                integrity: str_of(e, "integrity"),
+                resolved: str_of(e, "resolved"),
                 ..Default::default()
             });
         }
@@ -291,6 +345,8 @@ pub fn parse_lockfile(v: &Value) -> Result<Vec<NpmPackage>, ParseError> {
                         },
                         dev: e.get("dev").and_then(Value::as_bool) == Some(true),
                         location: Some(location.clone()),
+                        integrity: str_of(e, "integrity"),
+                        resolved: str_of(e, "resolved"),
                         ..Default::default()
                     });
                 }
@@ -304,8 +360,7 @@ pub fn parse_lockfile(v: &Value) -> Result<Vec<NpmPackage>, ParseError> {
     Ok(out)
 }
 
-/// Shallowest install locations first, so the hoisted copy of a package is the one that
-/// keeps the plain lockfile path (see [`NpmDetector::collect`]).
+/// Shallowest install locations first: a stable order, hoisted copies first.
 fn sort_by_depth(out: &mut [NpmPackage]) {
     out.sort_by_cached_key(|p| {
         let loc = p.location.clone().unwrap_or_default();

@@ -1,5 +1,6 @@
 use super::*;
 use proptest::prelude::*;
+use std::collections::BTreeSet;
 
 const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/lang/npm");
 
@@ -64,10 +65,18 @@ fn installed_manifests_match_fixture_values() {
     }
 }
 
+fn lock_entries(body: &[u8]) -> Vec<NpmPackage> {
+    parse_lockfile(&serde_json::from_slice(body).expect("json")).expect("lockfile")
+}
+
 #[test]
-fn lockfile_v1_without_node_modules() {
+fn lockfile_v1_is_parsed_but_a_lockfile_alone_installs_nothing() {
     let body = read("app-lockfile-v1/package-lock.json");
     let out = scan(&[("/srv/package-lock.json".into(), body.clone())]);
+    assert!(
+        out.packages.is_empty(),
+        "a lockfile without node_modules is not an installation"
+    );
     let v: Value = serde_json::from_slice(&body).expect("json");
     // count (name, version) pairs with plain recursion, independent of the parser's stack
     fn walk(d: &Value, acc: &mut BTreeSet<(String, String)>) {
@@ -82,22 +91,17 @@ fn lockfile_v1_without_node_modules() {
     }
     let mut want = BTreeSet::new();
     walk(&v["dependencies"], &mut want);
-    let got: BTreeSet<(String, String)> = out
-        .packages
+    let got: BTreeSet<(String, String)> = lock_entries(&body)
         .iter()
         .map(|p| (p.name.clone(), p.version.clone()))
         .collect();
     assert_eq!(got, want);
-    assert!(out
-        .packages
-        .iter()
-        .all(|p| p.properties.get("npm:from-lockfile").map(String::as_str) == Some("true")));
 }
 
 #[test]
 fn lockfile_v3_scoped_names() {
     let body = read("lockfile-v3/package-lock.json");
-    let out = scan(&[("/web/package-lock.json".into(), body.clone())]);
+    let entries = lock_entries(&body);
     let v: Value = serde_json::from_slice(&body).expect("json");
     let want: BTreeSet<(String, String)> = v["packages"]
         .as_object()
@@ -112,21 +116,12 @@ fn lockfile_v3_scoped_names() {
             )
         })
         .collect();
-    let got: BTreeSet<(String, String)> = out
-        .packages
+    let got: BTreeSet<(String, String)> = entries
         .iter()
         .map(|p| (p.name.clone(), p.version.clone()))
         .collect();
     assert_eq!(got, want);
     assert!(got.iter().any(|(n, _)| n.starts_with("@types/")));
-    let purl = sbom_core::purl::package_purl(
-        out.packages
-            .iter()
-            .find(|p| p.name == "@types/react")
-            .expect("scoped"),
-        None,
-    );
-    assert!(purl.starts_with("pkg:npm/%40types/react@"), "{purl}");
 }
 
 #[test]
@@ -178,7 +173,7 @@ fn invalid_json_is_a_parse_error_and_nameless_manifest_skipped() {
 }
 
 #[test]
-fn lockfile_duplicate_names_get_distinct_paths() {
+fn lockfile_locations_and_flags() {
     let lock = br#"{"lockfileVersion":2,"packages":{
         "":{"name":"app","version":"1.0.0"},
         "node_modules/ms":{"version":"2.1.3","license":"MIT"},
@@ -186,26 +181,52 @@ fn lockfile_duplicate_names_get_distinct_paths() {
         "node_modules/debug/node_modules/ms":{"version":"2.0.0"},
         "node_modules/linked":{"resolved":"packages/linked","link":true}
     }}"#;
-    let out = scan(&[("/app/package-lock.json".into(), lock.to_vec())]);
-    assert_eq!(out.packages.len(), 3);
-    let ids: BTreeSet<(String, String)> = out
-        .packages
+    let entries = lock_entries(lock);
+    let got: Vec<(&str, &str, bool)> = entries
         .iter()
-        .map(|p| (p.name.clone(), p.database_path.clone()))
+        .map(|e| (e.name.as_str(), e.location.as_deref().unwrap_or(""), e.dev))
         .collect();
-    assert_eq!(ids.len(), 3);
-    assert!(ids.contains(&(
-        "ms".into(),
-        "/app/package-lock.json!/node_modules/debug/node_modules/ms".into()
-    )));
-    let debug = out
-        .packages
-        .iter()
-        .find(|p| p.name == "debug")
-        .expect("debug");
     assert_eq!(
-        debug.properties.get("npm:dev").map(String::as_str),
-        Some("true")
+        got,
+        [
+            ("debug", "node_modules/debug", true),
+            ("ms", "node_modules/ms", false),
+            ("ms", "node_modules/debug/node_modules/ms", false)
+        ]
+    );
+}
+
+#[test]
+fn lockfile_integrity_becomes_the_installed_packages_checksum() {
+    let mut files = installed_fixture("/app");
+    let lock = read("app-lockfile-v1/package-lock.json");
+    files.push(("/app/package-lock.json".into(), lock.clone()));
+    let out = scan(&files);
+    let entries = lock_entries(&lock);
+    let mut checked = 0;
+    for p in &out.packages {
+        let Some(e) = entries
+            .iter()
+            .find(|e| e.name == p.name && e.version == p.version)
+        else {
+            continue;
+        };
+        let Some(sri) = &e.integrity else { continue };
+        let (alg, b64) = sri.split_once('-').expect("sri");
+        let c = p
+            .checksums
+            .first()
+            .unwrap_or_else(|| panic!("{} has no checksum", p.name));
+        assert_eq!(c.algorithm, alg.to_uppercase());
+        assert_eq!(c.value.len(), base64_decode(b64).expect("b64").len() * 2);
+        assert_eq!(p.properties.get("npm:resolved"), e.resolved.as_ref());
+        checked += 1;
+    }
+    assert!(checked > 0, "the fixture lockfile has integrity fields");
+    // the decoder itself, on a known value: sha1 of the empty string
+    assert_eq!(
+        integrity_checksum("sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=").map(|c| c.value),
+        Some("da39a3ee5e6b4b0d3255bfef95601890afd80709".to_string())
     );
 }
 
