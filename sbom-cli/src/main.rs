@@ -16,6 +16,7 @@ use sbom_core::format::WriteOptions;
 use sbom_core::Scope;
 
 fn main() -> ExitCode {
+    bound_allocator_retention();
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     let result = match &cli.command {
@@ -36,6 +37,19 @@ fn main() -> ExitCode {
             }
             ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// Claimed files (ELF binaries, jars) are read whole and freed right after parsing. glibc
+/// raises its mmap threshold to the largest such buffer freed, after which later big buffers
+/// come from the heap and stay mapped when freed: measured on debian-large, peak RSS 92 MB
+/// with the dynamic threshold, 69 MB with it pinned at 128 KiB. Pinning it keeps big transient
+/// buffers in their own mappings, returned to the system on free.
+fn bound_allocator_retention() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 
