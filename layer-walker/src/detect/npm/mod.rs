@@ -59,7 +59,7 @@ pub struct NpmPackage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NpmFile {
     /// An installed manifest; `None` when it lacks a name or version (not a package).
-    Manifest(Option<NpmPackage>),
+    Manifest(Option<Box<NpmPackage>>),
     /// The packages a project lockfile lists.
     Lockfile(Vec<NpmPackage>),
 }
@@ -109,7 +109,9 @@ impl Detector for NpmDetector {
         if is_project_lockfile(path) {
             Ok(Arc::new(NpmFile::Lockfile(parse_lockfile(&v)?)))
         } else {
-            Ok(Arc::new(NpmFile::Manifest(parse_manifest(&v))))
+            Ok(Arc::new(NpmFile::Manifest(
+                parse_manifest(&v).map(Box::new),
+            )))
         }
     }
 
