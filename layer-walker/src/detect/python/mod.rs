@@ -42,7 +42,8 @@ pub struct PyMetadata {
     pub homepage: Option<String>,
     /// One-line summary.
     pub summary: Option<String>,
-    /// Requirement names from `Requires-Dist`, without extras, versions or markers.
+    /// Requirement names from `Requires-Dist` (not those only needed for an extra), without
+    /// versions or markers.
     pub requires: Vec<String>,
 }
 
@@ -306,6 +307,13 @@ pub fn parse_metadata(body: &[u8]) -> Result<PyMetadata, ParseError> {
     });
     let mut requires: Vec<String> = Vec::new();
     for (_, v) in headers.iter().filter(|(k, _)| k == "requires-dist") {
+        // `; extra == "x"` requirements only come with an optional feature: not dependencies
+        // of the installed package
+        if v.split_once(';')
+            .is_some_and(|(_, marker)| marker.contains("extra"))
+        {
+            continue;
+        }
         let n = requirement_name(v);
         if !n.is_empty() && !requires.iter().any(|r| r == n) {
             requires.push(n.to_string());

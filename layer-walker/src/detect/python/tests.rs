@@ -116,6 +116,7 @@ fn fixtures_match_their_headers() {
     let want: Vec<String> = String::from_utf8_lossy(&body)
         .lines()
         .filter_map(|l| l.strip_prefix("Requires-Dist: "))
+        .filter(|r| !r.contains("extra =="))
         .map(|r| r.split(' ').next().unwrap_or_default().to_string())
         .collect();
     assert_eq!(idna.depends, want);
@@ -208,4 +209,13 @@ fn egg_info_installed_files() {
             format!("{dir}/PKG-INFO")
         ]
     );
+}
+
+#[test]
+fn requirements_needed_only_for_extras_are_not_dependencies() {
+    let m = parse_metadata(
+        b"Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nRequires-Dist: charset-normalizer (<4,>=2)\nRequires-Dist: urllib3<3,>=1.21.1\nRequires-Dist: PySocks!=1.5.7,>=1.5.6 ; extra == 'socks'\nRequires-Dist: chardet (<6,>=3.0.2) ; extra == \"use_chardet_on_py3\"\nRequires-Dist: idna ; python_version >= \"3\"\n",
+    )
+    .expect("parses");
+    assert_eq!(m.requires, vec!["charset-normalizer", "urllib3", "idna"]);
 }
