@@ -70,7 +70,7 @@ pub(crate) fn assemble(
         let now: BTreeMap<Key, Package> = findings
             .packages
             .iter()
-            .map(|p| (key(p), p.clone()))
+            .map(|p| (key(p), light(p)))
             .collect();
         let mut added = Vec::new();
         let mut removed = Vec::new();
@@ -212,6 +212,28 @@ pub(crate) fn assemble(
     crate::dockerfile::annotate(&mut inv, dockerfile);
     inv.finalize();
     inv
+}
+
+/// What comparing layers needs of a package: who it is and its version, not its file list
+/// (the final layer's packages own ~200k paths on a big image; one copy is enough).
+fn light(p: &Package) -> Package {
+    Package {
+        id: p.id.clone(),
+        ecosystem: p.ecosystem,
+        name: p.name.clone(),
+        version: p.version.clone(),
+        epoch: p.epoch,
+        arch: p.arch.clone(),
+        namespace: p.namespace.clone(),
+        source: p.source.clone(),
+        purl: p.purl.clone(),
+        licenses_declared: p.licenses_declared.clone(),
+        license: p.license.clone(),
+        supplier: p.supplier.clone(),
+        database_path: p.database_path.clone(),
+        properties: p.properties.clone(),
+        ..Default::default()
+    }
 }
 
 fn pkg_ref(p: &Package, id: PackageId) -> PackageRef {

@@ -5,7 +5,9 @@ use sha2::{Digest, Sha256};
 /// Hashes (SHA-256) and counts every byte read through it, so digests cost no second pass.
 pub(crate) struct HashingReader<'p, R> {
     inner: R,
-    hasher: Sha256,
+    /// `None` when only counting: an uncompressed layer's diff_id is its blob digest, and
+    /// hashing the same bytes twice would double the dominant cost of the walk.
+    hasher: Option<Sha256>,
     count: u64,
     progress: Option<Box<dyn FnMut(u64) + Send + 'p>>,
     unreported: u64,
@@ -18,7 +20,18 @@ impl<'p, R> HashingReader<'p, R> {
     pub(crate) fn new(inner: R) -> Self {
         HashingReader {
             inner,
-            hasher: Sha256::new(),
+            hasher: Some(Sha256::new()),
+            count: 0,
+            progress: None,
+            unreported: 0,
+        }
+    }
+
+    /// Counts bytes without hashing them; [`HashingReader::finish`] then returns an empty digest.
+    pub(crate) fn counting(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: None,
             count: 0,
             progress: None,
             unreported: 0,
@@ -39,14 +52,20 @@ impl<'p, R> HashingReader<'p, R> {
                 p(self.unreported);
             }
         }
-        (format!("sha256:{:x}", self.hasher.finalize()), self.count)
+        let digest = self
+            .hasher
+            .map(|h| format!("sha256:{:x}", h.finalize()))
+            .unwrap_or_default();
+        (digest, self.count)
     }
 }
 
 impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
         self.count += n as u64;
         if let Some(p) = self.progress.as_mut() {
             self.unreported += n as u64;

@@ -151,7 +151,11 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
     let head = buffered.fill_buf().map_err(LayerError::Io)?;
     let compression = Compression::sniff(head);
     let decoded = blob::decoder(&mut buffered, compression).map_err(LayerError::Io)?;
-    let mut plain = HashingReader::new(Limited::new(decoded, limits.max_layer_bytes));
+    let limited = Limited::new(decoded, limits.max_layer_bytes);
+    let mut plain = match compression {
+        Compression::None => HashingReader::counting(limited),
+        _ => HashingReader::new(limited),
+    };
     let mut walk = TarWalk {
         detectors,
         limits,
@@ -168,6 +172,12 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
     io::copy(&mut buffered, &mut io::sink()).map_err(LayerError::Io)?;
     drop(buffered);
     let (digest, size) = raw.finish();
+    // an uncompressed blob is its own tar: the diff_id is the blob digest (hashed once)
+    let diff_id = if compression == Compression::None {
+        digest.clone()
+    } else {
+        diff_id
+    };
     Ok(LayerAnalysis {
         changes: walk.changes,
         digest,
