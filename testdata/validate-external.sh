@@ -35,7 +35,7 @@ trap 'rm -f "$details"' EXIT
 report() { # RESULT CHECK DOC [detail...]
   local r=$1 c=$2 d=$3
   shift 3
-  rows+=("$(printf '%-6s %-30s %s' "$r" "$c" "$d")")
+  rows+=("$(printf '%-6s %-42s %s' "$r" "$c" "$d")")
   if [ "$r" = FAIL ]; then
     if [ "$c" = ntia-checker ] && [ "${NTIA_STRICT:-0}" != 1 ]; then :; else fail=1; fi
   fi
@@ -59,7 +59,7 @@ if [ $# -eq 0 ]; then
     local n=$1 img=$2
     shift 2
     if [ ! -e "$img" ]; then
-      rows+=("$(printf '%-6s %-30s %s' SKIP "(image missing)" "$img")")
+      rows+=("$(printf '%-6s %-42s %s' SKIP "(image missing)" "$img")")
       return
     fi
     if "$BIN" scan -q "$@" "$img" -o "spdx-json=$OUT/$n.spdx.json" -o "spdx-tag-value=$OUT/$n.spdx" \
@@ -95,7 +95,27 @@ for doc in "$@"; do
       else report SKIP pyspdxtools "$doc"; fi
       if [ -x "$NTIA" ]; then
         if out=$("$NTIA" "$doc" 2>&1); then report PASS ntia-checker "$doc"
-        else report FAIL ntia-checker "$doc" "$(echo "$out" | head -40)"; fi
+        else
+          # ntia-checker does not say which components fail: list the packages whose
+          # supplier is NOASSERTION (tag-value and JSON alike)
+          who=$(python3 - "$doc" <<'PY'
+import json, sys
+t = open(sys.argv[1], encoding="utf-8").read()
+if t.lstrip().startswith("{"):
+    pk = [(p["name"], p.get("supplier", "")) for p in json.loads(t)["packages"]]
+else:
+    pk, name = [], None
+    for line in t.splitlines():
+        if line.startswith("PackageName: "):
+            name = line[13:]
+        elif line.startswith("PackageSupplier: "):
+            pk.append((name, line[17:]))
+miss = [n for n, s in pk if s in ("", "NOASSERTION")]
+print(f"packages without a supplier: {len(miss)} of {len(pk)}: {', '.join(miss[:12])}")
+PY
+)
+          report FAIL ntia-checker "$doc" "$(echo "$out" | grep -E 'Conformant|suppliers|versions|identifiers|names')" "$who"
+        fi
       else report SKIP ntia-checker "$doc"; fi ;;
     cdx)
       if [ -x "$VPY" ]; then
@@ -128,7 +148,7 @@ PY
   fi
 done
 
-printf '%-6s %-30s %s\n' RESULT CHECK DOCUMENT
+printf '%-6s %-42s %s\n' RESULT CHECK DOCUMENT
 printf '%s\n' "${rows[@]}"
 if [ -s "$details" ]; then
   echo

@@ -20,8 +20,7 @@ fn testdata() -> PathBuf {
 }
 
 fn load(name: &str) -> Value {
-    let text =
-        std::fs::read_to_string(testdata().join("schemas").join(name)).expect("schema file");
+    let text = std::fs::read_to_string(testdata().join("schemas").join(name)).expect("schema file");
     serde_json::from_str(&text).expect("schema json")
 }
 
