@@ -449,3 +449,46 @@ fn dump_documents_for_external_validators() {
         }
     }
 }
+
+/// The image's supplier comes only from its own `org.opencontainers.image.vendor` label;
+/// without one it stays unknown (NOASSERTION / no `supplier`), and layers never get one.
+#[test]
+fn image_supplier_is_the_vendor_label_or_unknown() {
+    let mut inv = common::realistic();
+    inv.image.labels.remove("org.opencontainers.image.vendor");
+    let spdx: Value =
+        serde_json::from_slice(&write("spdx-json", &inv, &WriteOptions::fixed(0))).unwrap();
+    let image = |d: &Value| {
+        d["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["SPDXID"] == "SPDXRef-Image")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(image(&spdx)["supplier"], "NOASSERTION");
+    let cdx: Value =
+        serde_json::from_slice(&write("cyclonedx-json", &inv, &WriteOptions::fixed(0))).unwrap();
+    assert!(cdx["metadata"]["component"].get("supplier").is_none());
+
+    inv.image.labels.insert(
+        "org.opencontainers.image.vendor".into(),
+        "Example Org".into(),
+    );
+    let spdx: Value =
+        serde_json::from_slice(&write("spdx-json", &inv, &WriteOptions::fixed(0))).unwrap();
+    assert_eq!(image(&spdx)["supplier"], "Organization: Example Org");
+    for p in spdx["packages"].as_array().unwrap() {
+        if p["name"].as_str().unwrap().starts_with("layer-") {
+            assert_eq!(p["supplier"], "NOASSERTION");
+        }
+    }
+    let cdx: Value =
+        serde_json::from_slice(&write("cyclonedx-json", &inv, &WriteOptions::fixed(0))).unwrap();
+    assert_eq!(
+        cdx["metadata"]["component"]["supplier"]["name"],
+        "Example Org"
+    );
+    check_all_formats(&inv);
+}

@@ -43,7 +43,7 @@ use std::io;
 
 use serde::Serialize;
 
-use super::util::{layer_instruction, parse_party, split_digest};
+use super::util::{image_vendor, layer_instruction, parse_party, split_digest};
 use super::{FormatError, WriteOptions, Writer};
 use crate::{Inventory, Package};
 
@@ -435,6 +435,9 @@ fn image_component(inv: &Inventory) -> Component {
     Component {
         ty: "container",
         bom_ref: Some(image_ref(inv)),
+        supplier: image_vendor(img).map(|v| Entity {
+            name: v.to_string(),
+        }),
         name: if img.name.is_empty() {
             "image".into()
         } else {

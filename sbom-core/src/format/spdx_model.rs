@@ -285,7 +285,8 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             .manifest_digest
             .clone()
             .or_else(|| inv.image.config_digest.clone()),
-        supplier: noassert(),
+        // only what the image says about itself; a layer's supplier is never known
+        supplier: supplier_field(super::util::image_vendor(&inv.image)),
         download_location: noassert(),
         files_analyzed: false,
         checksums: image_checksums,

@@ -116,6 +116,16 @@ pub(crate) fn parse_party(raw: &str) -> Option<Party> {
     Some(Party { kind, name, email })
 }
 
+/// The image's supplier as the image itself declares it: the OCI annotation / label
+/// `org.opencontainers.image.vendor` ("name of the distributing entity, organization or
+/// individual"). `None` when the image does not say: we never guess a supplier.
+pub(crate) fn image_vendor(img: &crate::ImageInfo) -> Option<&str> {
+    img.labels
+        .get("org.opencontainers.image.vendor")
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
 /// The instruction that made a layer, as a person would have written it.
 ///
 /// Prefers the cleaned [`LayerInfo::instruction`]; otherwise strips the `/bin/sh -c` and

@@ -1,0 +1,201 @@
+//! Documents of a real image, made the way the CLI makes them (`layer_walker::Scanner` +
+//! `sbom_core::format::writer_for`), checked against the official schemas in
+//! `testdata/schemas/` and for their content: exactly the inventory's packages, and the
+//! operating system as the element consumers (Trivy) look for.
+//!
+//! This lives in sbom-cli because it needs both layer-walker and sbom-core: a dev-dependency
+//! of sbom-core on layer-walker would be a cycle (layer-walker depends on sbom-core), and its
+//! `Inventory` would be a different type from the one sbom-core's tests see.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use layer_walker::{ImageRef, Scanner};
+use sbom_core::format::{writer_for, WriteOptions};
+use sbom_core::Inventory;
+use serde_json::Value;
+
+fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata")
+}
+
+fn load(name: &str) -> Value {
+    let text = std::fs::read_to_string(testdata().join("schemas").join(name)).expect("schema file");
+    serde_json::from_str(&text).expect("schema json")
+}
+
+/// The CycloneDX schemas `$ref` `spdx.schema.json` and `jsf-0.82.schema.json`: served from
+/// `testdata/schemas`, tests run offline.
+struct LocalSchemas;
+
+impl jsonschema::Retrieve for LocalSchemas {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let path = uri.path().as_str();
+        let file = path.rsplit('/').next().unwrap_or(path);
+        match file {
+            "spdx.schema.json" | "jsf-0.82.schema.json" => Ok(load(file)),
+            _ => Err(format!("schema {uri} is not available offline").into()),
+        }
+    }
+}
+
+fn schema_errors(schema_file: &str, doc: &Value) -> Vec<String> {
+    jsonschema::options()
+        .with_retriever(LocalSchemas)
+        .should_validate_formats(true)
+        .build(&load(schema_file))
+        .expect("schema compiles")
+        .iter_errors(doc)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+fn scan(image: &Path) -> Inventory {
+    let r = ImageRef::parse(image.to_str().expect("utf-8 path"));
+    Scanner::new().scan(&r).expect("scan").inventory
+}
+
+fn write(format: &str, inv: &Inventory) -> Vec<u8> {
+    let mut out = Vec::new();
+    writer_for(format)
+        .expect("known format")
+        .write(inv, &WriteOptions::fixed(1_700_000_000), &mut out)
+        .expect("write");
+    out
+}
+
+fn json(format: &str, inv: &Inventory) -> Value {
+    serde_json::from_slice(&write(format, inv)).expect("valid JSON")
+}
+
+/// The purls of the inventory's packages: what every document must list, no more, no less.
+fn inventory_purls(inv: &Inventory) -> BTreeSet<String> {
+    let set: BTreeSet<String> = inv.packages.iter().map(|p| p.purl.clone()).collect();
+    assert_eq!(set.len(), inv.packages.len(), "purls are unique");
+    set
+}
+
+fn tiny_debian() -> Inventory {
+    let inv = scan(&testdata().join("images/tiny-debian.docker.tar.gz"));
+    assert!(inv.distro.is_some(), "tiny-debian has an os-release");
+    assert!(
+        inv.installed().count() > 0,
+        "tiny-debian has packages: {inv:?}"
+    );
+    inv
+}
+
+/// SPDX packages with a purl externalRef, except the image's `pkg:oci`.
+fn spdx_purls(doc: &Value) -> Vec<String> {
+    doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["externalRefs"].as_array().cloned().unwrap_or_default())
+        .filter(|r| r["referenceType"] == "purl")
+        .map(|r| r["referenceLocator"].as_str().unwrap().to_string())
+        .filter(|l| !l.starts_with("pkg:oci/"))
+        .collect()
+}
+
+#[test]
+fn spdx_json_of_a_real_image_is_valid_and_complete() {
+    let inv = tiny_debian();
+    let doc = json("spdx-json", &inv);
+    let errs = schema_errors("spdx-2.3.schema.json", &doc);
+    assert!(errs.is_empty(), "{errs:#?}");
+
+    let purls = spdx_purls(&doc);
+    let set: BTreeSet<String> = purls.iter().cloned().collect();
+    assert_eq!(purls.len(), set.len(), "a package is listed twice");
+    assert_eq!(set, inventory_purls(&inv));
+
+    let d = inv.distro.as_ref().unwrap();
+    let os: Vec<&Value> = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["primaryPackagePurpose"] == "OPERATING_SYSTEM")
+        .collect();
+    assert_eq!(os.len(), 1, "one OPERATING_SYSTEM package");
+    assert_eq!(os[0]["name"], d.id.as_str());
+    assert_eq!(os[0]["versionInfo"].as_str(), d.version_id.as_deref());
+    // Trivy finds OS packages as the OS package's CONTAINS children
+    let os_id = os[0]["SPDXID"].as_str().unwrap();
+    let children = doc["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["spdxElementId"] == os_id && r["relationshipType"] == "CONTAINS")
+        .count();
+    assert_eq!(
+        children,
+        inv.installed().filter(|p| p.ecosystem.is_os()).count()
+    );
+}
+
+#[test]
+fn spdx_tag_value_of_a_real_image_lists_the_same_packages() {
+    let inv = tiny_debian();
+    let text = String::from_utf8(write("spdx-tag-value", &inv)).unwrap();
+    let purls: BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("ExternalRef: PACKAGE-MANAGER purl "))
+        .filter(|l| !l.starts_with("pkg:oci/"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(purls, inventory_purls(&inv));
+    assert_eq!(
+        text.matches("PrimaryPackagePurpose: OPERATING-SYSTEM\n")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn cyclonedx_of_a_real_image_is_valid_and_complete() {
+    let inv = tiny_debian();
+    for (format, schema) in [
+        ("cyclonedx-json", "bom-1.6.schema.json"),
+        ("cyclonedx-json@1.5", "bom-1.5.schema.json"),
+    ] {
+        let doc = json(format, &inv);
+        let errs = schema_errors(schema, &doc);
+        assert!(errs.is_empty(), "{format}: {errs:#?}");
+
+        let comps = doc["components"].as_array().unwrap();
+        let libs: Vec<String> = comps
+            .iter()
+            .filter(|c| c["type"] == "library")
+            .map(|c| c["purl"].as_str().expect("library with a purl").to_string())
+            .collect();
+        let set: BTreeSet<String> = libs.iter().cloned().collect();
+        assert_eq!(libs.len(), set.len(), "{format}: a package is listed twice");
+        assert_eq!(set, inventory_purls(&inv), "{format}");
+
+        let d = inv.distro.as_ref().unwrap();
+        let os: Vec<&Value> = comps
+            .iter()
+            .filter(|c| c["type"] == "operating-system")
+            .collect();
+        assert_eq!(os.len(), 1, "{format}: one operating-system component");
+        assert_eq!(os[0]["name"], d.id.as_str());
+        assert_eq!(os[0]["version"].as_str(), d.version_id.as_deref());
+        // Trivy finds OS packages as the OS component's dependencies
+        let os_ref = os[0]["bom-ref"].as_str().unwrap();
+        let dep = doc["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["ref"] == os_ref)
+            .expect("the OS has a dependencies entry");
+        assert_eq!(
+            dep["dependsOn"].as_array().unwrap().len(),
+            inv.installed().filter(|p| p.ecosystem.is_os()).count(),
+            "{format}"
+        );
+    }
+}
