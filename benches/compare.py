@@ -244,7 +244,8 @@ def print_table(results, tools, versions, rounds):
             rc = s["cpu"] / base["cpu"] if base and base["cpu"] else None
             note = ""
             if t == "floor" and base:
-                note = f"sbom ÷ floor = {base['wall'] / s['wall']:.2f}x wall" if s["wall"] else ""
+                note = (f"sbom ÷ floor: {base['wall'] / s['wall']:.2f}x wall, "
+                        f"{base['cpu'] / s['cpu']:.2f}x CPU") if s["wall"] and s["cpu"] else ""
             if t in ("syft", "trivy") and res["notes"]:
                 note = "; ".join(n for n in res["notes"] if t in n or "syft/trivy" in n)
             label = {"sbom": "sbom (cyclonedx-json)", "sbom-spdx": "sbom (spdx-json)"}.get(t, t)
