@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -101,10 +102,15 @@ def timed(cmd, timeout, env=None):
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         full = [TIME, "-f", "%e %U %S %M", "-o", tf.name] + cmd
         t0 = time.monotonic()
+        # own process group, so a timeout kills the tool and not only /usr/bin/time
+        proc = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env=env, start_new_session=True)
         try:
-            p = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env=env, timeout=timeout)
+            _, stderr = proc.communicate(timeout=timeout)
+            p = subprocess.CompletedProcess(full, proc.returncode, None, stderr)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return {"wall": time.monotonic() - t0, "cpu": None, "rss_mb": None, "rc": "timeout",
                     "err": f"did not finish within {timeout} s"}
         lines = [l for l in tf.read().splitlines() if l.strip()]
