@@ -9,6 +9,8 @@ pub(crate) struct HashingReader<'p, R> {
     count: u64,
     progress: Option<Box<dyn FnMut(u64) + Send + 'p>>,
     unreported: u64,
+    /// False: only count bytes (the caller knows the digest some other way).
+    hash: bool,
 }
 
 /// Progress is reported in steps of this many bytes.
@@ -22,6 +24,16 @@ impl<'p, R> HashingReader<'p, R> {
             count: 0,
             progress: None,
             unreported: 0,
+            hash: true,
+        }
+    }
+
+    /// Counts bytes without hashing them; [`HashingReader::finish`] then returns an empty
+    /// digest. For an uncompressed layer, whose diff_id is its blob digest.
+    pub(crate) fn counting(inner: R) -> Self {
+        HashingReader {
+            hash: false,
+            ..Self::new(inner)
         }
     }
 
@@ -39,6 +51,9 @@ impl<'p, R> HashingReader<'p, R> {
                 p(self.unreported);
             }
         }
+        if !self.hash {
+            return (String::new(), self.count);
+        }
         (format!("sha256:{:x}", self.hasher.finalize()), self.count)
     }
 }
@@ -46,7 +61,9 @@ impl<'p, R> HashingReader<'p, R> {
 impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if self.hash {
+            self.hasher.update(&buf[..n]);
+        }
         self.count += n as u64;
         if let Some(p) = self.progress.as_mut() {
             self.unreported += n as u64;

@@ -151,7 +151,13 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
     let head = buffered.fill_buf().map_err(LayerError::Io)?;
     let compression = Compression::sniff(head);
     let decoded = blob::decoder(&mut buffered, compression).map_err(LayerError::Io)?;
-    let mut plain = HashingReader::new(Limited::new(decoded, limits.max_layer_bytes));
+    let limited = Limited::new(decoded, limits.max_layer_bytes);
+    // an uncompressed blob is its own tar: hash it once, as the blob, not twice
+    let mut plain = if compression == Compression::None {
+        HashingReader::counting(limited)
+    } else {
+        HashingReader::new(limited)
+    };
     let mut walk = TarWalk {
         detectors,
         limits,
@@ -164,10 +170,13 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
     walk.run(&mut plain).map_err(|e| lift(e, limits))?;
     // the tar ends with zero blocks; read what follows so both digests cover every byte
     io::copy(&mut plain, &mut io::sink()).map_err(|e| lift(LayerError::Io(e), limits))?;
-    let (diff_id, uncompressed_size) = plain.finish();
+    let (mut diff_id, uncompressed_size) = plain.finish();
     io::copy(&mut buffered, &mut io::sink()).map_err(LayerError::Io)?;
     drop(buffered);
     let (digest, size) = raw.finish();
+    if compression == Compression::None {
+        diff_id = digest.clone();
+    }
     Ok(LayerAnalysis {
         changes: walk.changes,
         digest,
