@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Times sbom, Syft and Trivy on image archives and prints a Markdown table.
+
+Called by compare.sh (which builds the binaries first); standard library only.
+
+  compare.py [--rounds N] [--timeout S] [--json OUT] [IMAGE...]
+
+Without IMAGE: testdata/images/tiny-debian.docker.tar.gz, plus, when $SBOM_IMAGES is set,
+debian-small.{docker,oci,oci-zstd}.tar and debian-large.{docker,oci}.tar that exist there.
+The tools run in alternation (sbom, sbom spdx, syft, trivy, floor; repeat) so machine noise
+hits them alike. Each run is timed by `/usr/bin/time -f` (wall, user+sys CPU, max RSS);
+the table shows medians. A tool that is not installed is skipped and said so.
+"""
+import argparse
+import gzip
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ANCHORS = os.environ.get("SBOM_ANCHORS") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sbom-anchors")
+TIME = "/usr/bin/time"
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def which(name):
+    p = shutil.which(name, path=os.path.join(ANCHORS, "bin") + os.pathsep + os.environ.get("PATH", ""))
+    return p
+
+
+def default_images():
+    imgs = [os.path.join(ROOT, "testdata/images/tiny-debian.docker.tar.gz")]
+    d = os.environ.get("SBOM_IMAGES")
+    if d:
+        for n in ["debian-small.docker.tar", "debian-small.oci.tar", "debian-small.oci-zstd.tar",
+                  "debian-large.docker.tar", "debian-large.oci.tar", "many-files.docker.tar"]:
+            p = os.path.join(d, n)
+            if os.path.exists(p):
+                imgs.append(p)
+            else:
+                log(f"note: {p} not present, skipped")
+    return imgs
+
+
+def kind_of(path):
+    if os.path.isdir(path):
+        return "oci-dir"
+    base = os.path.basename(path)
+    if ".oci" in base:
+        return "oci-archive"
+    return "docker-archive"
+
+
+class Prepared:
+    """Untimed per-image preparation for the other tools (gunzip, OCI tar -> dir)."""
+
+    def __init__(self, path, tmp):
+        self.path = path
+        self.kind = kind_of(path)
+        self.notes = []
+        self.syft_ref = None
+        self.trivy_input = None
+        self.tmp = tmp
+        src = path
+        if path.endswith(".gz"):
+            # Syft's docker-archive: source wants an uncompressed tar
+            src = os.path.join(tmp, os.path.basename(path)[:-3])
+            with gzip.open(path, "rb") as f, open(src, "wb") as out:
+                shutil.copyfileobj(f, out, 1 << 20)
+            self.notes.append("syft/trivy read the gunzipped tar (gunzip untimed)")
+        if self.kind == "docker-archive":
+            self.syft_ref = f"docker-archive:{src}"
+            self.trivy_input = src
+        elif self.kind == "oci-archive":
+            self.syft_ref = f"oci-archive:{src}"
+            # Trivy reads OCI layouts only as directories
+            d = os.path.join(tmp, "oci-layout")
+            os.makedirs(d, exist_ok=True)
+            with tarfile.open(src) as t:
+                t.extractall(d, filter="data") if hasattr(tarfile, "data_filter") else t.extractall(d)
+            self.trivy_input = d
+            self.notes.append("trivy reads the OCI tar extracted to a dir (untimed)")
+        else:
+            self.syft_ref = f"oci-dir:{src}"
+            self.trivy_input = src
+
+
+def timed(cmd, timeout, env=None):
+    """Runs cmd under /usr/bin/time; returns dict(wall, cpu, rss_mb, rc)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        full = [TIME, "-f", "%e %U %S %M", "-o", tf.name] + cmd
+        t0 = time.monotonic()
+        # own process group, so a timeout kills the tool and not only /usr/bin/time
+        proc = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env=env, start_new_session=True)
+        try:
+            _, stderr = proc.communicate(timeout=timeout)
+            p = subprocess.CompletedProcess(full, proc.returncode, None, stderr)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return {"wall": time.monotonic() - t0, "cpu": None, "rss_mb": None, "rc": "timeout",
+                    "err": f"did not finish within {timeout} s"}
+        lines = [l for l in tf.read().splitlines() if l.strip()]
+        try:
+            e, u, s, m = lines[-1].split()
+            r = {"wall": float(e), "cpu": float(u) + float(s), "rss_mb": int(m) / 1024,
+                 "rc": p.returncode}
+        except (IndexError, ValueError):
+            r = {"wall": time.monotonic() - t0, "cpu": None, "rss_mb": None, "rc": p.returncode}
+        if p.returncode != 0:
+            r["err"] = p.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        return r
+
+
+def version(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    for l in out.splitlines():
+        if l.strip().lower().startswith("version") or l.startswith("sbom"):
+            return l.split(":", 1)[-1].strip() if ":" in l else l.strip()
+    return out.strip().splitlines()[0] if out.strip() else "?"
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, nd=2):
+    return "-" if x is None else f"{x:.{nd}f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("images", nargs="*")
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "3")))
+    ap.add_argument("--timeout", type=float, default=float(os.environ.get("TIMEOUT", "600")))
+    ap.add_argument("--json", help="also write raw runs here")
+    ap.add_argument("--tools", default="sbom,sbom-spdx,syft,trivy,floor")
+    ap.add_argument("--skip-jars", action="append", default=[],
+                    help="image basename substring for which trivy gets --skip-files '**/*.jar'")
+    a = ap.parse_args()
+    images = a.images or default_images()
+    tools_wanted = a.tools.split(",")
+
+    sbom = os.path.join(ROOT, "target/release/sbom")
+    floor = os.path.join(ROOT, "target/release/floor")
+    syft = which("syft")
+    trivy = which("trivy")
+    if not os.path.exists(TIME):
+        sys.exit(f"{TIME} (GNU time) is missing: apt-get install time")
+    avail = {"sbom": os.path.exists(sbom), "sbom-spdx": os.path.exists(sbom),
+             "syft": bool(syft), "trivy": bool(trivy), "floor": os.path.exists(floor)}
+    for t in tools_wanted:
+        if not avail.get(t):
+            log(f"note: {t} not found, skipped")
+    tools = [t for t in tools_wanted if avail.get(t)]
+
+    versions = {
+        "sbom": subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                               capture_output=True, text=True).stdout.strip() + " (git)",
+    }
+    if syft:
+        versions["syft"] = version([syft, "version"])
+    if trivy:
+        versions["trivy"] = version([trivy, "--version"])
+    env = dict(os.environ, SYFT_CHECK_FOR_APP_UPDATE="false", TRIVY_NO_PROGRESS="true")
+
+    results = {}
+    for img in images:
+        name = os.path.basename(img.rstrip("/"))
+        with tempfile.TemporaryDirectory(prefix="sbom-compare-") as tmp:
+            prep = Prepared(img, tmp) if ("syft" in tools or "trivy" in tools) else None
+            cache = os.path.join(tmp, "trivy-cache")
+            skip_jars = any(s in name for s in a.skip_jars)
+            cmds = {
+                "sbom": [sbom, "scan", img, "-q", "-o", "cyclonedx-json=/dev/null"],
+                "sbom-spdx": [sbom, "scan", img, "-q", "-o", "spdx-json=/dev/null"],
+                "floor": [floor, img],
+            }
+            if prep:
+                cmds["syft"] = [syft, prep.syft_ref, "-q", "-o", "cyclonedx-json=/dev/null"]
+                cmds["trivy"] = [trivy, "image", "--input", prep.trivy_input, "--format", "cyclonedx",
+                                 "--output", "/dev/null", "--skip-db-update", "--skip-java-db-update",
+                                 "--offline-scan", "--cache-backend", "memory", "--cache-dir", cache,
+                                 "-q"] + (["--skip-files", "**/*.jar"] if skip_jars else [])
+            runs = {t: [] for t in tools}
+            dead = set()
+            for r in range(a.rounds):
+                for t in tools:
+                    if t in dead:
+                        continue
+                    res = timed(cmds[t], a.timeout, env)
+                    runs[t].append(res)
+                    log(f"{name} round {r + 1} {t}: wall {fmt(res['wall'])} s cpu {fmt(res['cpu'])} s "
+                        f"rss {fmt(res['rss_mb'], 0)} MB rc {res['rc']}"
+                        + (f" {res.get('err')}" if res.get("err") else ""))
+                    if res["rc"] != 0:
+                        dead.add(t)  # a failure or timeout does not get better by repeating
+            notes = list(prep.notes) if prep else []
+            if skip_jars and "trivy" in tools:
+                notes.append("trivy ran with --skip-files '**/*.jar'")
+            results[name] = {"runs": runs, "notes": notes}
+
+    print_table(results, tools, versions, a.rounds)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"versions": versions, "results": results}, f, indent=1)
+
+
+def summary(runs):
+    ok = [r for r in runs if r["rc"] == 0]
+    if not ok:
+        rc = runs[0]["rc"] if runs else "?"
+        return None, f"failed (rc {rc})" if rc != "timeout" else runs[0]["err"]
+    return {"wall": med(r["wall"] for r in ok), "cpu": med(r["cpu"] for r in ok),
+            "rss": med(r["rss_mb"] for r in ok), "n": len(ok)}, ""
+
+
+def print_table(results, tools, versions, rounds):
+    print(f"Medians of {rounds} alternating rounds; machine: {os.cpu_count()} vCPU, "
+          f"{platform.machine()}, Linux {platform.release()}; {time.strftime('%Y-%m-%d %H:%M %Z')}")
+    print("Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    print()
+    print("| image | tool | wall s | CPU s (user+sys) | max RSS MB | wall ÷ sbom | CPU ÷ sbom | notes |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    for name, res in results.items():
+        base, _ = summary(res["runs"].get("sbom", []))
+        for t in tools:
+            s, err = summary(res["runs"].get(t, []))
+            if s is None:
+                print(f"| {name} | {t} | - | - | - | - | - | {err} |")
+                continue
+            rw = s["wall"] / base["wall"] if base and base["wall"] else None
+            rc = s["cpu"] / base["cpu"] if base and base["cpu"] else None
+            note = ""
+            if t == "floor" and base:
+                note = (f"sbom ÷ floor: {base['wall'] / s['wall']:.2f}x wall, "
+                        f"{base['cpu'] / s['cpu']:.2f}x CPU") if s["wall"] and s["cpu"] else ""
+            if t in ("syft", "trivy") and res["notes"]:
+                note = "; ".join(n for n in res["notes"] if t in n or "syft/trivy" in n)
+            label = {"sbom": "sbom (cyclonedx-json)", "sbom-spdx": "sbom (spdx-json)"}.get(t, t)
+            print(f"| {name} | {label} | {fmt(s['wall'])} | {fmt(s['cpu'])} | {fmt(s['rss'], 0)} | "
+                  f"{fmt(rw)} | {fmt(rc)} | {note} |")
+
+
+if __name__ == "__main__":
+    main()
