@@ -54,10 +54,6 @@ fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     sbom().args(args).output().expect("running sbom")
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
