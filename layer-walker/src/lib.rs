@@ -15,6 +15,26 @@
 //! }
 //! # Ok::<(), layer_walker::Error>(())
 //! ```
+//!
+//! Scanning the shipped test image and writing an SBOM with `sbom-core`'s writers (runs as a
+//! doc test):
+//!
+//! ```
+//! use layer_walker::{ImageRef, Scanner};
+//! use sbom_core::format::{writer_for, WriteOptions};
+//! use sbom_core::Scope;
+//!
+//! let image = ImageRef::parse("oci-dir:../testdata/images/tiny-debian.oci");
+//! let scan = Scanner::new().scope(Scope::AllLayers).scan(&image)?;
+//! // the last layer purged sensible-utils: with all-layers it is listed, with its layer
+//! let purged = scan.inventory.packages.iter().find(|p| p.name == "sensible-utils").unwrap();
+//! assert_eq!(purged.removed_in, Some(2));
+//!
+//! let mut spdx = Vec::new();
+//! writer_for("spdx-json").unwrap().write(&scan.inventory, &WriteOptions::fixed(0), &mut spdx).unwrap();
+//! assert!(String::from_utf8(spdx).unwrap().contains("\"SPDX-2.3\""));
+//! # Ok::<(), layer_walker::Error>(())
+//! ```
 
 mod assemble;
 pub mod blob;

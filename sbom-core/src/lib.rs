@@ -1,6 +1,6 @@
 //! The one inventory model of a container image, and the writers that turn it into SBOMs.
 //!
-//! Detectors in `layer-walker` fill an [`Inventory`]; writers in [`format`] read it. A writer
+//! Detectors in `layer-walker` fill an [`Inventory`]; writers in [`format`](mod@format) read it. A writer
 //! never knows how the inventory was found, a detector never knows which format is written.
 //!
 //! ```

@@ -5,7 +5,7 @@
 //! | docker-archive / OCI tar       | headers indexed once, members read in parallel at offsets |
 //! | the same, gzip/zstd-compressed | one streamed pass; layers analysed as they pass           |
 //! | OCI layout directory           | files opened directly                                     |
-//! | unpacked root filesystem       | walked as a single layer (see [`crate::rootfs`])          |
+//! | unpacked root filesystem       | walked as a single layer (see `rootfs.rs`)               |
 
 mod manifest;
 pub(crate) mod resolve;

@@ -1,4 +1,4 @@
-//! Walking layers: one streamed pass per layer ([`layer`]), then the layers laid over each
+//! Walking layers: one streamed pass per layer (`layer.rs`), then the layers laid over each
 //! other in order ([`view`]).
 
 pub(crate) mod layer;

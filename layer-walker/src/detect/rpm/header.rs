@@ -78,7 +78,7 @@ pub struct RpmHeader {
     pub source_rpm: Option<String>,
     pub provides: Vec<String>,
     pub requires: Vec<String>,
-    /// Owned files, absolute: DIRNAMES[DIRINDEXES[i]] + BASENAMES[i].
+    /// Owned files, absolute: `DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]`.
     pub files: Vec<String>,
     pub sigmd5: Option<Vec<u8>>,
     pub modularity_label: Option<String>,

@@ -1,10 +1,10 @@
 //! Installed rpm packages: the rpm database in any of its three backends (SQLite, SUSE NDB,
 //! BerkeleyDB), or the text manifest of CBL-Mariner distroless images.
 //!
-//! Every backend stores the same thing, one header blob per package ([`header`]); only the
-//! container differs ([`sqlite`], [`ndb`], [`bdb`]). Each is parsed once, when its layer
+//! Every backend stores the same thing, one header blob per package (`header.rs`); only the
+//! container differs (`sqlite.rs`, `ndb.rs`, `bdb.rs`). Each is parsed once, when its layer
 //! streams past, into [`RpmDb`]; [`RpmDetector::collect`] then maps the one database rpm
-//! would use to packages ([`package`]).
+//! would use to packages (`package.rs`).
 
 mod bdb;
 mod header;

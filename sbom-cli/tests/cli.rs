@@ -1,0 +1,796 @@
+//! The `sbom` binary end to end, on the shipped tiny-debian image (3 layers, in docker-archive,
+//! OCI layout and OCI-archive-with-zstd form; `testdata/images/tiny-debian.truth.json` says
+//! what each layer holds) and, when `SBOM_IMAGES` is set, on the bigger generated images.
+//!
+//! Plain `std::process::Command`: what a user or a CI script sees is what is tested.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Every `-o` format, and the schema its document must validate against (None: not JSON).
+const FORMATS: &[(&str, Option<&str>)] = &[
+    ("json", None),
+    ("spdx-json", Some("spdx-2.3.schema.json")),
+    ("spdx-tag-value", None),
+    ("cyclonedx-json", Some("bom-1.6.schema.json")),
+    ("cyclonedx-json@1.5", Some("bom-1.5.schema.json")),
+    ("table", None),
+];
+
+const EPOCH: &str = "1700000000";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn tiny(suffix: &str) -> PathBuf {
+    root()
+        .join("testdata/images")
+        .join(format!("tiny-debian.{suffix}"))
+}
+
+/// The three shipped forms of the tiny image.
+fn tiny_all() -> Vec<PathBuf> {
+    ["docker.tar.gz", "oci", "oci-zstd.tar"]
+        .iter()
+        .map(|s| tiny(s))
+        .collect()
+}
+
+/// The binary with a clean, reproducible environment.
+fn sbom() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sbom"));
+    c.env("SOURCE_DATE_EPOCH", EPOCH)
+        .env("RUST_BACKTRACE", "1")
+        .env_remove("SBOM_LOG")
+        .env_remove("COLUMNS");
+    c
+}
+
+fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    sbom().args(args).output().expect("running sbom")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs and requires exit 0; returns stdout.
+fn ok<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Vec<u8> {
+    let o = run(args);
+    assert!(
+        o.status.success(),
+        "sbom {:?} failed ({:?}): {}",
+        args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+        o.status.code(),
+        stderr(&o)
+    );
+    o.stdout
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited, not killed")
+}
+
+/// An error from the CLI: exactly one `error:` line, no Debug dump, no backtrace.
+fn assert_clean_error(o: &Output, expected_code: i32, must_contain: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(code(o), expected_code, "stderr: {err}");
+    let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error_lines.len(), 1, "one error line expected, got: {err}");
+    for s in must_contain {
+        assert!(
+            error_lines[0].contains(s),
+            "{s:?} not in {:?}",
+            error_lines[0]
+        );
+    }
+    for bad in [
+        "backtrace",
+        "Backtrace",
+        "panicked",
+        "Os {",
+        "Custom {",
+        "kind:",
+    ] {
+        assert!(!err.contains(bad), "{bad:?} in stderr: {err}");
+    }
+    for l in err.lines() {
+        assert!(
+            l.starts_with("error:") || l.starts_with("hint:"),
+            "unexpected stderr line {l:?} in {err}"
+        );
+    }
+    assert!(o.stdout.is_empty(), "a failed scan printed a document");
+}
+
+fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).expect("valid JSON")
+}
+
+// ---------------------------------------------------------------------------------------------
+// schemas (same approach as sbom-core/tests/writers.rs: the $refs resolve to local copies)
+
+fn schemas_dir() -> PathBuf {
+    root().join("testdata/schemas")
+}
+
+fn load_schema(name: &str) -> Value {
+    let text = std::fs::read_to_string(schemas_dir().join(name)).expect("schema file");
+    serde_json::from_str(&text).expect("schema json")
+}
+
+struct LocalSchemas;
+
+impl jsonschema::Retrieve for LocalSchemas {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let path = uri.path().as_str();
+        let file = path.rsplit('/').next().unwrap_or(path);
+        match file {
+            "spdx.schema.json" | "jsf-0.82.schema.json" => Ok(load_schema(file)),
+            _ => Err(format!("schema {uri} is not available offline").into()),
+        }
+    }
+}
+
+fn schema_errors(schema_file: &str, doc: &Value) -> Vec<String> {
+    let v = jsonschema::options()
+        .with_retriever(LocalSchemas)
+        .should_validate_formats(true)
+        .build(&load_schema(schema_file))
+        .expect("schema compiles");
+    v.iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .take(20)
+        .collect()
+}
+
+/// (name, version, purl) of every package in the native JSON.
+type PkgSet = BTreeSet<(String, String, String)>;
+
+fn native_packages(doc: &Value) -> PkgSet {
+    doc["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter(|p| p["removed_in"].is_null())
+        .map(|p| triple(p, "name", "version", p["purl"].as_str()))
+        .collect()
+}
+
+fn triple(p: &Value, name: &str, version: &str, purl: Option<&str>) -> (String, String, String) {
+    (
+        p[name].as_str().unwrap_or_default().to_string(),
+        p[version].as_str().unwrap_or_default().to_string(),
+        purl.unwrap_or_default().to_string(),
+    )
+}
+
+/// SPDX packages that carry a purl externalRef (the image package itself does not... or does,
+/// as pkg:oci; it is not in the native package list, so it is left out).
+fn spdx_packages(doc: &Value) -> PkgSet {
+    doc["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter_map(|p| {
+            let purl = p["externalRefs"].as_array()?.iter().find_map(|r| {
+                (r["referenceType"] == "purl").then(|| r["referenceLocator"].as_str())?
+            })?;
+            (!purl.starts_with("pkg:oci/")).then(|| triple(p, "name", "versionInfo", Some(purl)))
+        })
+        .collect()
+}
+
+fn cyclonedx_packages(doc: &Value) -> PkgSet {
+    doc["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter(|c| c["type"] == "library")
+        .map(|c| triple(c, "name", "version", c["purl"].as_str()))
+        .collect()
+}
+
+/// Every format of one image: each JSON document valid against its schema, and the same
+/// package set in each as in the native JSON.
+fn check_documents(image: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec!["scan".into(), image.display().to_string()];
+    for (f, _) in FORMATS {
+        args.push("-o".into());
+        args.push(format!("{f}={}", dir.path().join(file_name(f)).display()));
+    }
+    ok(&args);
+    let read = |f: &str| std::fs::read(dir.path().join(file_name(f))).unwrap();
+    let native = native_packages(&json(&read("json")));
+    assert!(
+        native.len() > 10,
+        "{}: too few packages: {native:?}",
+        image.display()
+    );
+    for (f, schema) in FORMATS {
+        let bytes = read(f);
+        assert!(!bytes.is_empty(), "{f} is empty");
+        let Some(schema) = schema else { continue };
+        let doc = json(&bytes);
+        let errs = schema_errors(schema, &doc);
+        assert!(errs.is_empty(), "{} {f}: {errs:#?}", image.display());
+        let set = if f.starts_with("spdx") {
+            spdx_packages(&doc)
+        } else {
+            cyclonedx_packages(&doc)
+        };
+        assert_eq!(set, native, "{} {f}: package set differs", image.display());
+    }
+    let tv = String::from_utf8(read("spdx-tag-value")).unwrap();
+    assert!(tv.starts_with("SPDXVersion: SPDX-2.3"), "{tv:.200}");
+    for (name, version, _) in &native {
+        assert!(
+            tv.contains(&format!("PackageName: {name}\n")),
+            "{name} {version} missing from tag-value"
+        );
+    }
+}
+
+fn file_name(format: &str) -> String {
+    format!("out.{}", format.replace('@', "_"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// formats and outputs
+
+#[test]
+fn every_format_to_stdout_equals_the_same_format_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = tiny("docker.tar.gz");
+    for (f, _) in FORMATS {
+        let out = dir.path().join(file_name(f));
+        let to_stdout = ok(&[
+            "scan".as_ref(),
+            image.as_os_str(),
+            "-o".as_ref(),
+            f.as_ref(),
+        ]);
+        let spec = format!("{f}={}", out.display());
+        let to_file = ok(&[
+            "scan".as_ref(),
+            image.as_os_str(),
+            "-o".as_ref(),
+            spec.as_ref(),
+        ]);
+        assert!(to_file.is_empty(), "-o {f}=FILE also wrote to stdout");
+        let file = std::fs::read(&out).unwrap();
+        assert!(!file.is_empty(), "{f}: empty document");
+        assert_eq!(file, to_stdout, "{f}: file and stdout differ");
+    }
+}
+
+#[test]
+fn json_documents_validate_and_agree_on_packages_for_every_archive_kind() {
+    for image in tiny_all() {
+        check_documents(&image);
+    }
+}
+
+#[test]
+fn native_json_matches_the_truth_file() {
+    let truth = json(&std::fs::read(tiny("truth.json")).unwrap());
+    // replay the truth's per-layer dpkg changes to get the final set
+    let mut expected = BTreeSet::new();
+    for l in truth["layers"].as_array().unwrap() {
+        for n in l["dpkg"]["added"].as_array().unwrap() {
+            expected.insert(n.as_str().unwrap().to_string());
+        }
+        for n in l["dpkg"]["removed"].as_array().unwrap() {
+            expected.remove(n.as_str().unwrap());
+        }
+    }
+    assert!(expected.contains("python3-six") && !expected.contains("sensible-utils"));
+    for image in tiny_all() {
+        let doc = json(&ok(&[
+            "scan".as_ref(),
+            image.as_os_str(),
+            "-o".as_ref(),
+            "json".as_ref(),
+        ]));
+        let got: BTreeSet<String> = doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["purl"].as_str().unwrap_or("").starts_with("pkg:deb/"))
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(got, expected, "{}", image.display());
+    }
+}
+
+#[test]
+fn several_outputs_from_one_run_equal_single_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = tiny("oci");
+    let mut args: Vec<String> = vec!["scan".into(), image.display().to_string()];
+    for (f, _) in FORMATS {
+        args.push("-o".into());
+        args.push(format!("{f}={}", dir.path().join(file_name(f)).display()));
+    }
+    // one of them may go to stdout
+    args.push("-o".into());
+    args.push("cyclonedx-json".into());
+    let out = ok(&args);
+    for (f, _) in FORMATS {
+        let single = ok(&[
+            "scan".as_ref(),
+            image.as_os_str(),
+            "-o".as_ref(),
+            f.as_ref(),
+        ]);
+        let file = std::fs::read(dir.path().join(file_name(f))).unwrap();
+        assert_eq!(file, single, "{f}");
+    }
+    assert_eq!(
+        out,
+        std::fs::read(dir.path().join(file_name("cyclonedx-json"))).unwrap()
+    );
+}
+
+#[test]
+fn source_date_epoch_gives_byte_identical_documents() {
+    let image = tiny("oci-zstd.tar");
+    for (f, _) in FORMATS {
+        let a = ok(&[
+            "scan".as_ref(),
+            image.as_os_str(),
+            "-o".as_ref(),
+            f.as_ref(),
+        ]);
+        let b = ok(&[
+            "scan".as_ref(),
+            image.as_os_str(),
+            "-o".as_ref(),
+            f.as_ref(),
+        ]);
+        assert_eq!(a, b, "{f} differs between two runs");
+        if *f != "table" {
+            assert!(
+                String::from_utf8_lossy(&a).contains("2023-11-14T22:13:20Z"),
+                "{f}: SOURCE_DATE_EPOCH not used as the creation time"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// usage errors: exit 2
+
+#[test]
+fn two_outputs_to_stdout_is_a_usage_error() {
+    let o = run(&[
+        "scan".as_ref(),
+        tiny("oci").as_os_str(),
+        "-o".as_ref(),
+        "json".as_ref(),
+        "-o".as_ref(),
+        "spdx-json".as_ref(),
+    ]);
+    assert_clean_error(&o, 2, &["only one -o may write to stdout", "FORMAT=FILE"]);
+}
+
+#[test]
+fn unknown_format_is_a_usage_error() {
+    let o = run(&[
+        "scan".as_ref(),
+        tiny("oci").as_os_str(),
+        "-o".as_ref(),
+        "spdx-yaml".as_ref(),
+    ]);
+    assert_clean_error(
+        &o,
+        2,
+        &["spdx-yaml", "unknown output format", "cyclonedx-json"],
+    );
+}
+
+#[test]
+fn invalid_platform_is_a_usage_error() {
+    let o = run(&[
+        "scan".as_ref(),
+        tiny("oci").as_os_str(),
+        "--platform".as_ref(),
+        "not a platform/".as_ref(),
+    ]);
+    assert_clean_error(&o, 2, &["--platform"]);
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let o = run(&["scan", "x.tar", "--no-such-flag"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}
+
+// ---------------------------------------------------------------------------------------------
+// image errors: exit 1, one line naming the file
+
+#[test]
+fn missing_file_fails_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-image.tar");
+    let o = run(&["scan".as_ref(), missing.as_os_str()]);
+    assert_clean_error(&o, 1, &[&missing.display().to_string()]);
+}
+
+#[test]
+fn random_bytes_fail_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("random.tar");
+    // deterministic "random" bytes: an LCG, so a failure can be reproduced
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let bytes: Vec<u8> = (0..100_000)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 56) as u8
+        })
+        .collect();
+    std::fs::write(&path, bytes).unwrap();
+    let o = run(&["scan".as_ref(), path.as_os_str()]);
+    assert_clean_error(&o, 1, &[&path.display().to_string()]);
+}
+
+#[test]
+fn truncated_archives_fail_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // cuts inside the content; cutting only a plain tar's trailing zero padding leaves a
+    // complete image whose every blob still verifies, which is not an error
+    for (suffix, tail) in [("docker.tar.gz", 100), ("oci-zstd.tar", 3000)] {
+        let bytes = std::fs::read(tiny(suffix)).unwrap();
+        for keep in [bytes.len() / 3, bytes.len() * 2 / 3, bytes.len() - tail] {
+            let path = dir.path().join(format!("cut-{keep}-{suffix}"));
+            std::fs::write(&path, &bytes[..keep]).unwrap();
+            let o = run(&["scan".as_ref(), path.as_os_str()]);
+            assert_clean_error(&o, 1, &[&path.display().to_string()]);
+        }
+    }
+}
+
+/// Copies the OCI layout and changes a byte of the first layer blob that gzip ignores (the
+/// header's MTIME): the layer still decompresses to the same tar, only its digest is wrong.
+fn corrupted_oci() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let dst = dir.path().join("layout");
+    copy_dir(&tiny("oci"), &dst);
+    let blob =
+        dst.join("blobs/sha256/c4d15d9c37b5df58d61883ed0592328d9870b7a70df1fca2037a823c29818f8e");
+    let mut bytes = std::fs::read(&blob).unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "the first layer is gzip");
+    bytes[4] ^= 0x5a;
+    std::fs::write(&blob, bytes).unwrap();
+    (dir, dst)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn digest_mismatch_fails_with_a_hint_and_no_verify_records_a_warning() {
+    let (_dir, layout) = corrupted_oci();
+    let o = run(&[
+        "scan".as_ref(),
+        layout.as_os_str(),
+        "-o".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_clean_error(&o, 1, &[&layout.display().to_string(), "digest mismatch"]);
+    assert!(
+        stderr(&o).contains("hint:") && stderr(&o).contains("--no-verify"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(&[
+        "scan".as_ref(),
+        layout.as_os_str(),
+        "--no-verify".as_ref(),
+        "-o".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("digest not verified"), "{}", stderr(&o));
+    let doc = json(&o.stdout);
+    let warnings = doc["warnings"].as_array().expect("warnings in the JSON");
+    assert!(
+        warnings.iter().any(|w| w["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("digest not verified") && m.contains("c4d15d9c"))),
+        "{warnings:#?}"
+    );
+    // the packages are still all there
+    let clean = json(&ok(&[
+        "scan".as_ref(),
+        tiny("oci").as_os_str(),
+        "-o".as_ref(),
+        "json".as_ref(),
+    ]));
+    assert_eq!(native_packages(&doc), native_packages(&clean));
+}
+
+// ---------------------------------------------------------------------------------------------
+// scope, forced kinds, other subcommands
+
+fn find_package<'a>(doc: &'a Value, name: &str) -> Option<&'a Value> {
+    doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+}
+
+#[test]
+fn all_layers_scope_lists_the_purged_package() {
+    for image in tiny_all() {
+        let squashed = json(&ok(&[
+            "scan".as_ref(),
+            image.as_os_str(),
+            "-o".as_ref(),
+            "json".as_ref(),
+        ]));
+        assert!(find_package(&squashed, "sensible-utils").is_none());
+        let all = json(&ok(&[
+            "scan".as_ref(),
+            image.as_os_str(),
+            "--scope".as_ref(),
+            "all-layers".as_ref(),
+            "-o".as_ref(),
+            "json".as_ref(),
+        ]));
+        let p = find_package(&all, "sensible-utils").expect("sensible-utils with all-layers");
+        assert_eq!(p["layer"], 0, "{p:#}");
+        assert_eq!(p["removed_in"], 2, "{p:#}");
+    }
+}
+
+fn deb_names(doc: &Value) -> BTreeSet<String> {
+    doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["purl"].as_str().unwrap_or("").starts_with("pkg:deb/"))
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn forced_kinds() {
+    let reference = native_packages(&json(&ok(&["scan".as_ref(), tiny("oci").as_os_str()])));
+    for (prefix, suffix) in [
+        ("oci-dir", "oci"),
+        ("oci-archive", "oci-zstd.tar"),
+        ("docker-archive", "docker.tar.gz"),
+    ] {
+        let spec = format!("{prefix}:{}", tiny(suffix).display());
+        let doc = json(&ok(&["scan", &spec, "-o", "json"]));
+        assert_eq!(native_packages(&doc), reference, "{spec}");
+    }
+    // a wrong forced kind fails cleanly
+    let spec = format!("oci-dir:{}", tiny("docker.tar.gz").display());
+    let o = run(&["scan", &spec]);
+    assert_clean_error(&o, 1, &[&tiny("docker.tar.gz").display().to_string()]);
+}
+
+#[test]
+fn dir_kind_scans_an_unpacked_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = dir.path().join("rootfs");
+    std::fs::create_dir(&rootfs).unwrap();
+    let blobs = tiny("oci").join("blobs/sha256");
+    for layer in [
+        "c4d15d9c37b5df58d61883ed0592328d9870b7a70df1fca2037a823c29818f8e",
+        "9a5b3082935a412a39e618d2740f123079e7d91a7ed45fc6ff49cb899e712c51",
+        "202f32367a895df1a424abc122299d37d660a3aa9f2aa7edbc2bdeb9df7b57c9",
+    ] {
+        let st = Command::new("tar")
+            .arg("-xzf")
+            .arg(blobs.join(layer))
+            .arg("-C")
+            .arg(&rootfs)
+            .args(["--no-same-owner", "--no-same-permissions"])
+            .status()
+            .expect("system tar");
+        assert!(st.success(), "tar failed on {layer}");
+    }
+    let spec = format!("dir:{}", rootfs.display());
+    let doc = json(&ok(&["scan", &spec, "-o", "json"]));
+    let debs = deb_names(&doc);
+    assert!(
+        debs.contains("base-files") && debs.contains("python3-six"),
+        "{debs:?}"
+    );
+    assert!(
+        !debs.contains("sensible-utils"),
+        "purged in the last layer: {debs:?}"
+    );
+    // and an SPDX document of it is valid
+    let spdx = json(&ok(&["scan", &spec, "-o", "spdx-json"]));
+    let errs = schema_errors("spdx-2.3.schema.json", &spdx);
+    assert!(errs.is_empty(), "{errs:#?}");
+}
+
+#[test]
+fn layers_prints_the_report() {
+    let out = String::from_utf8(ok(&["layers".as_ref(), tiny("oci").as_os_str()])).unwrap();
+    let table = String::from_utf8(ok(&[
+        "scan".as_ref(),
+        tiny("oci").as_os_str(),
+        "-o".as_ref(),
+        "table".as_ref(),
+    ]))
+    .unwrap();
+    assert_eq!(out, table, "`layers` is `scan -o table`");
+    for s in ["base-files", "python3-six", "sensible-utils"] {
+        assert!(out.contains(s), "{s} not in the report:\n{out}");
+    }
+}
+
+#[test]
+fn completions() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef sbom"),
+        ("fish", "complete -c sbom"),
+    ] {
+        let out = String::from_utf8(ok(&["completions", shell])).unwrap();
+        assert!(out.contains(marker), "{shell}: {marker:?} missing");
+        assert!(out.contains("no-verify"), "{shell}: flags missing");
+    }
+    let o = run(&["completions", "tcsh"]);
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn version_shows_the_version_and_a_git_hash() {
+    let out = String::from_utf8(ok(&["--version"])).unwrap();
+    let line = out.trim();
+    let rest = line
+        .strip_prefix(&format!("sbom {} (", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let hash = rest.strip_suffix(')').unwrap();
+    let hash = hash.strip_suffix("-dirty").unwrap_or(hash);
+    assert!(
+        hash.len() >= 7 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+        "not a git hash: {line:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// atomic output files
+
+fn dir_entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_failed_scan_leaves_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_c, layout) = corrupted_oci();
+    let out = dir.path().join("out.json");
+    let spec = format!("json={}", out.display());
+    let o = run(&[
+        "scan".as_ref(),
+        layout.as_os_str(),
+        "-o".as_ref(),
+        spec.as_ref(),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
+
+    // an existing file is left as it was
+    std::fs::write(&out, "old").unwrap();
+    let o = run(&[
+        "scan".as_ref(),
+        layout.as_os_str(),
+        "-o".as_ref(),
+        spec.as_ref(),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
+    assert_eq!(dir_entries(dir.path()), vec!["out.json".to_string()]);
+}
+
+#[test]
+fn an_unwritable_output_fails_without_leftovers() {
+    let dir = tempfile::tempdir().unwrap();
+    // the target is a directory: the rename fails after the document was written
+    let target = dir.path().join("out.json");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("keep"), "x").unwrap();
+    let spec = format!("json={}", target.display());
+    let o = run(&[
+        "scan".as_ref(),
+        tiny("oci").as_os_str(),
+        "-o".as_ref(),
+        spec.as_ref(),
+    ]);
+    assert_clean_error(&o, 1, &[&target.display().to_string()]);
+    assert_eq!(dir_entries(dir.path()), vec!["out.json".to_string()]);
+}
+
+#[test]
+fn an_existing_file_is_replaced_keeping_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    std::fs::write(&out, "old contents that are longer than nothing").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let spec = format!("json={}", out.display());
+    ok(&[
+        "scan".as_ref(),
+        tiny("oci").as_os_str(),
+        "-o".as_ref(),
+        spec.as_ref(),
+    ]);
+    let doc = json(&std::fs::read(&out).unwrap());
+    assert!(doc["packages"].as_array().unwrap().len() > 10);
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o640);
+    assert_eq!(dir_entries(dir.path()), vec!["out.json".to_string()]);
+
+    // a new file is 0644 (minus the umask), not the temp file's 0600
+    let new = dir.path().join("new.json");
+    let spec = format!("json={}", new.display());
+    ok(&[
+        "scan".as_ref(),
+        tiny("oci").as_os_str(),
+        "-o".as_ref(),
+        spec.as_ref(),
+    ]);
+    let mode = std::fs::metadata(&new).unwrap().permissions().mode() & 0o7777;
+    assert_ne!(mode, 0o600, "the temp file's mode leaked");
+    assert_eq!(mode & 0o044, 0o044, "{mode:o}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// bigger images, when built
+
+#[test]
+fn generated_images_validate_in_every_format() {
+    let Some(dir) = std::env::var_os("SBOM_IMAGES") else {
+        println!("SKIP: SBOM_IMAGES is not set (see README: Tests with real images)");
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    for name in [
+        "debian-small.docker.tar",
+        "debian-small.oci.tar",
+        "debian-small.oci-zstd.tar",
+    ] {
+        let path = dir.join(name);
+        assert!(
+            path.is_file(),
+            "SBOM_IMAGES is set but {} is missing",
+            path.display()
+        );
+        check_documents(&path);
+    }
+}
