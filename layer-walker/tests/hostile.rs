@@ -127,6 +127,23 @@ fn truncated_archives_are_errors() {
         msg.contains("truncated") || msg.contains("ends early"),
         "{msg}"
     );
+    // tar writers pad after the end marker, so the tar reader stops before the gzip trailer:
+    // only its CRC32 + length missing, or a corrupted CRC, must still be errors
+    let mut padded = docker_archive(&[simple_layer()]);
+    padded.extend(std::iter::repeat_n(0u8, 64 << 10));
+    let gz = gzip(&padded);
+    let (_d, r) = scan_file(&gz);
+    assert!(r.is_ok(), "the intact archive scans: {:?}", r.err());
+    let (_d, r) = scan_file(&gz[..gz.len() - 8]);
+    assert!(
+        r.is_err(),
+        "an archive without its gzip trailer must not scan as complete"
+    );
+    let mut bad = gz.clone();
+    let n = bad.len();
+    bad[n - 6] ^= 0xff;
+    let (_d, r) = scan_file(&bad);
+    assert!(r.is_err(), "a gzip CRC mismatch must be an error");
 }
 
 #[test]

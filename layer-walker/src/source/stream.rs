@@ -95,7 +95,11 @@ pub(crate) fn read_stream<'a>(
             analysed.insert(name, result);
         }
     }
-    drop(archive);
+    // tar stops at its end marker; read on to the end of the compressed stream so the gzip
+    // trailer (CRC and length) or the zstd frame end is checked: a cut archive is an error
+    let mut rest = archive.into_inner();
+    std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| stream_error(path, e, limits))?;
+    drop(rest);
     raw.finish();
     Ok(Streamed { store, analysed })
 }
