@@ -1,0 +1,7 @@
+#![no_main]
+//! Go build info in an ELF executable.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    sbom_fuzz::view_collect_bounded("/usr/bin/app", &sbom_fuzz::with_magic(b"\x7fELF", data));
+});
