@@ -12,6 +12,7 @@
 //! and one line in [`default_detectors`].
 
 pub mod apk;
+mod base64;
 pub mod distro;
 pub mod dpkg;
 pub mod golang;

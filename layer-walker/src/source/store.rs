@@ -153,37 +153,36 @@ impl TarStore {
     }
 
     fn resolve(&self, name: &str) -> Option<(u64, u64)> {
-        let mut current = names::clean(name.as_bytes())
-            .ok()?
-            .trim_start_matches('/')
-            .to_string();
+        let mut current = member_name(name)?;
         for _ in 0..MAX_LINK_HOPS {
-            match self.items.get(&current)? {
+            current = match self.items.get(&current)? {
                 TarItem::File { offset, size } => return Some((*offset, *size)),
-                TarItem::Hardlink(t) => {
-                    current = names::clean(t.as_bytes())
-                        .ok()?
-                        .trim_start_matches('/')
-                        .to_string()
-                }
-                TarItem::Symlink(t) => {
-                    let joined = if t.starts_with('/') {
-                        t.clone()
-                    } else {
-                        match current.rsplit_once('/') {
-                            Some((dir, _)) => format!("{dir}/{t}"),
-                            None => t.clone(),
-                        }
-                    };
-                    current = names::clean(joined.as_bytes())
-                        .ok()?
-                        .trim_start_matches('/')
-                        .to_string();
-                }
-            }
+                TarItem::Hardlink(t) => member_name(t)?,
+                TarItem::Symlink(t) => link_target(&current, t)?,
+            };
         }
         None
     }
+}
+
+/// An archive member name, cleaned, without a leading `/`; `None` if it leaves the archive.
+fn member_name(name: &str) -> Option<String> {
+    Some(
+        names::clean(name.as_bytes())
+            .ok()?
+            .trim_start_matches('/')
+            .to_string(),
+    )
+}
+
+/// Where the symlink member `link` pointing at `target` leads: relative targets start from
+/// the link's directory, absolute ones from the archive root.
+fn link_target(link: &str, target: &str) -> Option<String> {
+    let joined = match (target.starts_with('/'), link.rsplit_once('/')) {
+        (false, Some((dir, _))) => format!("{dir}/{target}"),
+        _ => target.to_string(),
+    };
+    member_name(&joined)
 }
 
 pub(crate) fn not_an_archive(path: &Path, e: io::Error) -> Error {
@@ -266,24 +265,10 @@ pub(crate) struct MemStore {
 impl MemStore {
     /// Follows archive links to the member `name` stands for.
     pub(crate) fn resolve_name(&self, name: &str) -> String {
-        let mut current = names::clean(name.as_bytes())
-            .map(|s| s.trim_start_matches('/').to_string())
-            .unwrap_or_default();
+        let mut current = member_name(name).unwrap_or_default();
         for _ in 0..MAX_LINK_HOPS {
             match self.links.get(&current) {
-                Some(t) => {
-                    let joined = if t.starts_with('/') {
-                        t.clone()
-                    } else {
-                        match current.rsplit_once('/') {
-                            Some((dir, _)) => format!("{dir}/{t}"),
-                            None => t.clone(),
-                        }
-                    };
-                    current = names::clean(joined.as_bytes())
-                        .map(|s| s.trim_start_matches('/').to_string())
-                        .unwrap_or_default();
-                }
+                Some(t) => current = link_target(&current, t).unwrap_or_default(),
                 None => return current,
             }
         }

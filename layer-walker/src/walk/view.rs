@@ -233,20 +233,7 @@ impl FsView {
     pub fn parsed<'a>(&'a self, detector: &'a str) -> impl Iterator<Item = ViewFile<'a>> + 'a {
         self.nodes
             .iter()
-            .filter_map(move |(path, node)| match node {
-                Node::File { layer, claims } => claims.iter().find_map(|c| match c {
-                    ClaimResult {
-                        detector: d,
-                        parsed: Ok(p),
-                    } if *d == detector => Some(ViewFile {
-                        path: path.as_str(),
-                        layer: *layer,
-                        parsed: p,
-                    }),
-                    _ => None,
-                }),
-                _ => None,
-            })
+            .filter_map(move |(path, node)| parsed_by(path, node, detector))
     }
 
     /// The files `detector` parsed whose path starts with `prefix`.
@@ -258,20 +245,7 @@ impl FsView {
         self.nodes
             .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
             .take_while(move |(k, _)| k.starts_with(prefix))
-            .filter_map(move |(path, node)| match node {
-                Node::File { layer, claims } => claims.iter().find_map(|c| match c {
-                    ClaimResult {
-                        detector: d,
-                        parsed: Ok(p),
-                    } if *d == detector => Some(ViewFile {
-                        path: path.as_str(),
-                        layer: *layer,
-                        parsed: p,
-                    }),
-                    _ => None,
-                }),
-                _ => None,
-            })
+            .filter_map(move |(path, node)| parsed_by(path, node, detector))
     }
 
     /// The parsed form `detector` made of the file at `path`, following symlinks and hard
@@ -280,20 +254,7 @@ impl FsView {
     pub fn lookup<'a>(&'a self, detector: &str, path: &str) -> Option<ViewFile<'a>> {
         let real = self.resolve(path).ok()?;
         let (key, node) = self.nodes.get_key_value(real.as_str())?;
-        match node {
-            Node::File { layer, claims } => claims.iter().find_map(|c| match c {
-                ClaimResult {
-                    detector: d,
-                    parsed: Ok(p),
-                } if *d == detector => Some(ViewFile {
-                    path: key.as_str(),
-                    layer: *layer,
-                    parsed: p,
-                }),
-                _ => None,
-            }),
-            _ => None,
-        }
+        parsed_by(key, node, detector)
     }
 
     /// True when something claimed, or a link, exists at `path` (after resolving links).
@@ -372,6 +333,24 @@ impl FsView {
         }
         Ok(join(&done))
     }
+}
+
+/// What `detector` parsed of the file at `path`, if it is a file it parsed successfully.
+fn parsed_by<'a>(path: &'a str, node: &'a Node, detector: &str) -> Option<ViewFile<'a>> {
+    let Node::File { layer, claims } = node else {
+        return None;
+    };
+    claims.iter().find_map(|c| match c {
+        ClaimResult {
+            detector: d,
+            parsed: Ok(p),
+        } if *d == detector => Some(ViewFile {
+            path,
+            layer: *layer,
+            parsed: p,
+        }),
+        _ => None,
+    })
 }
 
 /// A path whose symlinks loop.

@@ -144,37 +144,11 @@ fn strip_constraint(dep: &str) -> &str {
 /// `Q1` + base64(SHA-1) (apk's checksum notation) -> lower-case hex; other forms (`Q2`
 /// SHA-256 in newer databases is not in the installed db) are left out.
 fn checksum_hex(v: &str) -> Option<String> {
-    let raw = decode_base64(v.strip_prefix("Q1")?)?;
+    let raw = crate::detect::base64::decode(v.strip_prefix("Q1")?)?;
     if raw.len() != 20 {
         return None;
     }
     Some(raw.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// Standard base64 (RFC 4648, `+/`, `=` padding). Small enough not to need a crate.
-fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim_end_matches('=');
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -183,8 +157,6 @@ mod tests {
 
     #[test]
     fn base64_and_checksum() {
-        assert_eq!(decode_base64("aGVsbG8="), Some(b"hello".to_vec()));
-        assert_eq!(decode_base64("!"), None);
         // SHA-1 of the empty string, base64: 2jmj7l5rSw0yVb/vlWAYkK/YBwk=
         assert_eq!(
             checksum_hex("Q12jmj7l5rSw0yVb/vlWAYkK/YBwk=").as_deref(),

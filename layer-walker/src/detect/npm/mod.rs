@@ -164,7 +164,7 @@ fn integrity_checksum(sri: &str) -> Option<Checksum> {
             "sha1" => "SHA1",
             _ => continue,
         };
-        let bytes = base64_decode(b64)?;
+        let bytes = super::base64::decode(b64)?;
         let value: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let rank = |a: &str| {
             ["SHA1", "SHA256", "SHA384", "SHA512"]
@@ -183,36 +183,6 @@ fn integrity_checksum(sri: &str) -> Option<Checksum> {
         }
     }
     best
-}
-
-/// Standard base64 with padding; hand-written because this is its only use here.
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let s = s.trim_end_matches('=').as_bytes();
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    for chunk in s.chunks(4) {
-        let mut n = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            n |= val(*c)? << (18 - 6 * i);
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        match chunk.len() {
-            4 => out.extend_from_slice(&bytes),
-            3 => out.extend_from_slice(&bytes[..2]),
-            2 => out.push(bytes[0]),
-            _ => return None,
-        }
-    }
-    Some(out)
 }
 
 fn to_package(m: &NpmPackage, ctx: CollectContext) -> Package {

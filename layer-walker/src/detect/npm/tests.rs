@@ -218,7 +218,10 @@ fn lockfile_integrity_becomes_the_installed_packages_checksum() {
             .first()
             .unwrap_or_else(|| panic!("{} has no checksum", p.name));
         assert_eq!(c.algorithm, alg.to_uppercase());
-        assert_eq!(c.value.len(), base64_decode(b64).expect("b64").len() * 2);
+        assert_eq!(
+            c.value.len(),
+            crate::detect::base64::decode(b64).expect("b64").len() * 2
+        );
         assert_eq!(p.properties.get("npm:resolved"), e.resolved.as_ref());
         checked += 1;
     }
