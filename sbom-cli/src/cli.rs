@@ -21,7 +21,7 @@ not be scanned, 2 usage error.";
 #[derive(Parser, Debug)]
 #[command(name = "sbom", version = VERSION, about = "Software bills of materials for container images, layer by layer", after_help = AFTER_HELP)]
 pub struct Cli {
-    /// More logging on stderr (-v info, -vv debug, -vvv trace)
+    /// More logging on stderr (-v info, -vv debug, -vvv trace); the layer report lists every package
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// No progress bar and no warnings on stderr
@@ -66,7 +66,7 @@ pub struct ScanArgs {
     /// Do not fail on digest mismatches (they become warnings in the SBOM)
     #[arg(long)]
     pub no_verify: bool,
-    /// List every package in the table report instead of collapsing long lists
+    /// List every package in the table report instead of collapsing long lists (as does -v)
     #[arg(long)]
     pub full: bool,
 }

@@ -20,8 +20,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     let result = match &cli.command {
-        Command::Scan(args) => scan(args, cli.quiet, false),
-        Command::Layers(args) => scan(args, cli.quiet, true),
+        Command::Scan(args) => scan(args, cli.quiet, cli.verbose > 0, false),
+        Command::Layers(args) => scan(args, cli.quiet, cli.verbose > 0, true),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "sbom", &mut std::io::stdout());
             Ok(())
@@ -108,7 +108,7 @@ fn usage(e: anyhow::Error) -> anyhow::Error {
     anyhow::Error::new(UsageError(format!("{e:#}")))
 }
 
-fn scan(args: &ScanArgs, quiet: bool, layers_report: bool) -> Result<()> {
+fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Result<()> {
     let default_format = if layers_report || std::io::stdout().is_terminal() {
         "table"
     } else {
@@ -160,7 +160,8 @@ fn scan(args: &ScanArgs, quiet: bool, layers_report: bool) -> Result<()> {
         }
     }
     let mut opts = WriteOptions::from_env();
-    opts.verbose = args.full;
+    // --verbose shows more everywhere: logs, and every package in the layer report
+    opts.verbose = args.full || verbose;
     opts.width = terminal_width();
     output::write_all(&outs, &inv, &opts)
 }

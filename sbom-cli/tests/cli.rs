@@ -649,6 +649,29 @@ fn layers_prints_the_report() {
 }
 
 #[test]
+fn verbose_and_full_list_every_package_in_the_report() {
+    // layer 0 of the tiny image adds 13 packages: the report collapses them by default
+    let short = String::from_utf8(ok(&["layers".as_ref(), tiny("oci").as_os_str()])).unwrap();
+    assert!(short.contains(" more"), "collapsed by default:\n{short}");
+    assert!(
+        !short.contains("zlib1g 1:"),
+        "the last name is collapsed away:\n{short}"
+    );
+    for flag in ["-v", "--verbose", "--full"] {
+        let out = String::from_utf8(ok(&[
+            "layers".as_ref(),
+            tiny("oci").as_os_str(),
+            flag.as_ref(),
+        ]))
+        .unwrap();
+        assert!(
+            out.contains("zlib1g 1:") && !out.contains(" more"),
+            "{flag}:\n{out}"
+        );
+    }
+}
+
+#[test]
 fn completions() {
     for (shell, marker) in [
         ("bash", "complete -F"),
