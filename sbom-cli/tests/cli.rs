@@ -112,44 +112,11 @@ fn json(bytes: &[u8]) -> Value {
 }
 
 // ---------------------------------------------------------------------------------------------
-// schemas (same approach as sbom-core/tests/writers.rs: the $refs resolve to local copies)
+// schemas: testdata/schema_check.rs
 
-fn schemas_dir() -> PathBuf {
-    root().join("testdata/schemas")
-}
-
-fn load_schema(name: &str) -> Value {
-    let text = std::fs::read_to_string(schemas_dir().join(name)).expect("schema file");
-    serde_json::from_str(&text).expect("schema json")
-}
-
-struct LocalSchemas;
-
-impl jsonschema::Retrieve for LocalSchemas {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let path = uri.path().as_str();
-        let file = path.rsplit('/').next().unwrap_or(path);
-        match file {
-            "spdx.schema.json" | "jsf-0.82.schema.json" => Ok(load_schema(file)),
-            _ => Err(format!("schema {uri} is not available offline").into()),
-        }
-    }
-}
-
-fn schema_errors(schema_file: &str, doc: &Value) -> Vec<String> {
-    let v = jsonschema::options()
-        .with_retriever(LocalSchemas)
-        .should_validate_formats(true)
-        .build(&load_schema(schema_file))
-        .expect("schema compiles");
-    v.iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .take(20)
-        .collect()
-}
+#[path = "../../testdata/schema_check.rs"]
+mod schema_check;
+use schema_check::schema_errors;
 
 /// (name, version, purl) of every package in the native JSON.
 type PkgSet = BTreeSet<(String, String, String)>;

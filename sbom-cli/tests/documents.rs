@@ -19,39 +19,9 @@ fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata")
 }
 
-fn load(name: &str) -> Value {
-    let text = std::fs::read_to_string(testdata().join("schemas").join(name)).expect("schema file");
-    serde_json::from_str(&text).expect("schema json")
-}
-
-/// The CycloneDX schemas `$ref` `spdx.schema.json` and `jsf-0.82.schema.json`: served from
-/// `testdata/schemas`, tests run offline.
-struct LocalSchemas;
-
-impl jsonschema::Retrieve for LocalSchemas {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let path = uri.path().as_str();
-        let file = path.rsplit('/').next().unwrap_or(path);
-        match file {
-            "spdx.schema.json" | "jsf-0.82.schema.json" => Ok(load(file)),
-            _ => Err(format!("schema {uri} is not available offline").into()),
-        }
-    }
-}
-
-fn schema_errors(schema_file: &str, doc: &Value) -> Vec<String> {
-    jsonschema::options()
-        .with_retriever(LocalSchemas)
-        .should_validate_formats(true)
-        .build(&load(schema_file))
-        .expect("schema compiles")
-        .iter_errors(doc)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
-}
+#[path = "../../testdata/schema_check.rs"]
+mod schema_check;
+use schema_check::schema_errors;
 
 fn scan(image: &Path) -> Inventory {
     let r = ImageRef::parse(image.to_str().expect("utf-8 path"));

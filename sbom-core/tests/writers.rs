@@ -10,41 +10,9 @@ use sbom_core::format::{writer_for, WriteOptions, FORMAT_NAMES};
 use sbom_core::Inventory;
 use serde_json::Value;
 
-fn schemas_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/schemas")
-}
-
-fn load(name: &str) -> Value {
-    let text = std::fs::read_to_string(schemas_dir().join(name)).expect("schema file");
-    serde_json::from_str(&text).expect("schema json")
-}
-
-/// Resolves the CycloneDX schemas' `$ref`s (`spdx.schema.json`, `jsf-0.82.schema.json`)
-/// from `testdata/schemas` instead of the network: tests must run offline, and the copies
-/// are pinned to the revision SOURCES.md names.
-struct LocalSchemas;
-
-impl jsonschema::Retrieve for LocalSchemas {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let path = uri.path().as_str();
-        let file = path.rsplit('/').next().unwrap_or(path);
-        match file {
-            "spdx.schema.json" | "jsf-0.82.schema.json" => Ok(load(file)),
-            _ => Err(format!("schema {uri} is not available offline").into()),
-        }
-    }
-}
-
-fn validator(schema_file: &str) -> jsonschema::Validator {
-    jsonschema::options()
-        .with_retriever(LocalSchemas)
-        .should_validate_formats(true)
-        .build(&load(schema_file))
-        .expect("schema compiles")
-}
+#[path = "../../testdata/schema_check.rs"]
+mod schema_check;
+use schema_check::schema_errors;
 
 fn write(format: &str, inv: &Inventory, opts: &WriteOptions) -> Vec<u8> {
     let mut out = Vec::new();
@@ -53,14 +21,6 @@ fn write(format: &str, inv: &Inventory, opts: &WriteOptions) -> Vec<u8> {
         .write(inv, opts, &mut out)
         .unwrap();
     out
-}
-
-fn schema_errors(schema_file: &str, doc: &Value) -> Vec<String> {
-    validator(schema_file)
-        .iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .take(20)
-        .collect()
 }
 
 /// What the SPDX schema cannot check but the spec (and pyspdxtools) require.
