@@ -1,192 +1,259 @@
-//! Alpine package version ordering, following apk-tools' documented version format
-//! (apk-package(5), "pkgver"; Alpine wiki "APKBUILD Reference: pkgver"):
-//! `number{.number}[letter]{_suffix[number]}[-rREVISION]`, where
+//! Alpine package version ordering, as apk-tools orders them (`apk version -t`), checked
+//! against the real apk-tools 2.10.4 on every pair of testdata/apk/vercmp.tsv.
 //!
-//! * numbers compare by value, except that a later component with a leading zero compares
-//!   as a decimal fraction (`1.01 < 1.1`), as apk does;
-//! * one letter may follow the numbers (`1.0a > 1.0`);
-//! * suffixes: `_alpha < _beta < _pre < _rc` are pre-releases and sort *before* the bare
-//!   version; `_cvs < _svn < _git < _hg < _p` sort *after* it;
-//! * `-rN` is the package revision, compared last;
-//! * where two versions run out of matching parts, the one that goes on is greater unless
-//!   what follows is a pre-release suffix (`1.0.1 > 1.0`, `1.0_rc1 < 1.0`), and of two
-//!   different kinds of part, a number beats a letter beats a suffix beats a revision
-//!   (`1.0.1 > 1.0a`).
+//! The format (apk-package(5), "pkgver"): `number{.number}[letter]{_suffix[number]}[-rN]`.
+//! apk reads a version as a stream of typed tokens and compares the streams token by token:
 //!
-//! Each part becomes a sort key and versions compare as key sequences, which makes the order
-//! total by construction (the property tests below check it). Strings that do not follow the
-//! format sort before every valid version, then by their bytes.
+//! * numbers compare by value; in a later component (after a `.`) a run of leading zeros is
+//!   a token of its own that weighs minus its length, and what follows it is another number
+//!   token, so `1.01 < 1.1`, `1.001 < 1.01` and `1.00 < 1.0`;
+//! * one lowercase letter may follow the numbers (`1.0a`), weighing its ASCII code;
+//! * suffixes: `_alpha < _beta < _pre < _rc` weigh below zero, `_cvs < _svn < _git < _hg < _p`
+//!   zero and up, each optionally followed by a number; `-rN` is the revision;
+//! * when one stream ends or changes kind first, a pending pre-release suffix makes its
+//!   version smaller; otherwise the version whose next token kind ranks lower (number <
+//!   letter < suffix < suffix number < revision < end) is the *greater* one, so
+//!   `1.0.1 > 1.0a > 1.0_p1 > 1.0-r1 > 1.0`.
+//!
+//! A consequence kept on purpose because apk has it: a component that is only zeros ends
+//! its token early, so `1.0 < 1.0_alpha` while `1.1_alpha < 1.1` (the table records both).
+//!
+//! Written from the rules above rather than bound to apk-tools (C, GPL-2.0); numbers are
+//! compared as digit strings, where apk's `int` would overflow past ten digits, and a
+//! `~hash` commit id (accepted by apk-tools 2.12 and later) is left out of the comparison. A string
+//! apk calls invalid sorts before every valid version, then by its bytes, which keeps the
+//! order total (apk's own answer for invalid strings depends on where the scan stops).
 
 use std::cmp::Ordering;
 
 use crate::detect::dpkg::version::compare_numbers;
 
-/// One part of a parsed version, in the order apk ranks parts of different kinds at the
-/// same position (lowest first).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part<'a> {
-    /// `_alpha` .. `_rc`: rank 0..=3.
-    PreSuffix(u8),
-    /// The end of the version.
+/// Token kinds in apk's rank order; `Invalid` is below all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Invalid,
+    /// A component after a `.`, which may start with zeros.
+    DigitOrZero,
+    Digit,
+    Letter,
+    Suffix,
+    SuffixNumber,
+    Revision,
     End,
-    /// `-rN`.
-    Revision(&'a str),
-    /// The number after a suffix.
-    SuffixNumber(&'a str),
-    /// `_cvs` .. `_p`: rank 0..=4.
-    PostSuffix(u8),
-    Letter(u8),
-    /// A dot-separated number; `first` is the leading component (always by value).
-    Number {
-        digits: &'a str,
-        first: bool,
-    },
 }
 
-impl Part<'_> {
-    fn class(&self) -> u8 {
-        match self {
-            Part::PreSuffix(_) => 0,
-            Part::End => 1,
-            Part::Revision(_) => 2,
-            Part::SuffixNumber(_) => 3,
-            Part::PostSuffix(_) => 4,
-            Part::Letter(_) => 5,
-            Part::Number { .. } => 6,
-        }
-    }
+/// A token's weight: a number (as digits, compared by value) or a small signed value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Weight<'a> {
+    Small(i64),
+    Digits(&'a str),
+}
 
-    fn cmp(&self, other: &Self) -> Ordering {
+impl Weight<'_> {
+    fn cmp(self, other: Self) -> Ordering {
+        let digits = |w: Self| match w {
+            Weight::Digits(d) => Some(d),
+            Weight::Small(0) => Some(""),
+            Weight::Small(_) => None,
+        };
         match (self, other) {
-            (Part::PreSuffix(a), Part::PreSuffix(b))
-            | (Part::PostSuffix(a), Part::PostSuffix(b))
-            | (Part::Letter(a), Part::Letter(b)) => a.cmp(b),
-            (Part::Revision(a), Part::Revision(b))
-            | (Part::SuffixNumber(a), Part::SuffixNumber(b)) => compare_numbers(a, b),
-            (
-                Part::Number {
-                    digits: a,
-                    first: fa,
-                },
-                Part::Number {
-                    digits: b,
-                    first: fb,
-                },
-            ) => {
-                if *fa || *fb {
-                    compare_numbers(a, b)
-                } else {
-                    number_key(a).cmp(&number_key(b))
-                }
-            }
-            _ => self.class().cmp(&other.class()),
+            (Weight::Small(a), Weight::Small(b)) => a.cmp(&b),
+            _ => match (digits(self), digits(other)) {
+                (Some(a), Some(b)) => compare_numbers(a, b),
+                // a non-zero small weight against a number: small weights here are the
+                // negative zero-run and pre-suffix weights, or letters and post-suffixes
+                // (never compared with numbers: token kinds match in the main loop)
+                _ => self.small().cmp(&other.small()),
+            },
         }
     }
-}
 
-/// Later components: a leading zero means a decimal fraction (`01` < `1`, compared as
-/// strings); others compare by value. Fractions sort below whole numbers.
-fn number_key(d: &str) -> (u8, usize, &str) {
-    if d.len() > 1 && d.starts_with('0') {
-        (0, 0, d)
-    } else {
-        let t = d.trim_start_matches('0');
-        (1, t.len(), t)
+    fn small(self) -> i64 {
+        match self {
+            Weight::Small(v) => v,
+            Weight::Digits(d) if d.trim_start_matches('0').is_empty() => 0,
+            Weight::Digits(_) => i64::MAX,
+        }
     }
 }
 
 const PRE: [&str; 4] = ["alpha", "beta", "pre", "rc"];
 const POST: [&str; 5] = ["cvs", "svn", "git", "hg", "p"];
 
-fn digits(s: &str) -> (&str, &str) {
-    let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    s.split_at(end)
+/// The token reader: `kind` is what the next token is read as, `rest` what is left.
+struct Tokens<'a> {
+    kind: Kind,
+    rest: &'a str,
 }
 
-/// The parts of a valid version, `None` when it does not follow the format.
-fn parse(v: &str) -> Option<Vec<Part<'_>>> {
-    let mut parts = Vec::new();
-    let (mut num, mut rest) = digits(v);
-    if num.is_empty() {
-        return None;
-    }
-    parts.push(Part::Number {
-        digits: num,
-        first: true,
-    });
-    while let Some(r) = rest.strip_prefix('.') {
-        (num, rest) = digits(r);
-        if num.is_empty() {
-            return None;
-        }
-        parts.push(Part::Number {
-            digits: num,
-            first: false,
-        });
-    }
-    if let Some(c) = rest.bytes().next().filter(u8::is_ascii_lowercase) {
-        parts.push(Part::Letter(c));
-        rest = &rest[1..];
-    }
-    while let Some(r) = rest.strip_prefix('_') {
-        let end = r.find(|c: char| !c.is_ascii_lowercase()).unwrap_or(r.len());
-        let (name, after) = r.split_at(end);
-        if let Some(i) = PRE.iter().position(|s| *s == name) {
-            parts.push(Part::PreSuffix(i as u8));
-        } else if let Some(i) = POST.iter().position(|s| *s == name) {
-            parts.push(Part::PostSuffix(i as u8));
-        } else {
-            return None;
-        }
-        (num, rest) = digits(after);
-        if !num.is_empty() {
-            parts.push(Part::SuffixNumber(num));
+impl<'a> Tokens<'a> {
+    fn new(v: &'a str) -> Self {
+        Tokens {
+            kind: Kind::Digit,
+            rest: v,
         }
     }
-    // `~hash` (a commit id newer apk versions allow) does not take part in ordering
-    if let Some(r) = rest.strip_prefix('~') {
-        let end = r.find('-').unwrap_or(r.len());
-        if !r[..end].bytes().all(|c| c.is_ascii_hexdigit()) {
-            return None;
-        }
-        rest = &r[end..];
-    }
-    if let Some(r) = rest.strip_prefix("-r") {
-        (num, rest) = digits(r);
-        if num.is_empty() {
-            return None;
-        }
-        parts.push(Part::Revision(num));
-    }
-    if !rest.is_empty() {
-        return None;
-    }
-    parts.push(Part::End);
-    Some(parts)
-}
 
-/// Compares two apk versions. Total: invalid strings sort first, among themselves by bytes.
-pub fn compare(a: &str, b: &str) -> Ordering {
-    match (parse(a), parse(b)) {
-        (Some(pa), Some(pb)) => {
-            for (x, y) in pa.iter().zip(pb.iter()) {
-                let o = x.cmp(y);
-                if o != Ordering::Equal {
-                    return o;
+    /// The tokens of `v` without its `~hash` part (a commit id before the revision, which
+    /// apk-tools 2.12 and later accept and leave out of ordering; 2.10 rejected it).
+    fn without_hash(v: &'a str, buf: &'a mut String) -> Self {
+        if let Some((head, tail)) = v.split_once('~') {
+            let end = tail.find("-r").unwrap_or(tail.len());
+            if end > 0 && tail[..end].bytes().all(|c| c.is_ascii_hexdigit()) {
+                buf.push_str(head);
+                buf.push_str(&tail[end..]);
+                return Tokens::new(buf);
+            }
+        }
+        Tokens::new(v)
+    }
+
+    /// Reads one token of the current kind and decides the kind of the next.
+    fn next_weight(&mut self) -> Weight<'a> {
+        if self.rest.is_empty() {
+            self.kind = Kind::End;
+            return Weight::Small(0);
+        }
+        let b = self.rest.as_bytes();
+        let mut then = None;
+        let (weight, used) = match self.kind {
+            Kind::DigitOrZero if b[0] == b'0' => {
+                let zeros = b.iter().take_while(|&&c| c == b'0').count();
+                then = Some(Kind::Digit);
+                (Weight::Small(-(zeros as i64)), zeros)
+            }
+            Kind::DigitOrZero | Kind::Digit | Kind::SuffixNumber | Kind::Revision => {
+                let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                (Weight::Digits(&self.rest[..n]), n)
+            }
+            Kind::Letter => (Weight::Small(i64::from(b[0])), 1),
+            Kind::Suffix => {
+                let pre = PRE.iter().position(|s| self.rest.starts_with(s));
+                let post = POST.iter().position(|s| self.rest.starts_with(s));
+                match (pre, post) {
+                    (Some(i), _) => (Weight::Small(i as i64 - PRE.len() as i64), PRE[i].len()),
+                    (None, Some(i)) => (Weight::Small(i as i64), POST[i].len()),
+                    (None, None) => {
+                        self.kind = Kind::Invalid;
+                        return Weight::Small(-1);
+                    }
                 }
             }
-            // both end with `End`, so a common prefix that long means equal
-            Ordering::Equal
+            Kind::Invalid | Kind::End => {
+                self.kind = Kind::Invalid;
+                return Weight::Small(-1);
+            }
+        };
+        self.rest = &self.rest[used..];
+        if self.rest.is_empty() {
+            self.kind = Kind::End;
+        } else if let Some(k) = then {
+            self.kind = k;
+        } else {
+            self.advance_kind();
         }
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
-        (None, None) => a.cmp(b),
+        weight
+    }
+
+    /// Decides the next token's kind from the separator (consumed) or the character class.
+    fn advance_kind(&mut self) {
+        let b = self.rest.as_bytes();
+        let prev = self.kind;
+        let mut next = Kind::Invalid;
+        if matches!(prev, Kind::Digit | Kind::DigitOrZero) && b[0].is_ascii_lowercase() {
+            next = Kind::Letter;
+        } else if prev == Kind::Letter && b[0].is_ascii_digit() {
+            next = Kind::Digit;
+        } else if prev == Kind::Suffix && b[0].is_ascii_digit() {
+            next = Kind::SuffixNumber;
+        } else {
+            let mut skip = 1;
+            match b[0] {
+                b'.' => next = Kind::DigitOrZero,
+                b'_' => next = Kind::Suffix,
+                b'-' if b.get(1) == Some(&b'r') => {
+                    next = Kind::Revision;
+                    skip = 2;
+                }
+                // anything else is invalid, and nothing reads past an invalid token
+                _ => skip = 0,
+            }
+            self.rest = &self.rest[skip..];
+        }
+        // kinds only move forward, except a new component after a number, a new suffix
+        // after a suffix number, and digits after a letter
+        let allowed_back = matches!(
+            (next, prev),
+            (Kind::DigitOrZero, Kind::Digit)
+                | (Kind::Suffix, Kind::SuffixNumber)
+                | (Kind::Digit, Kind::Letter)
+        );
+        if next < prev && !allowed_back {
+            next = Kind::Invalid;
+        }
+        self.kind = next;
     }
 }
 
-/// Whether `v` follows apk's version format.
+/// Whether `v` follows apk's version format (what `apk version -c` accepts).
 pub fn is_valid(v: &str) -> bool {
-    parse(v).is_some()
+    let mut buf = String::new();
+    let mut t = Tokens::without_hash(v, &mut buf);
+    while !matches!(t.kind, Kind::End | Kind::Invalid) {
+        t.next_weight();
+    }
+    t.kind == Kind::End
+}
+
+/// Compares two apk versions as `apk version -t` does. Total: strings apk calls invalid
+/// sort first, among themselves by bytes.
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use layer_walker::detect::apk::version::compare;
+/// assert_eq!(compare("1.2.3-r1", "1.2.10-r0"), Ordering::Less);
+/// assert_eq!(compare("1.1_rc1", "1.1"), Ordering::Less);
+/// assert_eq!(compare("2.4_p1", "2.4-r9"), Ordering::Greater);
+/// ```
+pub fn compare(a: &str, b: &str) -> Ordering {
+    match (is_valid(a), is_valid(b)) {
+        (true, true) => compare_valid(a, b),
+        (false, true) => Ordering::Less,
+        (true, false) => Ordering::Greater,
+        (false, false) => a.cmp(b),
+    }
+}
+
+fn compare_valid(a: &str, b: &str) -> Ordering {
+    let (mut buf_a, mut buf_b) = (String::new(), String::new());
+    let mut ta = Tokens::without_hash(a, &mut buf_a);
+    let mut tb = Tokens::without_hash(b, &mut buf_b);
+    let (mut wa, mut wb) = (Weight::Small(0), Weight::Small(0));
+    while ta.kind == tb.kind
+        && !matches!(ta.kind, Kind::End | Kind::Invalid)
+        && wa.cmp(wb) == Ordering::Equal
+    {
+        wa = ta.next_weight();
+        wb = tb.next_weight();
+    }
+    match wa.cmp(wb) {
+        Ordering::Equal => {}
+        o => return o,
+    }
+    if ta.kind == tb.kind {
+        return Ordering::Equal;
+    }
+    // one went on: a pre-release suffix next makes it the smaller
+    let pre_release =
+        |t: &Tokens| t.kind == Kind::Suffix && PRE.iter().any(|s| t.rest.starts_with(s));
+    if pre_release(&ta) {
+        return Ordering::Less;
+    }
+    if pre_release(&tb) {
+        return Ordering::Greater;
+    }
+    // otherwise the lower-ranked next kind (more version to come) is the greater version
+    tb.kind.cmp(&ta.kind)
 }
 
 #[cfg(test)]
@@ -212,7 +279,11 @@ mod tests {
             ("1.0_alpha", "1.0_beta"),
             ("1.0_beta", "1.0_pre"),
             ("1.0_pre", "1.0_rc"),
-            ("1.0_rc", "1.0"),
+            ("1.1_rc", "1.1"),
+            // ... except after a component of zeros, which ends before the suffix is seen
+            ("1.0", "1.0_alpha"),
+            ("1.0", "1.01"),
+            ("1.00", "1.0"),
             ("1.0_rc1", "1.0_rc2"),
             ("1.0_rc", "1.0_rc1"),
             ("1.0_alpha9", "1.0_beta1"),
@@ -247,11 +318,22 @@ mod tests {
         ] {
             assert_eq!(compare(a, b), Ordering::Equal, "{a} = {b}");
         }
-        for bad in [
-            "", "a1", "1.", "1..2", "1.0_foo", "1.0-r", "1.0-x", "1.0aa", "1 0",
-        ] {
+        // `apk version -c` (2.10.4) rejects these ...
+        for bad in ["1.0_foo", "1.0-x", "1.0aa", "1 0", "1.0é", "1.0_rc1.2"] {
             assert!(!is_valid(bad), "{bad}");
         }
+        // ... and accepts these, odd as they look
+        for odd in ["", "a1", "1.", "1..2", "1.0-r"] {
+            assert!(is_valid(odd), "{odd}");
+        }
+    }
+
+    /// Every row of testdata/apk/vercmp.tsv, which make-vercmp-table.sh took from the real
+    /// `apk version -t` (apk-tools 2.10.4 from the shipped alpine:3.10 image).
+    #[test]
+    fn agrees_with_apk_version_t() {
+        let n = crate::detect::testutil::assert_agrees_with_table("apk/vercmp.tsv", compare);
+        assert!(n >= 3000, "only {n} pairs");
     }
 
     /// Every version in the fixture databases is valid, and sorting them is stable.

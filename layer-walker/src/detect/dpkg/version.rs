@@ -94,37 +94,7 @@ mod tests {
     /// `dpkg --compare-versions` with make-vercmp-table.sh) must agree.
     #[test]
     fn agrees_with_dpkg_compare_versions() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/dpkg/vercmp.tsv");
-        let table = std::fs::read_to_string(path).expect("vercmp.tsv");
-        let mut n = 0;
-        for line in table
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-        {
-            let cols: Vec<&str> = line.split('\t').collect();
-            assert_eq!(cols.len(), 3, "bad line {line:?}");
-            let want = match cols[2] {
-                "lt" => Ordering::Less,
-                "eq" => Ordering::Equal,
-                "gt" => Ordering::Greater,
-                other => panic!("bad result {other:?}"),
-            };
-            assert_eq!(
-                compare(cols[0], cols[1]),
-                want,
-                "{} vs {}",
-                cols[0],
-                cols[1]
-            );
-            assert_eq!(
-                compare(cols[1], cols[0]),
-                want.reverse(),
-                "{} vs {}",
-                cols[1],
-                cols[0]
-            );
-            n += 1;
-        }
+        let n = crate::detect::testutil::assert_agrees_with_table("dpkg/vercmp.tsv", compare);
         assert!(n >= 150, "only {n} pairs");
     }
 

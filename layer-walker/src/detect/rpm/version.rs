@@ -110,32 +110,10 @@ mod tests {
     use super::*;
 
     /// The table `make-vercmp-table.sh` made by asking the real rpm.
-    const TABLE: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../testdata/rpm/vercmp.tsv"
-    ));
-
     #[test]
     fn agrees_with_rpm() {
-        let mut checked = 0;
-        for line in TABLE
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-        {
-            let f: Vec<&str> = line.split('\t').collect();
-            let [a, b, want] = f[..] else {
-                panic!("bad table line {line:?}");
-            };
-            let want = match want {
-                "-1" => Ordering::Less,
-                "0" => Ordering::Equal,
-                "1" => Ordering::Greater,
-                other => panic!("bad result {other:?}"),
-            };
-            assert_eq!(rpmvercmp(a, b), want, "rpmvercmp({a:?}, {b:?})");
-            checked += 1;
-        }
-        assert!(checked > 1000, "table has only {checked} rows");
+        let n = crate::detect::testutil::assert_agrees_with_table("rpm/vercmp.tsv", rpmvercmp);
+        assert!(n > 1000, "table has only {n} rows");
     }
 
     fn version() -> impl proptest::strategy::Strategy<Value = String> {
