@@ -135,3 +135,26 @@ fn rpm_images_read() {
         assert_eq!(s.layers.len(), 1, "{name}");
     }
 }
+
+/// The config's `author` and labels reach the model, and [`sbom_core::ImageInfo::supplier`]
+/// prefers the vendor label to the author.
+#[test]
+fn config_author_and_vendor_label_are_read() {
+    use support::{layer, Oci, E};
+    let oci = Oci::gzip_layers(vec![layer(&[E::File("etc/hostname", b"x\n")])]);
+    let mut config: serde_json::Value = serde_json::from_slice(&oci.config()).unwrap();
+    config["author"] = "Jane Doe <jane@example.org>".into();
+    let dir = tempfile::tempdir().unwrap();
+    let desc = oci.write_image(dir.path(), &serde_json::to_vec(&config).unwrap());
+    support::write_index(dir.path(), vec![desc]);
+    let img = scan(dir.path()).inventory.image;
+    assert_eq!(img.author.as_deref(), Some("Jane Doe <jane@example.org>"));
+    assert_eq!(img.supplier(), Some("Jane Doe <jane@example.org>"));
+
+    config["config"] = serde_json::json!({"Labels": {"org.opencontainers.image.vendor": "Example Org"}});
+    let dir = tempfile::tempdir().unwrap();
+    let desc = oci.write_image(dir.path(), &serde_json::to_vec(&config).unwrap());
+    support::write_index(dir.path(), vec![desc]);
+    let img = scan(dir.path()).inventory.image;
+    assert_eq!(img.supplier(), Some("Example Org"));
+}

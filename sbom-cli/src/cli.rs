@@ -63,6 +63,11 @@ pub struct ScanArgs {
     /// squashed: what the final image holds; all-layers: also packages a later layer removed
     #[arg(long, value_enum, default_value_t = ScopeArg::Squashed)]
     pub scope: ScopeArg,
+    /// Who distributes the image, for the SBOM's image and layer supplier: "Organization: NAME
+    /// (MAIL)", "Person: NAME", or a bare name. Without it the image's own
+    /// org.opencontainers.image.vendor label or config author is used, else NOASSERTION
+    #[arg(long, value_name = "SUPPLIER")]
+    pub supplier: Option<String>,
     /// Do not fail on digest mismatches (they become warnings in the SBOM)
     #[arg(long)]
     pub no_verify: bool,

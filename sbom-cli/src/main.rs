@@ -138,7 +138,7 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
             .map_err(usage)?;
         scanner = scanner.dockerfile(text);
     }
-    let inv = match progress::bar(quiet) {
+    let mut inv = match progress::bar(quiet) {
         Some((pb, cb)) => {
             let r = run(&scanner.on_progress(cb), args);
             pb.finish_and_clear();
@@ -146,6 +146,7 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
         }
         None => run(&scanner, args)?,
     };
+    inv.image.supplier = args.supplier.clone().filter(|s| !s.trim().is_empty());
     if !quiet {
         for w in &inv.warnings {
             let place = w

@@ -784,3 +784,54 @@ fn generated_images_validate_in_every_format() {
         check_documents(&path);
     }
 }
+
+/// `--supplier` names who distributes the image: the image and every layer carry it in SPDX,
+/// the container component in CycloneDX, and packages keep their own maintainers. The tiny
+/// image declares no vendor or author, so without the flag they stay NOASSERTION.
+#[test]
+fn supplier_flag_sets_the_image_and_layer_supplier() {
+    let img = tiny("docker.tar.gz").display().to_string();
+    let scan = |extra: &[&str], format: &str| -> Value {
+        let mut args = vec!["scan", img.as_str()];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-o", format]);
+        json(&ok(&args))
+    };
+    let suppliers = |doc: &Value| -> Vec<(String, String)> {
+        doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["SPDXID"].as_str().unwrap().to_string(),
+                    p["supplier"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let is_image_or_layer = |id: &str| id == "SPDXRef-Image" || id.starts_with("SPDXRef-Layer-");
+
+    let plain = suppliers(&scan(&[], "spdx-json"));
+    assert!(plain.iter().any(|(id, _)| id.starts_with("SPDXRef-Layer-")));
+    for (id, s) in plain.iter().filter(|(id, _)| is_image_or_layer(id)) {
+        assert_eq!(s, "NOASSERTION", "{id}");
+    }
+
+    let given = "Organization: Example Builders (sbom@example.org)";
+    let with = suppliers(&scan(&["--supplier", given], "spdx-json"));
+    for (id, s) in with.iter().filter(|(id, _)| is_image_or_layer(id)) {
+        assert_eq!(s, given, "{id}");
+    }
+    // packages that had a supplier of their own keep it
+    for ((id, before), (_, after)) in plain.iter().zip(&with) {
+        if !is_image_or_layer(id) && before != "NOASSERTION" {
+            assert_eq!(before, after, "{id}");
+        }
+    }
+    let cdx = scan(&["--supplier", given], "cyclonedx-json");
+    assert_eq!(
+        cdx["metadata"]["component"]["supplier"]["name"],
+        "Example Builders"
+    );
+}

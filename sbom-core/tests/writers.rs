@@ -410,45 +410,104 @@ fn dump_documents_for_external_validators() {
     }
 }
 
-/// The image's supplier comes only from its own `org.opencontainers.image.vendor` label;
-/// without one it stays unknown (NOASSERTION / no `supplier`), and layers never get one.
+/// The image's supplier is the one the scan was told, else its own
+/// `org.opencontainers.image.vendor` label, else its config author; without any it stays
+/// unknown (NOASSERTION / no `supplier`). Layers, and packages whose database names nobody,
+/// take the image's supplier: it is their actual distribution source.
 #[test]
-fn image_supplier_is_the_vendor_label_or_unknown() {
+fn image_supplier_is_stated_declared_or_unknown() {
     let mut inv = common::realistic();
     inv.image.labels.remove("org.opencontainers.image.vendor");
-    let spdx: Value =
-        serde_json::from_slice(&write("spdx-json", &inv, &WriteOptions::fixed(0))).unwrap();
-    let image = |d: &Value| {
+    // one package whose database names no maintainer
+    let orphan = inv
+        .packages
+        .iter_mut()
+        .find(|p| p.supplier.is_some())
+        .unwrap();
+    orphan.supplier = None;
+    let orphan = orphan.name.clone();
+    let spdx_of = |inv: &sbom_core::Inventory| -> Value {
+        serde_json::from_slice(&write("spdx-json", inv, &WriteOptions::fixed(0))).unwrap()
+    };
+    let cdx_of = |inv: &sbom_core::Inventory| -> Value {
+        serde_json::from_slice(&write("cyclonedx-json", inv, &WriteOptions::fixed(0))).unwrap()
+    };
+    let supplier = |d: &Value, name: &str| {
         d["packages"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|p| p["SPDXID"] == "SPDXRef-Image")
-            .unwrap()
+            .find(|p| p["name"] == name || p["SPDXID"] == name)
+            .unwrap()["supplier"]
             .clone()
     };
-    assert_eq!(image(&spdx)["supplier"], "NOASSERTION");
-    let cdx: Value =
-        serde_json::from_slice(&write("cyclonedx-json", &inv, &WriteOptions::fixed(0))).unwrap();
-    assert!(cdx["metadata"]["component"].get("supplier").is_none());
+    let layers = |d: &Value| {
+        d["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["name"].as_str().unwrap().starts_with("layer-"))
+            .map(|p| p["supplier"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+
+    let spdx = spdx_of(&inv);
+    assert_eq!(supplier(&spdx, "SPDXRef-Image"), "NOASSERTION");
+    assert_eq!(supplier(&spdx, &orphan), "NOASSERTION");
+    assert!(layers(&spdx).iter().all(|s| s == "NOASSERTION"));
+    assert!(cdx_of(&inv)["metadata"]["component"]
+        .get("supplier")
+        .is_none());
+
+    inv.image.author = Some("Jane Doe <jane@example.org>".into());
+    let spdx = spdx_of(&inv);
+    assert_eq!(
+        supplier(&spdx, "SPDXRef-Image"),
+        "Person: Jane Doe (jane@example.org)"
+    );
 
     inv.image.labels.insert(
         "org.opencontainers.image.vendor".into(),
         "Example Org".into(),
     );
-    let spdx: Value =
-        serde_json::from_slice(&write("spdx-json", &inv, &WriteOptions::fixed(0))).unwrap();
-    assert_eq!(image(&spdx)["supplier"], "Organization: Example Org");
-    for p in spdx["packages"].as_array().unwrap() {
-        if p["name"].as_str().unwrap().starts_with("layer-") {
-            assert_eq!(p["supplier"], "NOASSERTION");
-        }
-    }
-    let cdx: Value =
-        serde_json::from_slice(&write("cyclonedx-json", &inv, &WriteOptions::fixed(0))).unwrap();
+    let spdx = spdx_of(&inv);
+    assert_eq!(
+        supplier(&spdx, "SPDXRef-Image"),
+        "Organization: Example Org"
+    );
+    assert!(layers(&spdx)
+        .iter()
+        .all(|s| s == "Organization: Example Org"));
+    assert_eq!(supplier(&spdx, &orphan), "Organization: Example Org");
+    let cdx = cdx_of(&inv);
     assert_eq!(
         cdx["metadata"]["component"]["supplier"]["name"],
         "Example Org"
     );
+
+    inv.image.supplier = Some("Person: Builder Bot (bot@example.org)".into());
+    let spdx = spdx_of(&inv);
+    assert_eq!(
+        supplier(&spdx, "SPDXRef-Image"),
+        "Person: Builder Bot (bot@example.org)"
+    );
+    assert_eq!(
+        supplier(&spdx, &orphan),
+        "Person: Builder Bot (bot@example.org)"
+    );
+    // packages whose database names a maintainer keep it
+    let named = inv.packages.iter().find(|p| p.supplier.is_some()).unwrap();
+    assert_ne!(
+        supplier(&spdx, &named.name),
+        "Person: Builder Bot (bot@example.org)"
+    );
+    let cdx = cdx_of(&inv);
+    let comp = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == orphan.as_str())
+        .unwrap();
+    assert_eq!(comp["supplier"]["name"], "Builder Bot");
     check_all_formats(&inv);
 }

@@ -69,6 +69,8 @@ pub(crate) struct ImageConfig {
     #[serde(default)]
     pub created: Option<String>,
     #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
     pub config: Option<RunConfig>,
     #[serde(default)]
     pub rootfs: Option<RootFs>,

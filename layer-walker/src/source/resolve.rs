@@ -523,6 +523,8 @@ fn image_info(
             .as_ref()
             .and_then(|c| c.labels.clone())
             .unwrap_or_default(),
+        author: config.author.clone().filter(|a| !a.trim().is_empty()),
+        supplier: None,
         history,
     }
 }

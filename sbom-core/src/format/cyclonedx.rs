@@ -43,7 +43,7 @@ use std::io;
 
 use serde::Serialize;
 
-use super::util::{image_vendor, layer_instruction, parse_party, split_digest};
+use super::util::{layer_instruction, parse_party, split_digest};
 use super::{FormatError, WriteOptions, Writer};
 use crate::{Inventory, Package};
 
@@ -338,10 +338,12 @@ fn package_component(p: &Package, inv: &Inventory, v: SpecVersion) -> Component 
     Component {
         ty: "library",
         bom_ref: Some(p.id.0.clone()),
+        // as in SPDX: the database's maintainer/vendor, else the image's distributor
         supplier: p
             .supplier
             .as_deref()
             .and_then(parse_party)
+            .or_else(|| inv.image.supplier().and_then(parse_party))
             .map(|s| Entity { name: s.name }),
         name: p.name.clone(),
         version: Some(p.version.clone()).filter(|v| !v.is_empty()),
@@ -435,9 +437,10 @@ fn image_component(inv: &Inventory) -> Component {
     Component {
         ty: "container",
         bom_ref: Some(image_ref(inv)),
-        supplier: image_vendor(img).map(|v| Entity {
-            name: v.to_string(),
-        }),
+        supplier: img
+            .supplier()
+            .and_then(parse_party)
+            .map(|p| Entity { name: p.name }),
         name: if img.name.is_empty() {
             "image".into()
         } else {

@@ -285,8 +285,8 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             .manifest_digest
             .clone()
             .or_else(|| inv.image.config_digest.clone()),
-        // only what the image says about itself; a layer's supplier is never known
-        supplier: supplier_field(super::util::image_vendor(&inv.image)),
+        // only what the scan was told or the image says about itself, never a guess
+        supplier: supplier_field(inv.image.supplier()),
         download_location: noassert(),
         files_analyzed: false,
         checksums: image_checksums,
@@ -331,7 +331,9 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             name: format!("layer-{}", l.index),
             spdx_id: id.clone(),
             version_info: Some(l.diff_id.clone()).filter(|d| !d.is_empty()),
-            supplier: noassert(),
+            // whoever distributes the image distributes each of its layers (SPDX: the
+            // supplier is "the actual distribution source", not the original author)
+            supplier: supplier_field(inv.image.supplier()),
             download_location: noassert(),
             files_analyzed: false,
             checksums,
@@ -457,7 +459,14 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             name: p.name.clone(),
             spdx_id: id.clone(),
             version_info: Some(p.version.clone()).filter(|v| !v.is_empty()),
-            supplier: supplier_field(p.supplier.as_deref()),
+            // the maintainer or vendor its database names; when it names nobody, whoever
+            // distributes the image is still the package's "actual distribution source"
+            supplier: supplier_field(
+                p.supplier
+                    .as_deref()
+                    .filter(|s| parse_party(s).is_some())
+                    .or(inv.image.supplier()),
+            ),
             download_location: noassert(),
             files_analyzed: false,
             checksums,

@@ -61,6 +61,18 @@ pub(crate) fn parse_party(raw: &str) -> Option<Party> {
     if raw.is_empty() || raw.eq_ignore_ascii_case("noassertion") {
         return None;
     }
+    // an SPDX-style `Organization: ` / `Person: ` prefix says the kind outright
+    for (prefix, kind) in [
+        ("organization:", PartyKind::Organization),
+        ("person:", PartyKind::Person),
+    ] {
+        if raw.len() >= prefix.len()
+            && raw.is_char_boundary(prefix.len())
+            && raw[..prefix.len()].eq_ignore_ascii_case(prefix)
+        {
+            return parse_party(&raw[prefix.len()..]).map(|p| Party { kind, ..p });
+        }
+    }
     let (name, email) = if let (Some(lt), Some(gt)) = (raw.find('<'), raw.rfind('>')) {
         if lt < gt {
             (
@@ -114,16 +126,6 @@ pub(crate) fn parse_party(raw: &str) -> Option<Party> {
         PartyKind::Person
     };
     Some(Party { kind, name, email })
-}
-
-/// The image's supplier as the image itself declares it: the OCI annotation / label
-/// `org.opencontainers.image.vendor` ("name of the distributing entity, organization or
-/// individual"). `None` when the image does not say: we never guess a supplier.
-pub(crate) fn image_vendor(img: &crate::ImageInfo) -> Option<&str> {
-    img.labels
-        .get("org.opencontainers.image.vendor")
-        .map(|v| v.trim())
-        .filter(|v| !v.is_empty())
 }
 
 /// The instruction that made a layer, as a person would have written it.
@@ -226,6 +228,15 @@ mod tests {
         let p = parse_party("jane@example.org (Jane (JD) Doe)").unwrap();
         assert!(!p.name.contains('('));
         assert!(parse_party("  ").is_none());
+        // an SPDX-style prefix decides the kind the heuristics would not
+        let p = parse_party("Person: Example Team (t@example.org)").unwrap();
+        assert_eq!(p.kind, PartyKind::Person);
+        assert_eq!(p.name, "Example Team");
+        assert_eq!(p.email.as_deref(), Some("t@example.org"));
+        let p = parse_party("organization: Jane Doe <jane@example.org>").unwrap();
+        assert_eq!(p.kind, PartyKind::Organization);
+        assert!(parse_party("Person: ").is_none());
+        assert!(parse_party("Organization:").is_none());
     }
 
     #[test]

@@ -63,8 +63,43 @@ pub struct ImageInfo {
     pub created: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// The config's `author` (Docker's `MAINTAINER`): who made the image, as it says itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// Who distributes the image, as the person running the scan states it (the CLI's
+    /// `--supplier`): `Organization: Name (mail)`, `Person: Name`, or a bare name. Wins over
+    /// anything the image says; see [`ImageInfo::supplier`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
+}
+
+impl ImageInfo {
+    /// The image's supplier: the one stated for the scan ([`ImageInfo::supplier`] field),
+    /// else the image's own `org.opencontainers.image.vendor` label ("name of the
+    /// distributing entity, organization or individual"), else its config `author`.
+    /// `None` when nobody says: a supplier is never guessed.
+    ///
+    /// ```
+    /// use sbom_core::ImageInfo;
+    /// let mut img = ImageInfo::default();
+    /// assert_eq!(img.supplier(), None);
+    /// img.author = Some("Jane Doe <jane@example.org>".into());
+    /// assert_eq!(img.supplier(), Some("Jane Doe <jane@example.org>"));
+    /// img.labels.insert("org.opencontainers.image.vendor".into(), "Example Org".into());
+    /// assert_eq!(img.supplier(), Some("Example Org"));
+    /// img.supplier = Some("Organization: Builder Inc".into());
+    /// assert_eq!(img.supplier(), Some("Organization: Builder Inc"));
+    /// ```
+    pub fn supplier(&self) -> Option<&str> {
+        fn given(v: Option<&String>) -> Option<&str> {
+            v.map(|v| v.trim()).filter(|v| !v.is_empty())
+        }
+        given(self.supplier.as_ref())
+            .or_else(|| given(self.labels.get("org.opencontainers.image.vendor")))
+            .or_else(|| given(self.author.as_ref()))
+    }
 }
 
 /// One entry of the image config's `history`.
