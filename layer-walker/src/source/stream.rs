@@ -100,7 +100,7 @@ pub(crate) fn read_stream<'a>(
     let mut rest = archive.into_inner();
     std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| stream_error(path, e, limits))?;
     drop(rest);
-    raw.finish();
+    raw.finish().map_err(|e| stream_error(path, e, limits))?;
     Ok(Streamed { store, analysed })
 }
 

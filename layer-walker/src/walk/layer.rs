@@ -143,18 +143,29 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
         cancel,
         progress,
     } = ctx;
-    let mut raw = HashingReader::new(raw);
+    // A compressed layer's two digests are computed on threads of their own, so the biggest
+    // layer's inflate does not also wait for its hashes (debian-large OCI: 12.1 s -> 8.7 s).
+    // An uncompressed layer is hashed once, inline: the hash is then most of the work, the
+    // bytes are hot in cache right after the read, and a second thread only added copies
+    // (debian-large docker-archive: 3.3 s inline, 3.8 s threaded).
+    let mut head = [0u8; 8];
+    let mut peek = BufReader::with_capacity(8 << 10, raw);
+    let sniffed = peek.fill_buf().map_err(LayerError::Io)?;
+    let n = sniffed.len().min(head.len());
+    head[..n].copy_from_slice(&sniffed[..n]);
+    let compression = Compression::sniff(&head[..n]);
+    let mut raw = match compression {
+        Compression::None => HashingReader::new(peek),
+        _ => HashingReader::threaded(peek),
+    };
     if let Some(p) = progress {
         raw = raw.with_progress(p);
     }
-    let mut buffered = BufReader::with_capacity(256 << 10, &mut raw);
-    let head = buffered.fill_buf().map_err(LayerError::Io)?;
-    let compression = Compression::sniff(head);
-    let decoded = blob::decoder(&mut buffered, compression).map_err(LayerError::Io)?;
+    let decoded = blob::decoder(&mut raw, compression).map_err(LayerError::Io)?;
     let limited = Limited::new(decoded, limits.max_layer_bytes);
     let mut plain = match compression {
         Compression::None => HashingReader::counting(limited),
-        _ => HashingReader::new(limited),
+        _ => HashingReader::threaded(limited),
     };
     let mut walk = TarWalk {
         detectors,
@@ -168,10 +179,9 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
     walk.run(&mut plain).map_err(|e| lift(e, limits))?;
     // the tar ends with zero blocks; read what follows so both digests cover every byte
     io::copy(&mut plain, &mut io::sink()).map_err(|e| lift(LayerError::Io(e), limits))?;
-    let (diff_id, uncompressed_size) = plain.finish();
-    io::copy(&mut buffered, &mut io::sink()).map_err(LayerError::Io)?;
-    drop(buffered);
-    let (digest, size) = raw.finish();
+    let (diff_id, uncompressed_size) = plain.finish().map_err(LayerError::Io)?;
+    io::copy(&mut raw, &mut io::sink()).map_err(LayerError::Io)?;
+    let (digest, size) = raw.finish().map_err(LayerError::Io)?;
     // an uncompressed blob is its own tar: the diff_id is the blob digest (hashed once)
     let diff_id = if compression == Compression::None {
         digest.clone()
