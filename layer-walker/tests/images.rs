@@ -151,7 +151,8 @@ fn config_author_and_vendor_label_are_read() {
     assert_eq!(img.author.as_deref(), Some("Jane Doe <jane@example.org>"));
     assert_eq!(img.supplier(), Some("Jane Doe <jane@example.org>"));
 
-    config["config"] = serde_json::json!({"Labels": {"org.opencontainers.image.vendor": "Example Org"}});
+    config["config"] =
+        serde_json::json!({"Labels": {"org.opencontainers.image.vendor": "Example Org"}});
     let dir = tempfile::tempdir().unwrap();
     let desc = oci.write_image(dir.path(), &serde_json::to_vec(&config).unwrap());
     support::write_index(dir.path(), vec![desc]);

@@ -1,7 +1,10 @@
 //! The physical floor of a scan: the work no SBOM tool can skip while still verifying the
 //! image. Reads the archive, sha256s every layer blob and decompresses every layer, hashing
-//! the uncompressed stream too (the diff_id), with the layers spread over all cores by rayon.
-//! No tar listing, no detectors, no output.
+//! the uncompressed stream too (the diff_id), with the layers spread over all cores by rayon
+//! and, for a compressed layer, each of its two hashes on a thread beside the decoder (a
+//! single stream's sha256 or inflate cannot be split further). No tar listing, no detectors,
+//! no output. On a docker archive the floor is therefore at least the sha256 of its largest
+//! layer; on a gzip OCI image, at least the inflate of its largest layer.
 //!
 //! `floor IMAGE...` accepts a docker-archive or OCI tar (optionally gzip-wrapped, e.g.
 //! `.tar.gz`) or an OCI layout directory. Layers are found by content, not by manifest:
@@ -65,39 +68,85 @@ fn hash_all(mut r: impl Read, h: &mut Sha256) -> io::Result<u64> {
     }
 }
 
-/// A reader that hashes what passes through it.
+/// A reader that hashes what passes through it on a thread of its own (copies of what was
+/// read go over a bounded channel), so a compressed layer's inflate does not wait for its two
+/// hashes: a single stream's sha256 cannot be split, but it can run beside the inflate.
 struct Tee<R> {
     inner: R,
-    hash: Sha256,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    hasher: Option<std::thread::JoinHandle<String>>,
+}
+
+impl<R> Tee<R> {
+    fn new(inner: R) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let hasher = std::thread::spawn(move || {
+            let mut h = Sha256::new();
+            for chunk in rx {
+                h.update(&chunk);
+            }
+            hex(h.finalize())
+        });
+        Tee {
+            inner,
+            tx: Some(tx),
+            hasher: Some(hasher),
+        }
+    }
+
+    fn finish(mut self) -> String {
+        drop(self.tx.take());
+        self.hasher
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default()
+    }
 }
 
 impl<R: Read> Read for Tee<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
+        if n > 0 {
+            if let Some(tx) = &self.tx {
+                tx.send(buf[..n].to_vec()).map_err(io::Error::other)?;
+            }
+        }
         Ok(n)
     }
 }
 
 /// Hashes the blob and its decompressed stream. Returns (uncompressed bytes, digests).
 fn process(r: impl Read, kind: Kind) -> io::Result<(u64, String, String)> {
-    let mut tee = Tee {
-        inner: BufReader::with_capacity(BUF, r),
-        hash: Sha256::new(),
-    };
-    let mut diff = Sha256::new();
-    let n = match kind {
-        Kind::Gzip => hash_all(flate2::read::MultiGzDecoder::new(&mut tee), &mut diff)?,
-        Kind::Zstd => hash_all(zstd::stream::read::Decoder::new(&mut tee)?, &mut diff)?,
-        Kind::Tar => {
-            let n = hash_all(&mut tee, &mut diff)?;
-            let d = hex(diff.finalize());
-            return Ok((n, d.clone(), d));
+    if kind == Kind::Tar {
+        // an uncompressed blob is its own diff_id: one hash, inline (the bytes are in cache)
+        let mut h = Sha256::new();
+        let n = hash_all(BufReader::with_capacity(BUF, r), &mut h)?;
+        let d = hex(h.finalize());
+        return Ok((n, d.clone(), d));
+    }
+    let mut tee = Tee::new(BufReader::with_capacity(BUF, r));
+    let plain = Tee::new(io::empty());
+    let n = {
+        let mut decoded: Box<dyn Read + '_> = match kind {
+            Kind::Gzip => Box::new(flate2::read::MultiGzDecoder::new(&mut tee)),
+            _ => Box::new(zstd::stream::read::Decoder::new(&mut tee)?),
+        };
+        let mut buf = vec![0u8; BUF];
+        let mut n = 0u64;
+        loop {
+            let k = decoded.read(&mut buf)?;
+            if k == 0 {
+                break n;
+            }
+            if let Some(tx) = &plain.tx {
+                tx.send(buf[..k].to_vec()).map_err(io::Error::other)?;
+            }
+            n += k as u64;
         }
     };
     // the decoder may stop before trailing bytes; the blob digest covers all of them
     io::copy(&mut tee, &mut io::sink())?;
-    Ok((n, hex(tee.hash.finalize()), hex(diff.finalize())))
+    Ok((n, tee.finish(), plain.finish()))
 }
 
 fn hex(d: impl AsRef<[u8]>) -> String {
@@ -146,8 +195,9 @@ fn find_layers(path: &Path) -> io::Result<Vec<(Blob, Kind)>> {
         return Ok(out);
     }
     // plain outer tar: note each member's offset, read nothing but headers and 512 bytes
-    let mut outer = tar::Archive::new(BufReader::new(File::open(path)?));
-    for entry in outer.entries()? {
+    // (seeking over the bodies: the layers themselves are read once, in parallel, below)
+    let mut outer = tar::Archive::new(File::open(path)?);
+    for entry in outer.entries_with_seek()? {
         let mut entry = entry?;
         if !entry.header().entry_type().is_file() {
             continue;

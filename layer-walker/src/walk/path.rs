@@ -25,35 +25,40 @@ pub(crate) struct Escapes(pub String);
 /// reading outside the image.
 pub(crate) fn classify(raw: &[u8]) -> Result<Name, Escapes> {
     let text = String::from_utf8_lossy(raw);
-    let mut parts: Vec<&str> = Vec::new();
+    // One allocation per entry: the cleaned path is built in place (`/a/b`, empty = root),
+    // `..` cuts back to the previous `/`. This runs for every tar entry of every layer.
+    let mut out = String::with_capacity(text.len() + 1);
     for comp in text.split('/') {
         match comp {
             "" | "." => {}
-            ".." => {
-                if parts.pop().is_none() {
-                    return Err(Escapes(text.into_owned()));
-                }
+            ".." => match out.rfind('/') {
+                Some(i) => out.truncate(i),
+                None => return Err(Escapes(text.into_owned())),
+            },
+            c => {
+                out.push('/');
+                out.push_str(c);
             }
-            c => parts.push(c),
         }
     }
-    let Some(last) = parts.pop() else {
+    let Some(cut) = out.rfind('/') else {
         return Ok(Name::Root);
     };
-    let parent = join(&parts);
-    if let Some(rest) = last.strip_prefix(".wh.") {
-        if rest == ".wh..opq" {
-            return Ok(Name::Opaque(parent));
+    let Some(rest) = out[cut + 1..].strip_prefix(".wh.") else {
+        return Ok(Name::Path(out));
+    };
+    if rest == ".wh..opq" {
+        out.truncate(cut);
+        if out.is_empty() {
+            out.push('/');
         }
-        if rest.starts_with(".wh.") {
-            return Ok(Name::AufsMeta);
-        }
-        if rest.is_empty() {
-            return Ok(Name::AufsMeta);
-        }
-        return Ok(Name::Whiteout(child(&parent, rest)));
+        return Ok(Name::Opaque(out));
     }
-    Ok(Name::Path(child(&parent, last)))
+    if rest.is_empty() || rest.starts_with(".wh.") {
+        return Ok(Name::AufsMeta);
+    }
+    out.replace_range(cut + 1..cut + 5, "");
+    Ok(Name::Whiteout(out))
 }
 
 /// Cleans a hard link target (an archive path, like an entry name).
@@ -61,26 +66,6 @@ pub(crate) fn clean(raw: &[u8]) -> Result<String, Escapes> {
     match classify(raw)? {
         Name::Path(p) | Name::Whiteout(p) | Name::Opaque(p) => Ok(p),
         Name::Root | Name::AufsMeta => Ok("/".into()),
-    }
-}
-
-fn join(parts: &[&str]) -> String {
-    if parts.is_empty() {
-        return "/".into();
-    }
-    let mut s = String::new();
-    for p in parts {
-        s.push('/');
-        s.push_str(p);
-    }
-    s
-}
-
-fn child(parent: &str, name: &str) -> String {
-    if parent == "/" {
-        format!("/{name}")
-    } else {
-        format!("{parent}/{name}")
     }
 }
 
