@@ -7,17 +7,41 @@ use layer_walker::walk::view::FsView;
 use layer_walker::{Error, ImageRef, Limits};
 use support::*;
 
+#[global_allocator]
+static GLOBAL: support::counting::Counting = support::counting::Counting;
+
+/// Heap the scanner may hold at its peak for any of these small hostile images, whatever
+/// they claim (sizes, counts, ratios): the scan streams, so this is buffers, not input.
+const HEAP_BOUND: usize = 48 << 20;
+
+/// Runs one scan alone (the heap counters are process-wide) and checks its peak heap.
+fn bounded<T>(what: &str, scan: impl FnOnce() -> T) -> T {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = None;
+    let peak = support::counting::peak_during(|| out = Some(scan()));
+    assert!(
+        peak <= HEAP_BOUND,
+        "{what}: peak heap {peak} bytes, over {HEAP_BOUND}"
+    );
+    out.expect("the scan ran")
+}
+
 fn scan_dir(dir: &std::path::Path) -> Result<layer_walker::Scan, Error> {
-    pkg_scanner().scan(&ImageRef::parse(&format!("oci-dir:{}", dir.display())))
+    bounded(&dir.display().to_string(), || {
+        pkg_scanner().scan(&ImageRef::parse(&format!("oci-dir:{}", dir.display())))
+    })
 }
 
 fn scan_file(bytes: &[u8]) -> (tempfile::TempDir, Result<layer_walker::Scan, Error>) {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("image.tar");
     std::fs::write(&p, bytes).unwrap();
-    let r = pkg_scanner().scan(&ImageRef {
-        kind: None,
-        path: p,
+    let r = bounded(&format!("{} bytes as an archive", bytes.len()), || {
+        pkg_scanner().scan(&ImageRef {
+            kind: None,
+            path: p,
+        })
     });
     (d, r)
 }
@@ -307,4 +331,110 @@ fn invalid_metadata_is_named() {
     write_index(d.path(), vec![desc]);
     let msg = scan_dir(d.path()).err().unwrap().to_string();
     assert!(msg.contains("diff_ids"), "{msg}");
+}
+
+#[test]
+fn truncated_zstd_layer_is_an_error() {
+    let d = tempfile::tempdir().unwrap();
+    let big: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    let raw = layer(&[E::File("data.bin", &big)]);
+    let mut z = zstd::encode_all(&raw[..], 3).unwrap();
+    z.truncate(z.len() / 2);
+    let oci = Oci {
+        layers: vec![(z, raw, "application/vnd.oci.image.layer.v1.tar+zstd".into())],
+        platform: ("linux", "amd64"),
+    };
+    oci.write(d.path());
+    let err = bounded("truncated zstd", || {
+        pkg_scanner()
+            .verify_digests(false)
+            .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+    })
+    .err()
+    .expect("a truncated zstd layer must fail even without verification");
+    assert!(err.to_string().contains("layer 0"), "{err}");
+}
+
+/// A PAX record `len key=value\n`, where `len` counts the whole record, itself included.
+fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let body = format!(" {key}={value}\n");
+    let mut len = body.len() + 1;
+    while format!("{len}").len() + body.len() != len {
+        len += 1;
+    }
+    format!("{len}{body}").into_bytes()
+}
+
+/// Appends a PAX extended header (type `x`) with `records`, then `next` (header only) and
+/// `body` as raw bytes: the body length is whatever the PAX `size` says, not `next`'s.
+fn pax_entry(b: &mut tar::Builder<&mut Vec<u8>>, records: &[u8], next: &tar::Header, body: &[u8]) {
+    use std::io::Write;
+    let mut x = tar::Header::new_ustar();
+    x.set_entry_type(tar::EntryType::XHeader);
+    x.set_path("PaxHeaders/entry").unwrap();
+    x.set_size(records.len() as u64);
+    x.set_mode(0o644);
+    x.set_cksum();
+    b.append(&x, records).unwrap();
+    b.get_mut().write_all(next.as_bytes()).unwrap();
+    b.get_mut().write_all(body).unwrap();
+    let pad = (512 - body.len() % 512) % 512;
+    b.get_mut().write_all(&vec![0; pad]).unwrap();
+}
+
+fn ustar(path: &str, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_ustar();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_path(path).unwrap();
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_cksum();
+    h
+}
+
+/// PAX `size` and `path` override the ustar header, as Docker (Go's archive/tar) applies
+/// them. A reader that trusts the ustar size instead (the tar < 0.4.46 desync) would take the
+/// body for headers and list a smuggled file Docker never extracts.
+#[test]
+fn pax_headers_win_over_the_ustar_header_as_in_docker() {
+    // the body: a complete tar entry for pkgs/smuggled, which must stay file content
+    let smuggled = {
+        let mut h = ustar("pkgs/smuggled", 11);
+        h.set_cksum();
+        let mut v = h.as_bytes().to_vec();
+        v.extend_from_slice(b"smuggled 66");
+        v.resize(1024, 0);
+        v
+    };
+    let mut raw = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut raw);
+        // size desync: the ustar header says 0 bytes, PAX says 1024
+        pax_entry(
+            &mut b,
+            &pax_record("size", "1024"),
+            &ustar("notes/decoy", 0),
+            &smuggled,
+        );
+        // path override: the ustar name is a decoy, the PAX path is where Docker puts it
+        let body = b"viapax 1.0";
+        pax_entry(
+            &mut b,
+            &pax_record("path", "pkgs/viapax"),
+            &ustar("notes/ustar-name", body.len() as u64),
+            body,
+        );
+        b.finish().unwrap();
+    }
+    let d = tempfile::tempdir().unwrap();
+    Oci::gzip_layers(vec![raw]).write(d.path());
+    let s = scan_dir(d.path()).expect("a valid PAX archive scans");
+    let names: Vec<&str> = s
+        .inventory
+        .packages
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["viapax"], "{:?}", s.inventory.packages);
+    assert!(!s.inventory.is_incomplete());
 }

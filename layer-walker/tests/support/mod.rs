@@ -2,6 +2,8 @@
 //! every digest right unless a test breaks one on purpose.
 #![allow(dead_code)]
 
+pub mod counting;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
