@@ -133,9 +133,14 @@ pub(crate) fn open(r: &ImageRef) -> Result<Access> {
         return Ok(Access::Stream(file, compression));
     }
     if n < 512 || !looks_like_tar(&head) {
+        let reason = if n == 0 {
+            "the file is empty"
+        } else {
+            "it is neither a tar archive nor a gzip/zstd-compressed one"
+        };
         return Err(Error::NotAnImage {
             path: path.clone(),
-            reason: "it is neither a tar archive nor a gzip/zstd-compressed one".into(),
+            reason: reason.into(),
         });
     }
     let store = store::TarStore::index(path)?;

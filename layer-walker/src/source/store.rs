@@ -107,6 +107,7 @@ pub(crate) struct TarStore {
 impl TarStore {
     pub(crate) fn index(path: &Path) -> Result<Self> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
         let mut items = HashMap::new();
         let mut archive = tar::Archive::new(&file);
         let entries = archive
@@ -119,10 +120,23 @@ impl TarStore {
             };
             let name = name.trim_start_matches('/').to_string();
             let item = match entry.header().entry_type() {
-                tar::EntryType::Regular | tar::EntryType::Continuous => TarItem::File {
-                    offset: entry.raw_file_position(),
-                    size: entry.size(),
-                },
+                tar::EntryType::Regular | tar::EntryType::Continuous => {
+                    let (offset, size) = (entry.raw_file_position(), entry.size());
+                    // members are found by seeking over their bodies, which never notices
+                    // a body that runs past the end of a cut archive
+                    if offset.saturating_add(size) > len {
+                        return Err(Error::io(
+                            path,
+                            io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                format!(
+                                    "truncated: member {name} needs {size} bytes from offset {offset}, the file ends at {len}"
+                                ),
+                            ),
+                        ));
+                    }
+                    TarItem::File { offset, size }
+                }
                 tar::EntryType::Symlink => {
                     let t = entry
                         .link_name_bytes()

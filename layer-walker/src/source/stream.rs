@@ -116,12 +116,8 @@ fn stream_error(path: &Path, e: std::io::Error, limits: &crate::Limits) -> Error
         std::io::ErrorKind::UnexpectedEof => {
             "truncated: the compressed archive ends early".to_string()
         }
-        _ => format!("cannot read the compressed archive: {e}"),
+        _ => format!("the compressed archive is corrupt: {e}"),
     };
-    Error::Layer {
-        archive: path.to_path_buf(),
-        index: 0,
-        name: "(archive)".into(),
-        reason,
-    }
+    // the outer stream is not a layer: an I/O error on the archive file itself
+    Error::io(path, std::io::Error::new(e.kind(), reason))
 }

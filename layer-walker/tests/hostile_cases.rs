@@ -1,0 +1,94 @@
+//! Every case of the hostile-image generator (`testdata/hostile/cases.rs`) behaves as the case
+//! states, scanned from disk with the default scanner (real detectors), each under a bound on
+//! peak heap.
+
+mod support;
+
+#[path = "../../testdata/hostile/cases.rs"]
+mod cases;
+
+use cases::Expect;
+use layer_walker::{ImageRef, Scanner};
+
+#[global_allocator]
+static GLOBAL: support::counting::Counting = support::counting::Counting;
+
+/// The scans stream: whatever a case claims, the heap holds buffers, not the input.
+const HEAP_BOUND: usize = 48 << 20;
+
+#[test]
+fn every_case_behaves_as_stated() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for case in cases::all() {
+        let path = case.write(dir.path());
+        let label = format!("{} ({})", case.name, case.what);
+        let image = ImageRef {
+            kind: None,
+            path: path.clone(),
+        };
+        let mut result = None;
+        let peak = support::counting::peak_during(|| result = Some(Scanner::new().scan(&image)));
+        let result = result.expect("scanned");
+        if peak > HEAP_BOUND {
+            failures.push(format!("{}: peak heap {peak} bytes", label));
+        }
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let dpkg = |s: &layer_walker::Scan| {
+            let mut v: Vec<String> = s
+                .inventory
+                .packages
+                .iter()
+                .filter(|p| p.ecosystem == sbom_core::Ecosystem::Deb)
+                .map(|p| p.name.clone())
+                .collect();
+            v.sort();
+            v
+        };
+        match (&case.expect, result) {
+            (Expect::Fails(words), Err(e)) => {
+                let msg = e.to_string();
+                // the words must be in what is said about the file, not in its name
+                let said = msg.replace(&path.display().to_string(), "");
+                if !msg.contains(&file) || !words.iter().all(|w| said.contains(w)) {
+                    failures.push(format!(
+                        "{}: error must name {file} and say {words:?}: {msg}",
+                        label
+                    ));
+                }
+            }
+            (Expect::Complete(want), Ok(s)) => {
+                if dpkg(&s) != *want || s.inventory.is_incomplete() {
+                    failures.push(format!(
+                        "{}: want complete {want:?}, got {:?} (incomplete: {}, warnings {:?})",
+                        label,
+                        dpkg(&s),
+                        s.inventory.is_incomplete(),
+                        s.inventory.warnings
+                    ));
+                }
+            }
+            (Expect::Incomplete(at, want), Ok(s)) => {
+                let named = s
+                    .inventory
+                    .warnings
+                    .iter()
+                    .any(|w| w.path.as_deref() == Some(*at));
+                if dpkg(&s) != *want || !s.inventory.is_incomplete() || !named {
+                    failures.push(format!(
+                        "{}: want incomplete naming {at} with {want:?}, got {:?} (incomplete: {}, warnings {:?})",
+                        label,
+                        dpkg(&s),
+                        s.inventory.is_incomplete(),
+                        s.inventory.warnings
+                    ));
+                }
+            }
+            (Expect::Fails(_), Ok(s)) => {
+                failures.push(format!("{}: must fail, scanned {:?}", label, dpkg(&s)))
+            }
+            (_, Err(e)) => failures.push(format!("{}: must scan, failed: {e}", label)),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,436 @@
+//! The hostile and broken images a scanner meets, built deterministically, each with what a
+//! correct scanner must do. Shared by the generator (`generate.rs`, which writes them to disk
+//! for any tool) and by `layer-walker/tests/hostile_cases.rs` (which checks ours).
+//!
+//! Package facts are real dpkg `status` files, so the expectations mean the same to any tool.
+//! Built with the layer and image builders of `layer-walker/tests/support/mod.rs`, which the
+//! including crate must have as its top-level `support` module.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{docker_archive, gzip, layer, sha256, write_index, Oci, E};
+
+/// What a correct scanner does with a case.
+pub enum Expect {
+    /// Fails, naming the image file, with every one of these words in the message.
+    Fails(&'static [&'static str]),
+    /// Succeeds and is complete: exactly these dpkg packages (sorted), nothing incomplete.
+    Complete(&'static [&'static str]),
+    /// Succeeds, says it is incomplete, and names this path among its warnings; these
+    /// packages (sorted) are what could be read.
+    Incomplete(&'static str, &'static [&'static str]),
+}
+
+pub enum Image {
+    /// One archive file (`<name>.tar`).
+    File(Vec<u8>),
+    /// An OCI layout directory (`<name>/`), written by the function.
+    OciDir(Box<dyn Fn(&Path)>),
+}
+
+pub struct Case {
+    pub name: &'static str,
+    /// What is wrong with it, in a line.
+    pub what: &'static str,
+    pub expect: Expect,
+    pub image: Image,
+}
+
+impl Case {
+    /// Where [`Case::write`] puts it under `dir`.
+    pub fn path_in(&self, dir: &Path) -> PathBuf {
+        match self.image {
+            Image::File(_) => dir.join(format!("{}.tar", self.name)),
+            Image::OciDir(_) => dir.join(self.name),
+        }
+    }
+
+    /// Writes the image under `dir`; returns its path.
+    pub fn write(&self, dir: &Path) -> PathBuf {
+        let p = self.path_in(dir);
+        match &self.image {
+            Image::File(bytes) => std::fs::write(&p, bytes).expect("writing a case"),
+            Image::OciDir(f) => {
+                std::fs::create_dir_all(&p).expect("creating a case directory");
+                f(&p);
+            }
+        }
+        p
+    }
+}
+
+/// A dpkg status file listing `name version` pairs as installed packages.
+pub fn status(pkgs: &[(&str, &str)]) -> Vec<u8> {
+    let mut s = String::new();
+    for (n, v) in pkgs {
+        s.push_str(&format!(
+            "Package: {n}\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\nVersion: {v}\nDescription: {n}\n\n"
+        ));
+    }
+    s.into_bytes()
+}
+
+const STATUS: &str = "var/lib/dpkg/status";
+
+fn base() -> Vec<u8> {
+    layer(&[
+        E::Dir("var/"),
+        E::Dir("var/lib/"),
+        E::Dir("var/lib/dpkg/"),
+        E::File(
+            STATUS,
+            &status(&[("base-files", "12.4"), ("tzdata", "2024a-0")]),
+        ),
+    ])
+}
+
+fn oci(layers: Vec<Vec<u8>>, then: impl Fn(&Path, &Oci) + 'static) -> Image {
+    Image::OciDir(Box::new(move |dir| {
+        let oci = Oci::gzip_layers(layers.clone());
+        oci.write(dir);
+        then(dir, &oci);
+    }))
+}
+
+fn blob_path(dir: &Path, bytes: &[u8]) -> PathBuf {
+    dir.join("blobs/sha256").join(&sha256(bytes)[7..])
+}
+
+/// A PAX extended header (type `x`) carrying `key=value`, then `next` (header only) and a raw
+/// `body` padded to a block: the body length is what the PAX record says, not `next`'s size.
+fn pax_then(out: &mut Vec<u8>, key: &str, value: &str, next: &tar::Header, body: &[u8]) {
+    let tail = format!(" {key}={value}\n");
+    let mut len = tail.len() + 1;
+    while len.to_string().len() + tail.len() != len {
+        len += 1;
+    }
+    let record = format!("{len}{tail}").into_bytes();
+    let mut x = tar::Header::new_ustar();
+    x.set_entry_type(tar::EntryType::XHeader);
+    x.set_path("PaxHeaders/entry").expect("short path");
+    x.set_size(record.len() as u64);
+    x.set_mode(0o644);
+    x.set_cksum();
+    out.extend_from_slice(x.as_bytes());
+    out.extend_from_slice(&record);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+    out.extend_from_slice(next.as_bytes());
+    out.extend_from_slice(body);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+}
+
+fn ustar(path: &str, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_ustar();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_path(path).expect("short path");
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_cksum();
+    h
+}
+
+/// Every case, in a stable order.
+pub fn all() -> Vec<Case> {
+    let archive = docker_archive(&[base()]);
+    let gz = gzip(&archive);
+    let mut padded = archive.clone();
+    padded.extend(std::iter::repeat_n(0u8, 64 << 10));
+    let padded_gz = gzip(&padded);
+    let mut bad_crc = padded_gz.clone();
+    let n = bad_crc.len();
+    bad_crc[n - 6] ^= 0xff;
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+
+    vec![
+        Case {
+            name: "intact",
+            what: "nothing: the control case every other case breaks",
+            expect: Expect::Complete(&["base-files", "tzdata"]),
+            image: Image::File(archive.clone()),
+        },
+        Case {
+            name: "truncated-archive",
+            what: "a docker-archive cut at a third",
+            expect: Expect::Fails(&["truncated"]),
+            image: Image::File(archive[..archive.len() / 3].to_vec()),
+        },
+        Case {
+            name: "truncated-gzip-archive",
+            what: "a gzip-wrapped docker-archive cut in half",
+            expect: Expect::Fails(&["truncated"]),
+            image: Image::File(gz[..gz.len() / 2].to_vec()),
+        },
+        Case {
+            name: "gzip-archive-without-trailer",
+            what: "a gzip-wrapped archive whose 8-byte CRC/length trailer is missing (tar stops reading before it)",
+            expect: Expect::Fails(&["truncated"]),
+            image: Image::File(padded_gz[..padded_gz.len() - 8].to_vec()),
+        },
+        Case {
+            name: "gzip-archive-bad-crc",
+            what: "a gzip-wrapped archive whose CRC does not match",
+            expect: Expect::Fails(&["corrupt"]),
+            image: Image::File(bad_crc),
+        },
+        Case {
+            name: "truncated-gzip-layer",
+            what: "a gzip layer cut in half, its digest recorded as cut (only the stream is broken)",
+            expect: Expect::Fails(&["layer 0", "truncated"]),
+            image: Image::OciDir(Box::new(|dir| {
+                let mut oci = Oci::gzip_layers(vec![base()]);
+                let cut = oci.layers[0].0.len() / 2;
+                oci.layers[0].0.truncate(cut);
+                oci.write(dir);
+            })),
+        },
+        Case {
+            name: "truncated-zstd-layer",
+            what: "a zstd layer cut in half, its digest recorded as cut",
+            expect: Expect::Fails(&["layer 0"]),
+            image: Image::OciDir(Box::new(|dir| {
+                let raw = base();
+                let mut z = zstd::encode_all(&raw[..], 3).expect("zstd");
+                z.truncate(z.len() / 2);
+                Oci {
+                    layers: vec![(z, raw, "application/vnd.oci.image.layer.v1.tar+zstd".into())],
+                    platform: ("linux", "amd64"),
+                }
+                .write(dir);
+            })),
+        },
+        Case {
+            name: "layer-digest-mismatch",
+            what: "a layer blob replaced by another valid layer: its bytes no longer match the manifest",
+            expect: Expect::Fails(&["layer 0", "sha256:"]),
+            image: oci(vec![base()], |dir, o| {
+                let other = gzip(&layer(&[E::File(STATUS, &status(&[("evil", "6.6.6")]))]));
+                std::fs::write(blob_path(dir, &o.layers[0].0), other).expect("blob");
+            }),
+        },
+        Case {
+            name: "diff-id-mismatch",
+            what: "the config's diff_id does not match the uncompressed layer",
+            expect: Expect::Fails(&["diff_id"]),
+            image: Image::OciDir(Box::new(|dir| {
+                let oci = Oci::gzip_layers(vec![base()]);
+                let mut config: serde_json::Value =
+                    serde_json::from_slice(&oci.config()).expect("config");
+                config["rootfs"]["diff_ids"][0] = sha256(b"something else").into();
+                let desc = oci.write_image(dir, &serde_json::to_vec(&config).expect("json"));
+                write_index(dir, vec![desc]);
+            })),
+        },
+        Case {
+            name: "missing-blob",
+            what: "the manifest names a layer blob that is not there",
+            expect: Expect::Fails(&["blobs/sha256/"]),
+            image: oci(vec![base()], |dir, o| {
+                std::fs::remove_file(blob_path(dir, &o.layers[0].0)).expect("blob");
+            }),
+        },
+        Case {
+            name: "invalid-index-json",
+            what: "index.json is not JSON",
+            expect: Expect::Fails(&["index.json"]),
+            image: Image::OciDir(Box::new(|dir| {
+                std::fs::write(dir.join("index.json"), b"{not json").expect("index");
+                std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)
+                    .expect("oci-layout");
+            })),
+        },
+        Case {
+            name: "config-without-rootfs",
+            what: "the image config has no rootfs (a required field)",
+            expect: Expect::Fails(&["config"]),
+            image: Image::OciDir(Box::new(|dir| {
+                let oci = Oci::gzip_layers(vec![base()]);
+                let config = br#"{"architecture":"amd64","os":"linux"}"#;
+                let desc = oci.write_image(dir, config);
+                write_index(dir, vec![desc]);
+            })),
+        },
+        Case {
+            name: "diff-id-count-mismatch",
+            what: "the manifest has one layer, the config no diff_ids",
+            expect: Expect::Fails(&["diff_ids"]),
+            image: Image::OciDir(Box::new(|dir| {
+                let oci = Oci::gzip_layers(vec![base()]);
+                let mut config: serde_json::Value =
+                    serde_json::from_slice(&oci.config()).expect("config");
+                config["rootfs"]["diff_ids"] = serde_json::json!([]);
+                let desc = oci.write_image(dir, &serde_json::to_vec(&config).expect("json"));
+                write_index(dir, vec![desc]);
+            })),
+        },
+        Case {
+            name: "digest-path-traversal",
+            what: "the index points at sha256:../../../etc/passwd",
+            expect: Expect::Fails(&["digest"]),
+            image: Image::OciDir(Box::new(|dir| {
+                write_index(dir, vec![serde_json::json!({
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": "sha256:../../../etc/passwd", "size": 1})]);
+            })),
+        },
+        Case {
+            name: "dotdot-entry",
+            what: "a layer entry named ../../etc/passwd",
+            expect: Expect::Fails(&["outside the image root"]),
+            image: oci(
+                vec![layer(&[E::RawName(b"../../etc/passwd", b"root:x:0:0")])],
+                |_, _| {},
+            ),
+        },
+        Case {
+            name: "absolute-names-and-escaping-symlink",
+            what: "an absolute entry name, and /etc/os-release -> ../../../../usr/lib/os-release",
+            expect: Expect::Complete(&["base-files", "tzdata"]),
+            image: oci(
+                vec![layer(&[
+                    E::RawName(b"/var/lib/dpkg/status", &status(&[("base-files", "12.4"), ("tzdata", "2024a-0")])),
+                    E::File("usr/lib/os-release", b"ID=debian\nVERSION_ID=\"12\"\n"),
+                    E::Symlink("etc/os-release", "../../../../usr/lib/os-release"),
+                ])],
+                |_, _| {},
+            ),
+        },
+        Case {
+            name: "symlink-loop",
+            what: "/var/lib/dpkg -> /var/lib/x -> /var/lib/dpkg",
+            expect: Expect::Complete(&[]),
+            image: oci(
+                vec![layer(&[
+                    E::Dir("var/"),
+                    E::Dir("var/lib/"),
+                    E::Symlink("var/lib/dpkg", "/var/lib/x"),
+                    E::Symlink("var/lib/x", "/var/lib/dpkg"),
+                ])],
+                |_, _| {},
+            ),
+        },
+        Case {
+            name: "hardlinks-to-later-and-missing",
+            what: "the status file is a hard link to an entry that comes later, or to none",
+            expect: Expect::Complete(&[]),
+            image: oci(
+                vec![layer(&[
+                    E::Hardlink(STATUS, "var/lib/dpkg/later"),
+                    E::Hardlink("var/lib/dpkg/status-old", "var/lib/dpkg/missing"),
+                    E::File("var/lib/dpkg/later", &status(&[("later", "1")])),
+                ])],
+                |_, _| {},
+            ),
+        },
+        Case {
+            name: "huge-size-header",
+            what: "a tar header claiming a 1 TiB status file, with no body",
+            expect: Expect::Fails(&["layer 0"]),
+            image: oci(vec![layer(&[E::Claims(STATUS, 1 << 40)])], |_, _| {}),
+        },
+        Case {
+            name: "claimed-file-bomb",
+            what: "96 MiB of zeros (a ~100 KB gzip layer) at /var/lib/dpkg/status, over the 64 MiB a status file may have",
+            expect: Expect::Incomplete("/var/lib/dpkg/status", &[]),
+            image: Image::OciDir(Box::new(|dir| {
+                let zeros = vec![0u8; 96 << 20];
+                Oci::gzip_layers(vec![layer(&[E::File(STATUS, &zeros)])]).write(dir);
+            })),
+        },
+        Case {
+            name: "pax-size-desync",
+            what: "a PAX size of 1024 over a ustar size of 0; the body is a tar entry with another status file",
+            expect: Expect::Complete(&["base-files", "tzdata"]),
+            image: oci(
+                vec![{
+                    let mut raw = base();
+                    raw.truncate(raw.len() - 1024); // drop the end-of-archive blocks
+                    let fake = status(&[("smuggled", "6.6.6")]);
+                    let mut body = ustar(STATUS, fake.len() as u64).as_bytes().to_vec();
+                    body.extend_from_slice(&fake);
+                    body.resize(1024, 0);
+                    pax_then(&mut raw, "size", "1024", &ustar("notes/decoy", 0), &body);
+                    raw.extend(std::iter::repeat_n(0u8, 1024));
+                    raw
+                }],
+                |_, _| {},
+            ),
+        },
+        Case {
+            name: "pax-path-override",
+            what: "the ustar name is notes/x, the PAX path var/lib/dpkg/status (Docker extracts it there)",
+            expect: Expect::Complete(&["via-pax"]),
+            image: oci(
+                vec![{
+                    let mut raw = Vec::new();
+                    let body = status(&[("via-pax", "1.0")]);
+                    pax_then(&mut raw, "path", STATUS, &ustar("notes/x", body.len() as u64), &body);
+                    raw.extend(std::iter::repeat_n(0u8, 1024));
+                    raw
+                }],
+                |_, _| {},
+            ),
+        },
+        Case {
+            name: "duplicate-entries",
+            what: "the status file twice in one layer: the later one wins, as in Docker",
+            expect: Expect::Complete(&["second"]),
+            image: oci(
+                vec![layer(&[
+                    E::File(STATUS, &status(&[("first", "1")])),
+                    E::File(STATUS, &status(&[("second", "2")])),
+                ])],
+                |_, _| {},
+            ),
+        },
+        Case {
+            name: "whiteout-file",
+            what: "layer 1 whites out layer 0's status file",
+            expect: Expect::Complete(&[]),
+            image: oci(
+                vec![base(), layer(&[E::File("var/lib/dpkg/.wh.status", b"")])],
+                |_, _| {},
+            ),
+        },
+        Case {
+            name: "whiteout-directory",
+            what: "layer 1 whites out /var/lib/dpkg as a whole",
+            expect: Expect::Complete(&[]),
+            image: oci(vec![base(), layer(&[E::File("var/lib/.wh.dpkg", b"")])], |_, _| {}),
+        },
+        Case {
+            name: "opaque-directory",
+            what: "layer 1 makes /var/lib/dpkg opaque and writes a new status file",
+            expect: Expect::Complete(&["fresh"]),
+            image: oci(
+                vec![
+                    base(),
+                    layer(&[
+                        E::File("var/lib/dpkg/.wh..wh..opq", b""),
+                        E::File(STATUS, &status(&[("fresh", "1")])),
+                    ]),
+                ],
+                |_, _| {},
+            ),
+        },
+        Case {
+            name: "plain-layer-as-image",
+            what: "a single layer tar given where an image is expected",
+            expect: Expect::Fails(&["single layer"]),
+            image: Image::File(base()),
+        },
+        Case {
+            name: "random-bytes",
+            what: "4 KiB of noise",
+            expect: Expect::Fails(&["not"]),
+            image: Image::File(noise),
+        },
+        Case {
+            name: "empty-file",
+            what: "zero bytes",
+            expect: Expect::Fails(&["empty"]),
+            image: Image::File(Vec::new()),
+        },
+    ]
+}
