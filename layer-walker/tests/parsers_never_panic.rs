@@ -19,6 +19,7 @@ const PATHS: &[(&str, &[u8])] = &[
     ("/var/lib/rpm/Packages", b""),
     ("/var/lib/rpm/Packages.db", b"RpmP"),
     ("/usr/lib/sysimage/rpm/rpmdb.sqlite", b"SQLite format 3\0"),
+    ("/var/lib/rpm/rpmdb.sqlite-wal", b"\x37\x7f\x06\x82"),
     ("/var/lib/rpmmanifest/container-manifest-2", b""),
     ("/etc/os-release", b""),
     ("/usr/lib/os-release", b""),

@@ -13,12 +13,14 @@ mod ndb;
 mod package;
 mod sqlite;
 mod version;
+mod wal;
 
 #[cfg(test)]
 mod tests;
 
 pub use header::RpmHeader;
 pub use version::rpmvercmp;
+pub use wal::WalSummary;
 
 use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseError, Parsed};
 use std::sync::Arc;
@@ -140,6 +142,9 @@ impl Detector for RpmDetector {
     }
 
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
+        if let Some(db) = path.strip_suffix("-wal") {
+            return (DbFormat::of_path(db)? == DbFormat::Sqlite).then(|| Claim::up_to(MAX_DB_SIZE));
+        }
         match DbFormat::of_path(path)? {
             DbFormat::Manifest => Some(Claim::up_to(MAX_MANIFEST_SIZE)),
             _ => Some(Claim::up_to(MAX_DB_SIZE)),
@@ -147,6 +152,14 @@ impl Detector for RpmDetector {
     }
 
     fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
+        if path.ends_with("-wal") {
+            // not a WAL: SQLite would ignore it, and so does the scan
+            let summary = wal::summarize(body).unwrap_or(WalSummary {
+                committed_frames: 0,
+                transactions: 0,
+            });
+            return Ok(Arc::new(summary));
+        }
         let format = DbFormat::of_path(path)
             .ok_or_else(|| ParseError(format!("{path} is not an rpm database")))?;
         let db = Self::parse_db(format, body).map_err(|e| ParseError(format!("{path}: {e}")))?;
@@ -194,6 +207,23 @@ impl Detector for RpmDetector {
                 format!("{}: {} packages could not be read", chosen.path, db.damaged),
                 true,
             );
+        }
+        if db.format == DbFormat::Sqlite {
+            // the log is looked up beside the file actually read (symlinked dirs resolved)
+            let wal = view
+                .lookup(self.name(), &format!("{}-wal", chosen.path))
+                .and_then(|f| f.get::<WalSummary>().map(|w| (f.path, w)));
+            if let Some((wal_path, w)) = wal.filter(|(_, w)| w.committed_frames > 0) {
+                out.warn(
+                    chosen.path,
+                    Some(chosen.layer),
+                    format!(
+                        "{wal_path} holds {} committed transactions ({} pages) not yet in {}: packages they installed or removed may be missing or still listed",
+                        w.transactions, w.committed_frames, chosen.path
+                    ),
+                    true,
+                );
+            }
         }
         if db.truncated {
             out.warn(

@@ -18,9 +18,9 @@ pub enum SqliteError {
 ///
 /// The body is deserialised into an in-memory database (never written to disk). rpm keeps
 /// the database in WAL mode; an in-memory database cannot use a WAL, so the bytes are marked
-/// as a rollback-journal database first (header bytes 18 and 19). A `-wal` file next to the
-/// database in the image is not read: its changes are lost (rpm checkpoints on exit, so
-/// images rarely have one).
+/// as a rollback-journal database first (header bytes 18 and 19). A `-wal` file with committed
+/// transactions next to the database cannot be applied here: the detector reports the
+/// database incomplete instead (`wal.rs`; rpm checkpoints on exit, so images rarely have one).
 pub fn read_packages(file: &[u8]) -> Result<Vec<Vec<u8>>, SqliteError> {
     if !file.starts_with(b"SQLite format 3\0") || file.len() < 100 {
         return Err(SqliteError::NotSqlite);

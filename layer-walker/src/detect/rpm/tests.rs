@@ -348,15 +348,72 @@ fn claims_only_database_paths() {
         "/usr/lib/sysimage/rpm/Packages.db",
         "/usr/lib/sysimage/rpm/rpmdb.sqlite",
         "/var/lib/rpmmanifest/container-manifest-2",
+        // the SQLite log, to tell whether the database is complete
+        "/var/lib/rpm/rpmdb.sqlite-wal",
+        "/usr/lib/sysimage/rpm/rpmdb.sqlite-wal",
     ] {
         assert!(RpmDetector.claim(p, &meta).is_some(), "{p}");
     }
     for p in [
         "/var/lib/rpm/Name",
-        "/var/lib/rpm/rpmdb.sqlite-wal",
+        "/var/lib/rpm/Packages-wal",
+        "/var/lib/rpm/rpmdb.sqlite-shm",
         "/opt/var/lib/rpm/Packages",
         "/var/lib/rpm/sub/Packages",
     ] {
         assert!(RpmDetector.claim(p, &meta).is_none(), "{p}");
     }
+}
+
+/// A WAL with committed transactions beside `rpmdb.sqlite` (made by the real SQLite on a copy
+/// of the Fedora fixture, checkpoints off) marks the database incomplete, naming both files;
+/// an empty WAL, as a clean rpm exit leaves it, changes nothing.
+#[test]
+fn committed_wal_marks_the_sqlite_database_incomplete() {
+    let db = read(&testdata("sqlite-fedora38-2pkgs/rpmdb.sqlite"));
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("rpmdb.sqlite");
+    std::fs::write(&copy, &db).unwrap();
+    let conn = rusqlite::Connection::open(&copy).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    // rpm's index tables point at Packages; an uninstall would clear them too
+    conn.pragma_update(None, "foreign_keys", false).unwrap();
+    conn.execute(
+        "DELETE FROM Packages WHERE hnum = (SELECT MAX(hnum) FROM Packages)",
+        [],
+    )
+    .unwrap();
+    let wal = std::fs::read(dir.path().join("rpmdb.sqlite-wal")).unwrap();
+    drop(conn);
+
+    let dets = detectors();
+    let run = |wal: &[u8]| {
+        let view = FsView::from_files(
+            &dets,
+            &[
+                ("/var/lib/rpm/rpmdb.sqlite", &db[..]),
+                ("/var/lib/rpm/rpmdb.sqlite-wal", wal),
+            ],
+            &[],
+        );
+        let mut out = Findings::default();
+        RpmDetector.collect(&view, CollectContext { full_detail: false }, &mut out);
+        out
+    };
+    let out = run(&wal);
+    assert_eq!(
+        out.packages.len(),
+        2,
+        "the database file itself still lists both"
+    );
+    assert!(
+        out.warnings.iter().any(|w| w.incomplete
+            && w.message.contains("/var/lib/rpm/rpmdb.sqlite-wal")
+            && w.message.contains("committed")),
+        "{:?}",
+        out.warnings
+    );
+    let clean = run(b"");
+    assert!(clean.warnings.is_empty(), "{:?}", clean.warnings);
 }
