@@ -20,8 +20,13 @@ const HEAP_BOUND: usize = 48 << 20;
 fn every_case_behaves_as_stated() {
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
-    for case in cases::all() {
-        let path = case.write(dir.path());
+    let cases = cases::all();
+    for case in &cases {
+        case.write(dir.path());
+    }
+    let before = listing(dir.path());
+    for case in &cases {
+        let path = case.path_in(dir.path());
         let label = format!("{} ({})", case.name, case.what);
         let image = ImageRef {
             kind: None,
@@ -91,4 +96,27 @@ fn every_case_behaves_as_stated() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // the scanner writes nothing, not even beside the images
+    assert_eq!(
+        listing(dir.path()),
+        before,
+        "the scans changed the directory"
+    );
+}
+
+/// Every path under `dir` with its size and modification time.
+fn listing(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let m = std::fs::symlink_metadata(e.path()).unwrap();
+            if m.is_dir() {
+                todo.push(e.path());
+            }
+            out.push((e.path(), m.len(), m.modified().unwrap()));
+        }
+    }
+    out.sort();
+    out
 }

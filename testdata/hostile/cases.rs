@@ -231,6 +231,18 @@ pub fn all() -> Vec<Case> {
             }),
         },
         Case {
+            name: "blob-link-outside-the-layout",
+            what: "the layer blob is a symlink to a file beside the layout (with the right digest)",
+            expect: Expect::Fails(&["outside the layout"]),
+            image: oci(vec![base()], |dir, o| {
+                let blob = blob_path(dir, &o.layers[0].0);
+                let outside = dir.with_extension("outside-blob");
+                std::fs::rename(&blob, &outside).expect("moving the blob out");
+                let target = std::path::absolute(&outside).expect("absolute path");
+                std::os::unix::fs::symlink(target, &blob).expect("symlink");
+            }),
+        },
+        Case {
             name: "invalid-index-json",
             what: "index.json is not JSON",
             expect: Expect::Fails(&["index.json"]),
