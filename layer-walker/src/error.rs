@@ -37,6 +37,13 @@ pub enum Error {
         wanted: String,
         available: String,
     },
+    /// The archive holds several images and none was chosen, or not the one asked for.
+    #[error("{}: {problem}; it holds {available} (choose one by tag or @INDEX)", archive.display())]
+    ImageNotChosen {
+        archive: PathBuf,
+        problem: String,
+        available: String,
+    },
     #[error("{}: layer {index} ({name}): {reason}", archive.display())]
     Layer {
         archive: PathBuf,

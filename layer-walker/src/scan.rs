@@ -70,6 +70,7 @@ type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 #[derive(Clone)]
 pub struct Scanner {
     platform: Option<Platform>,
+    image: Option<String>,
     verify: bool,
     scope: Scope,
     limits: Limits,
@@ -97,6 +98,7 @@ impl Scanner {
     pub fn new() -> Self {
         Scanner {
             platform: None,
+            image: None,
             verify: true,
             scope: Scope::Squashed,
             limits: Limits::default(),
@@ -111,6 +113,16 @@ impl Scanner {
     /// archive is taken as it is unless a platform is set).
     pub fn platform(mut self, p: Platform) -> Self {
         self.platform = Some(p);
+        self
+    }
+
+    /// Which image to read from an archive that holds several (`docker save a b`, an OCI
+    /// layout with several tagged images): a tag as the archive records it (`debian:12`,
+    /// `docker.io/library/debian:12` and, for OCI, the `org.opencontainers.image.ref.name`
+    /// annotation, e.g. `12`), or `@N` for the N-th image (from 0). Without it such an
+    /// archive is an error that lists what it holds, rather than a silent pick.
+    pub fn image(mut self, selector: impl Into<String>) -> Self {
+        self.image = Some(selector.into());
         self
     }
 
@@ -195,6 +207,7 @@ impl Scanner {
             Access::Store(store, kind) => {
                 let opts = ResolveOptions {
                     platform: self.platform.as_ref(),
+                    image: self.image.as_deref(),
                     verify: self.verify,
                 };
                 let resolved = resolve(store.as_ref(), kind, &opts)?;
@@ -307,6 +320,7 @@ impl Scanner {
         let kind = source::classify_names(path, names.iter().map(String::as_str))?;
         let opts = ResolveOptions {
             platform: self.platform.as_ref(),
+            image: self.image.as_deref(),
             verify: self.verify,
         };
         let resolved = resolve(&streamed.store, kind, &opts)?;

@@ -335,3 +335,80 @@ fn invalid_metadata_is_named() {
 
 // Truncated zstd layers and PAX headers that disagree with the ustar header are cases of the
 // hostile-image generator (testdata/hostile/cases.rs, checked by tests/hostile_cases.rs).
+
+fn names_of(r: Result<layer_walker::Scan, Error>) -> Vec<String> {
+    let s = r.unwrap_or_else(|e| panic!("scan failed: {e}"));
+    s.inventory
+        .packages
+        .iter()
+        .map(|p| p.name.clone())
+        .collect()
+}
+
+/// `docker save a b` holds two images: without a choice that is an error listing both (not a
+/// silent pick of the first); a tag, in any spelling Docker accepts, or `@N` picks one.
+#[test]
+fn several_images_in_one_docker_archive_need_a_choice() {
+    let a = layer(&[E::File("pkgs/a", b"a 1.0")]);
+    let b = layer(&[E::File("pkgs/b", b"b 2.0")]);
+    let arch = docker_archive_of(&[
+        (&["app:1"], vec![a]),
+        (&["tools:2", "tools:latest"], vec![b]),
+    ]);
+    let (_d, r) = scan_file(&arch);
+    let msg = r.err().expect("two images, none chosen").to_string();
+    assert!(
+        msg.contains("@0 (app:1)") && msg.contains("@1 (tools:2, tools:latest)"),
+        "{msg}"
+    );
+    let (d, _) = scan_file(&arch);
+    let path = d.path().join("image.tar");
+    let scan = |sel: &str| {
+        bounded(sel, || {
+            pkg_scanner().image(sel).scan(&ImageRef {
+                kind: None,
+                path: path.clone(),
+            })
+        })
+    };
+    assert_eq!(names_of(scan("tools:2")), ["b"]);
+    assert_eq!(names_of(scan("docker.io/library/tools")), ["b"]);
+    assert_eq!(names_of(scan("@0")), ["a"]);
+    let msg = scan("app:9").err().expect("no such tag").to_string();
+    assert!(
+        msg.contains("no image app:9") && msg.contains("@0 (app:1)"),
+        "{msg}"
+    );
+    assert!(scan("@2").is_err());
+}
+
+/// An OCI layout with two tagged images (`org.opencontainers.image.ref.name`) likewise.
+#[test]
+fn several_images_in_one_oci_layout_need_a_choice() {
+    let d = tempfile::tempdir().unwrap();
+    let mut descs = Vec::new();
+    for (tag, pkg) in [("1.0", &b"one 1.0"[..]), ("2.0", b"two 2.0")] {
+        let oci = Oci::gzip_layers(vec![layer(&[E::File("pkgs/x", pkg)])]);
+        let mut desc = oci.write_image(d.path(), &oci.config());
+        desc["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": tag});
+        descs.push(desc);
+    }
+    write_index(d.path(), descs);
+    let msg = scan_dir(d.path()).err().expect("two images").to_string();
+    assert!(
+        msg.contains("@0 (1.0)") && msg.contains("@1 (2.0)"),
+        "{msg}"
+    );
+    let scan = |sel: &str| {
+        bounded(sel, || {
+            pkg_scanner()
+                .image(sel)
+                .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        })
+    };
+    assert_eq!(names_of(scan("2.0")), ["two"]);
+    assert_eq!(names_of(scan("example.org/app:2.0")), ["two"]);
+    assert_eq!(names_of(scan("@0")), ["one"]);
+    let s = scan("1.0").unwrap();
+    assert_eq!(s.inventory.image.repo_tags, ["1.0"]);
+}

@@ -57,6 +57,10 @@ pub struct ScanArgs {
     /// The Dockerfile the image was built from: maps every layer to the instruction that made it
     #[arg(long, value_name = "PATH")]
     pub dockerfile: Option<PathBuf>,
+    /// The image to read from an archive holding several (`docker save a b`): a tag as the
+    /// archive records it (debian:12) or @N, the N-th image from 0
+    #[arg(long = "image", value_name = "TAG|@N")]
+    pub select: Option<String>,
     /// Platform to pick from a multi-platform index
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,

@@ -89,6 +89,9 @@ fn hint(e: &anyhow::Error) -> Option<&'static str> {
         layer_walker::Error::PlatformNotFound { .. } => {
             Some("choose one with --platform OS/ARCH[/VARIANT]")
         }
+        layer_walker::Error::ImageNotChosen { .. } => {
+            Some("choose one with --image TAG or --image @N")
+        }
         _ => None,
     }
 }
@@ -126,6 +129,9 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
             ScopeArg::Squashed => Scope::Squashed,
             ScopeArg::AllLayers => Scope::AllLayers,
         });
+    if let Some(i) = &args.select {
+        scanner = scanner.image(i.clone());
+    }
     if let Some(p) = &args.platform {
         let platform = p
             .parse()

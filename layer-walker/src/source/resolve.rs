@@ -41,6 +41,8 @@ pub(crate) struct ResolvedImage {
 /// Options for resolution.
 pub(crate) struct ResolveOptions<'a> {
     pub platform: Option<&'a Platform>,
+    /// A tag or `@N`, for archives holding several images.
+    pub image: Option<&'a str>,
     pub verify: bool,
 }
 
@@ -160,6 +162,10 @@ fn read_blob(store: &dyn BlobStore, name: &str) -> Result<Vec<u8>> {
 struct Candidate {
     manifest: Descriptor,
     platform: Option<Platform>,
+    /// Position of the index.json entry it came from, and that entry's tags (a nested
+    /// index's manifests inherit them).
+    top: usize,
+    tags: Vec<String>,
 }
 
 fn resolve_oci(
@@ -175,13 +181,10 @@ fn resolve_oci(
         problems: Vec::new(),
     };
     let mut candidates = Vec::new();
-    collect_candidates(
-        store,
-        &mut v,
-        index.manifests.unwrap_or_default(),
-        0,
-        &mut candidates,
-    )?;
+    for (top, d) in index.manifests.unwrap_or_default().into_iter().enumerate() {
+        let tags = ref_names(&d);
+        collect_candidates(store, &mut v, vec![d], 0, top, &tags, &mut candidates)?;
+    }
     // attestations and other non-image manifests carry platform unknown/unknown
     candidates.retain(|c| {
         c.platform
@@ -189,7 +192,9 @@ fn resolve_oci(
             .map(|p| p.os != "unknown")
             .unwrap_or(true)
     });
+    let candidates = choose_image(archive, candidates, opts)?;
     let chosen = choose_platform(archive, candidates, opts.platform)?;
+    let tags = chosen.tags.clone();
     let mdesc = chosen.manifest;
     let mname = blob_path(archive, &mdesc.digest)?;
     let mbytes = read_blob(store, &mname)?;
@@ -225,7 +230,6 @@ fn resolve_oci(
             size: l.size.and_then(|s| u64::try_from(s).ok()),
         });
     }
-    let tags = ref_names(&mdesc);
     let info = image_info(
         store,
         kind,
@@ -258,6 +262,8 @@ fn collect_candidates(
     v: &mut Verifier,
     manifests: Vec<Descriptor>,
     depth: usize,
+    top: usize,
+    tags: &[String],
     out: &mut Vec<Candidate>,
 ) -> Result<()> {
     let archive = store.location();
@@ -279,6 +285,8 @@ fn collect_candidates(
                 v,
                 nested.manifests.unwrap_or_default(),
                 depth + 1,
+                top,
+                tags,
                 out,
             )?;
             continue;
@@ -300,9 +308,106 @@ fn collect_candidates(
         out.push(Candidate {
             manifest: d,
             platform,
+            top,
+            tags: tags.to_vec(),
         });
     }
     Ok(())
+}
+
+/// Keeps the candidates of the image the caller asked for ([`ResolveOptions::image`]), or,
+/// without a wish, checks the layout does not hold several differently tagged images for
+/// the platform (platform variants of one image share their tags, or have none).
+fn choose_image(
+    archive: &Path,
+    candidates: Vec<Candidate>,
+    opts: &ResolveOptions,
+) -> Result<Vec<Candidate>> {
+    let describe = |cs: &[Candidate]| {
+        let mut seen: Vec<(usize, String)> = cs
+            .iter()
+            .map(|c| (c.top, describe_image(c.top, &c.tags)))
+            .collect();
+        seen.dedup();
+        seen.into_iter()
+            .map(|(_, d)| d)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some(wanted) = opts.image else {
+        let want = opts.platform.cloned().unwrap_or_else(default_platform);
+        let mut tag_sets: Vec<&[String]> = candidates
+            .iter()
+            .filter(|c| !c.tags.is_empty())
+            .filter(|c| {
+                c.platform
+                    .as_ref()
+                    .is_none_or(|p| platform_matches(p, &want))
+            })
+            .map(|c| c.tags.as_slice())
+            .collect();
+        tag_sets.sort();
+        tag_sets.dedup();
+        if tag_sets.len() > 1 {
+            return Err(Error::ImageNotChosen {
+                archive: archive.to_path_buf(),
+                problem: format!("{} images in one layout and none chosen", tag_sets.len()),
+                available: describe(&candidates),
+            });
+        }
+        return Ok(candidates);
+    };
+    let position = wanted
+        .strip_prefix('@')
+        .and_then(|n| n.parse::<usize>().ok());
+    let (keep, rest): (Vec<Candidate>, Vec<Candidate>) =
+        candidates.into_iter().partition(|c| match position {
+            Some(n) => c.top == n,
+            None => c.tags.iter().any(|t| tag_matches(wanted, t)),
+        });
+    if keep.is_empty() {
+        return Err(Error::ImageNotChosen {
+            archive: archive.to_path_buf(),
+            problem: format!("no image {wanted}"),
+            available: describe(&rest),
+        });
+    }
+    Ok(keep)
+}
+
+/// `@N (tag, tag)` or `@N (untagged)`.
+fn describe_image(position: usize, tags: &[String]) -> String {
+    if tags.is_empty() {
+        format!("@{position} (untagged)")
+    } else {
+        format!("@{position} ({})", tags.join(", "))
+    }
+}
+
+/// Whether the tag an archive records is the one asked for: equal, equal once Docker Hub's
+/// implied parts are filled in (`debian` = `docker.io/library/debian:latest`), or, for the
+/// bare tags OCI layouts record in `org.opencontainers.image.ref.name`, the wish's tag part.
+fn tag_matches(wanted: &str, recorded: &str) -> bool {
+    fn full(t: &str) -> String {
+        let t = [
+            "docker.io/library/",
+            "index.docker.io/library/",
+            "docker.io/",
+        ]
+        .iter()
+        .find_map(|p| t.strip_prefix(p))
+        .unwrap_or(t);
+        let last = t.rsplit('/').next().unwrap_or(t);
+        if last.contains([':', '@']) {
+            t.to_string()
+        } else {
+            format!("{t}:latest")
+        }
+    }
+    wanted == recorded
+        || full(wanted) == full(recorded)
+        || (!recorded.contains(['/', ':'])
+            && wanted.rsplit_once(':').map(|(_, t)| t) == Some(recorded))
 }
 
 fn platform_matches(have: &Platform, want: &Platform) -> bool {
@@ -377,7 +482,49 @@ fn resolve_docker(
         problems: Vec::new(),
     };
     let entries: Vec<DockerManifestEntry> = parse_json(archive, "manifest.json", bytes)?;
-    let Some(entry) = entries.into_iter().next() else {
+    if entries.is_empty() {
+        return Err(Error::BadMetadata {
+            archive: archive.to_path_buf(),
+            what: "manifest.json".into(),
+            reason: "it lists no image".into(),
+        });
+    }
+    let tags_of = |e: &DockerManifestEntry| e.repo_tags.clone().unwrap_or_default();
+    let available = || {
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| describe_image(i, &tags_of(e)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let chosen = match opts.image {
+        None if entries.len() == 1 => 0,
+        None => {
+            return Err(Error::ImageNotChosen {
+                archive: archive.to_path_buf(),
+                problem: format!("{} images in one archive and none chosen", entries.len()),
+                available: available(),
+            })
+        }
+        Some(wanted) => {
+            let position = wanted
+                .strip_prefix('@')
+                .and_then(|n| n.parse::<usize>().ok());
+            let found = match position {
+                Some(n) => (n < entries.len()).then_some(n),
+                None => entries
+                    .iter()
+                    .position(|e| tags_of(e).iter().any(|t| tag_matches(wanted, t))),
+            };
+            found.ok_or_else(|| Error::ImageNotChosen {
+                archive: archive.to_path_buf(),
+                problem: format!("no image {wanted}"),
+                available: available(),
+            })?
+        }
+    };
+    let Some(entry) = entries.into_iter().nth(chosen) else {
         return Err(Error::BadMetadata {
             archive: archive.to_path_buf(),
             what: "manifest.json".into(),

@@ -184,25 +184,30 @@ pub fn write_index(dir: &Path, manifests: Vec<serde_json::Value>) {
 
 /// A classic docker-archive of uncompressed layers, as one tar.
 pub fn docker_archive(raws: &[Vec<u8>]) -> Vec<u8> {
-    let diff_ids: Vec<String> = raws.iter().map(|r| sha256(r)).collect();
-    let config = serde_json::to_vec(&serde_json::json!({
-        "architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": diff_ids}})).unwrap();
-    let cname = format!("{}.json", &sha256(&config)[7..]);
-    let names: Vec<String> = raws
-        .iter()
-        .map(|r| format!("{}/layer.tar", &sha256(r)[7..]))
-        .collect();
-    let manifest = serde_json::to_vec(
-        &serde_json::json!([{"Config": cname, "RepoTags": ["t:latest"], "Layers": names}]),
-    )
-    .unwrap();
-    let mut files: Vec<(String, Vec<u8>)> = raws
-        .iter()
-        .zip(&names)
-        .map(|(r, n)| (n.clone(), r.clone()))
-        .collect();
-    files.push((cname, config));
-    files.push(("manifest.json".into(), manifest));
+    docker_archive_of(&[(&["t:latest"], raws.to_vec())])
+}
+
+/// A docker-archive of several images (`docker save a b`): each with its tags and layers.
+pub fn docker_archive_of(images: &[(&[&str], Vec<Vec<u8>>)]) -> Vec<u8> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut entries = Vec::new();
+    for (tags, raws) in images {
+        let diff_ids: Vec<String> = raws.iter().map(|r| sha256(r)).collect();
+        let config = serde_json::to_vec(&serde_json::json!({
+            "architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": diff_ids}})).unwrap();
+        let cname = format!("{}.json", &sha256(&config)[7..]);
+        let names: Vec<String> = raws
+            .iter()
+            .map(|r| format!("{}/layer.tar", &sha256(r)[7..]))
+            .collect();
+        entries.push(serde_json::json!({"Config": cname, "RepoTags": tags, "Layers": names}));
+        files.extend(raws.iter().zip(&names).map(|(r, n)| (n.clone(), r.clone())));
+        files.push((cname, config));
+    }
+    files.push((
+        "manifest.json".into(),
+        serde_json::to_vec(&serde_json::Value::Array(entries)).unwrap(),
+    ));
     let mut out = Vec::new();
     {
         let mut b = tar::Builder::new(&mut out);
