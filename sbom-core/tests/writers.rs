@@ -511,3 +511,38 @@ fn image_supplier_is_stated_declared_or_unknown() {
     assert_eq!(comp["supplier"]["name"], "Builder Bot");
     check_all_formats(&inv);
 }
+
+/// The distribution's own `CPE_NAME` reaches the OS package: os-release writes the CPE 2.2
+/// URI form, which SPDX types `cpe22Type` (and CycloneDX's `cpe` accepts as it is).
+#[test]
+fn os_cpe_name_is_written_in_its_own_binding() {
+    let mut inv = common::realistic();
+    for (cpe, ty) in [
+        ("cpe:/o:fedoraproject:fedora:40", "cpe22Type"),
+        ("cpe:/o:redhat:enterprise_linux:9::baseos", "cpe22Type"),
+        ("cpe:2.3:o:amazon:amazon_linux:2023", "cpe23Type"),
+    ] {
+        inv.distro.as_mut().unwrap().cpe_name = Some(cpe.into());
+        let spdx: Value =
+            serde_json::from_slice(&write("spdx-json", &inv, &WriteOptions::fixed(0))).unwrap();
+        let os = spdx["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["primaryPackagePurpose"] == "OPERATING_SYSTEM")
+            .unwrap();
+        assert_eq!(os["externalRefs"][0]["referenceType"], ty, "{cpe}");
+        assert_eq!(os["externalRefs"][0]["referenceLocator"], cpe);
+        let cdx: Value =
+            serde_json::from_slice(&write("cyclonedx-json", &inv, &WriteOptions::fixed(0)))
+                .unwrap();
+        let os = cdx["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "operating-system")
+            .unwrap();
+        assert_eq!(os["cpe"], cpe);
+        check_all_formats(&inv);
+    }
+}

@@ -369,14 +369,24 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             copyright_text: noassert(),
             description: d.pretty_name.clone(),
             comment: None,
+            // the distribution's own CPE_NAME: os-release writes the 2.2 URI form
+            // (`cpe:/o:fedoraproject:fedora:40`), which SPDX types as cpe22Type
             external_refs: d
                 .cpe_name
                 .iter()
-                .filter(|c| c.starts_with("cpe:2.3:"))
-                .map(|c| ExternalRef {
-                    reference_category: "SECURITY".into(),
-                    reference_type: "cpe23Type".into(),
-                    reference_locator: c.clone(),
+                .filter_map(|c| {
+                    let ty = if c.starts_with("cpe:2.3:") {
+                        "cpe23Type"
+                    } else if c.starts_with("cpe:/") {
+                        "cpe22Type"
+                    } else {
+                        return None;
+                    };
+                    Some(ExternalRef {
+                        reference_category: "SECURITY".into(),
+                        reference_type: ty.into(),
+                        reference_locator: c.clone(),
+                    })
                 })
                 .collect(),
             primary_package_purpose: Some("OPERATING_SYSTEM".into()),
