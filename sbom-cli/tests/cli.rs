@@ -835,3 +835,50 @@ fn supplier_flag_sets_the_image_and_layer_supplier() {
         "Example Builders"
     );
 }
+
+/// Every format of the shipped tiny image, byte for byte, against `tests/golden/`: any change
+/// to what users get shows up as a diff to review. After an intended change, regenerate with
+/// `UPDATE_GOLDEN=1 cargo test -p sbom-cli --test cli golden` and read the diff.
+#[test]
+fn documents_of_the_tiny_image_match_the_golden_files() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut stale = Vec::new();
+    for (format, ext) in [
+        ("json", "json"),
+        ("spdx-json", "spdx.json"),
+        ("spdx-tag-value", "spdx"),
+        ("cyclonedx-json", "cdx.json"),
+        ("cyclonedx-json@1.5", "cdx15.json"),
+        ("table", "txt"),
+    ] {
+        // a relative image path: documents record the path they were given
+        let o = sbom()
+            .current_dir(root())
+            .args([
+                "scan",
+                "testdata/images/tiny-debian.docker.tar.gz",
+                "-o",
+                format,
+            ])
+            .output()
+            .expect("running sbom");
+        assert!(o.status.success(), "{format}: {}", stderr(&o));
+        let path = dir.join(format!("tiny-debian.{ext}"));
+        if update {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &o.stdout).unwrap();
+            continue;
+        }
+        let want = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", path.display()));
+        if want != o.stdout {
+            stale.push(format!("{format} ({})", path.display()));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "output differs from the golden files: {}; if intended, rerun with UPDATE_GOLDEN=1 and review the diff",
+        stale.join(", ")
+    );
+}
