@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use sbom_core::{
-    default_id, Distro, Ecosystem, Inventory, LayerInfo, Package, PackageChange, PackageId,
-    PackageRef, Relationship, RelationshipKind, Scope, Warning,
+    default_id, ChangeDirection, Distro, Ecosystem, Inventory, LayerInfo, Package, PackageChange,
+    PackageId, PackageRef, Relationship, RelationshipKind, Scope, Warning,
 };
 
 use crate::detect::{CollectContext, Detector, Findings, FsView};
@@ -166,6 +166,13 @@ pub(crate) fn assemble(
                 name: p.name.clone(),
                 from_version: from.clone(),
                 to_version: p.version.clone(),
+                direction: crate::detect::version_order(p.ecosystem, &p.version, from).map(|o| {
+                    match o {
+                        std::cmp::Ordering::Greater => ChangeDirection::Upgrade,
+                        std::cmp::Ordering::Less => ChangeDirection::Downgrade,
+                        std::cmp::Ordering::Equal => ChangeDirection::Same,
+                    }
+                }),
             })
             .collect();
     }

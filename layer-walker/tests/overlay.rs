@@ -135,3 +135,47 @@ fn symlinked_directories_are_followed_for_lookups() {
     assert!(v.lookup("pkgfiles", "/pkgs/link/a").is_some());
     assert_eq!(v.resolve("/lib/x/../y").unwrap(), "/usr/lib/y");
 }
+
+fn dpkg_status(pkgs: &[(&str, &str)]) -> Vec<u8> {
+    pkgs.iter()
+        .map(|(n, v)| {
+            format!("Package: {n}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {v}\n\n")
+        })
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// A version change says which way it went, by dpkg's own ordering: `1:0.9` is newer than
+/// `2.0` (epoch), `2.0~rc1` older than `2.0`, `1.0` and `1.00` the same version.
+#[test]
+fn version_changes_say_upgrade_or_downgrade_by_the_package_managers_order() {
+    let st = |pkgs: &[(&str, &str)]| layer(&[E::File("var/lib/dpkg/status", &dpkg_status(pkgs))]);
+    let d = image(vec![
+        st(&[("epoch", "2.0"), ("tilde", "2.0"), ("zeros", "1.0")]),
+        st(&[("epoch", "1:0.9"), ("tilde", "2.0~rc1"), ("zeros", "1.00")]),
+    ]);
+    let s = layer_walker::Scanner::new()
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .unwrap();
+    let got: Vec<(String, Option<sbom_core::ChangeDirection>)> = s.inventory.layers[1]
+        .changed
+        .iter()
+        .map(|c| (c.name.clone(), c.direction))
+        .collect();
+    use sbom_core::ChangeDirection::*;
+    assert_eq!(
+        got,
+        [
+            ("epoch".to_string(), Some(Upgrade)),
+            ("tilde".to_string(), Some(Downgrade)),
+            ("zeros".to_string(), Some(Same)),
+        ]
+    );
+    let table = sbom_core::format::writer_for("table").unwrap();
+    let mut out = Vec::new();
+    table
+        .write(&s.inventory, &sbom_core::format::WriteOptions::fixed(0), &mut out)
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("tilde 2.0 -> 2.0~rc1 (downgrade)"), "{text}");
+}

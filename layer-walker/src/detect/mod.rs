@@ -157,6 +157,30 @@ pub trait Detector: Send + Sync {
 }
 
 /// Every detector this crate has, in the order they run.
+/// Orders two versions of one package by its package manager's rules, where we have them:
+/// dpkg, rpm (epoch, version, release) and apk. `None` for other ecosystems.
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use sbom_core::Ecosystem;
+/// use layer_walker::detect::version_order;
+/// assert_eq!(version_order(Ecosystem::Deb, "1:1.0", "2.0"), Some(Ordering::Greater));
+/// assert_eq!(version_order(Ecosystem::Apk, "1.2.3-r1", "1.2.3-r0"), Some(Ordering::Greater));
+/// ```
+pub fn version_order(
+    ecosystem: sbom_core::Ecosystem,
+    a: &str,
+    b: &str,
+) -> Option<std::cmp::Ordering> {
+    use sbom_core::Ecosystem;
+    match ecosystem {
+        Ecosystem::Deb => Some(dpkg::version::compare(a, b)),
+        Ecosystem::Rpm => Some(rpm::compare_evr(a, b)),
+        Ecosystem::Apk => Some(apk::version::compare(a, b)),
+        _ => None,
+    }
+}
+
 pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
     vec![
         // the distro first, then OS package databases: language packages are linked to the

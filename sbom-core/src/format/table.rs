@@ -150,7 +150,14 @@ fn render(inv: &Inventory, opts: &WriteOptions) -> String {
             let names: Vec<String> = l
                 .changed
                 .iter()
-                .map(|c| format!("{} {} -> {}", c.name, c.from_version, c.to_version))
+                .map(|c| {
+                    // downgrades are rare and worth a look; upgrades are the norm
+                    let mark = match c.direction {
+                        Some(crate::ChangeDirection::Downgrade) => " (downgrade)",
+                        _ => "",
+                    };
+                    format!("{} {} -> {}{mark}", c.name, c.from_version, c.to_version)
+                })
                 .collect();
             let head = format!("  Changed {}: ", l.changed.len());
             s += &wrap(&head, "    ", &name_list(&names, opts.verbose), w);

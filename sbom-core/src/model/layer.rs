@@ -75,4 +75,19 @@ pub struct PackageChange {
     pub name: String,
     pub from_version: String,
     pub to_version: String,
+    /// Which way the version moved, by the package manager's own ordering (dpkg, rpm, apk);
+    /// `None` where the ecosystem has none we implement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<ChangeDirection>,
+}
+
+/// Which way a layer moved a package's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeDirection {
+    Upgrade,
+    Downgrade,
+    /// A different string for the same version (`1.0` and `1.00` to dpkg): a rebuild, or a
+    /// package replaced by another of the same version.
+    Same,
 }

@@ -12,5 +12,5 @@ pub use image::{DockerfileRef, HistoryEntry, ImageInfo, Platform};
 pub use inventory::{
     default_id, Inventory, Relationship, RelationshipKind, Scope, ToolInfo, Warning,
 };
-pub use layer::{LayerInfo, PackageChange, PackageRef};
+pub use layer::{ChangeDirection, LayerInfo, PackageChange, PackageRef};
 pub use package::{Checksum, Ecosystem, Package, PackageId, SourcePackage};

@@ -248,6 +248,7 @@ pub fn realistic() -> Inventory {
                 name: "tzdata".into(),
                 from_version: "2023c-5".into(),
                 to_version: "2024a-0+deb12u1".into(),
+                direction: Some(sbom_core::ChangeDirection::Upgrade),
             }],
             ..Default::default()
         },

@@ -19,7 +19,7 @@ mod wal;
 mod tests;
 
 pub use header::RpmHeader;
-pub use version::rpmvercmp;
+pub use version::{compare_evr, rpmvercmp};
 pub use wal::WalSummary;
 
 use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseError, Parsed};

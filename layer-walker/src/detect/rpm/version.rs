@@ -8,6 +8,37 @@
 
 use std::cmp::Ordering;
 
+/// Compares two full `[epoch:]version[-release]` strings as rpm orders packages: epoch
+/// (missing = 0) by value, then version, then release with [`rpmvercmp`]. A release missing
+/// on one side is not compared (rpm's rule for dependency ranges, and the safe one here).
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use layer_walker::detect::rpm::compare_evr;
+/// assert_eq!(compare_evr("1:1.0-1", "2.0-1"), Ordering::Greater);
+/// assert_eq!(compare_evr("2.0-1.fc40", "2.0-2.fc40"), Ordering::Less);
+/// ```
+pub fn compare_evr(a: &str, b: &str) -> Ordering {
+    fn split(v: &str) -> (&str, &str, Option<&str>) {
+        let (epoch, rest) = match v.split_once(':') {
+            Some((e, rest)) if !e.is_empty() && e.bytes().all(|c| c.is_ascii_digit()) => (e, rest),
+            _ => ("0", v),
+        };
+        match rest.rsplit_once('-') {
+            Some((ver, rel)) => (epoch, ver, Some(rel)),
+            None => (epoch, rest, None),
+        }
+    }
+    let (ea, va, ra) = split(a);
+    let (eb, vb, rb) = split(b);
+    crate::detect::dpkg::version::compare_numbers(ea, eb)
+        .then_with(|| rpmvercmp(va, vb))
+        .then_with(|| match (ra, rb) {
+            (Some(x), Some(y)) => rpmvercmp(x, y),
+            _ => Ordering::Equal,
+        })
+}
+
 /// Compares two version (or release) strings the way rpm does.
 ///
 /// ```
@@ -108,6 +139,22 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_evr_order() {
+        use Ordering::*;
+        for (a, b, want) in [
+            ("1:1.0-1", "9.9-9", Greater),
+            ("0:2.0-1", "2.0-1", Equal),
+            ("2.0-1.el9", "2.0-1.el9_1", Less),
+            ("2.0", "2.0-5", Equal),
+            ("1.0~rc1-1", "1.0-1", Less),
+            ("x:1.0-1", "1.0-1", Less),
+        ] {
+            assert_eq!(compare_evr(a, b), want, "{a} vs {b}");
+            assert_eq!(compare_evr(b, a), want.reverse(), "{b} vs {a}");
+        }
+    }
 
     /// The table `make-vercmp-table.sh` made by asking the real rpm.
     #[test]
