@@ -119,8 +119,9 @@ impl Scanner {
     /// Which image to read from an archive that holds several (`docker save a b`, an OCI
     /// layout with several tagged images): a tag as the archive records it (`debian:12`,
     /// `docker.io/library/debian:12` and, for OCI, the `org.opencontainers.image.ref.name`
-    /// annotation, e.g. `12`), or `@N` for the N-th image (from 0). Without it such an
-    /// archive is an error that lists what it holds, rather than a silent pick.
+    /// annotation, e.g. `12`), the image ID or manifest digest (`sha256:...`, or 12+ hex
+    /// digits of it), or `@N` for the N-th image (from 0). Without it such an archive is an
+    /// error that lists what it holds, rather than a silent pick.
     pub fn image(mut self, selector: impl Into<String>) -> Self {
         self.image = Some(selector.into());
         self

@@ -374,6 +374,24 @@ fn several_images_in_one_docker_archive_need_a_choice() {
     assert_eq!(names_of(scan("tools:2")), ["b"]);
     assert_eq!(names_of(scan("docker.io/library/tools")), ["b"]);
     assert_eq!(names_of(scan("@0")), ["a"]);
+    // the image ID: the config digest, whole or its first 12+ hex digits
+    let manifest: serde_json::Value = {
+        let mut a = tar::Archive::new(&arch[..]);
+        let e = a
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap())
+            .find(|e| e.path().unwrap().to_str() == Some("manifest.json"))
+            .unwrap();
+        serde_json::from_reader(e).unwrap()
+    };
+    let config = manifest[1]["Config"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches(".json");
+    assert_eq!(names_of(scan(&format!("sha256:{config}"))), ["b"]);
+    assert_eq!(names_of(scan(&config[..12])), ["b"]);
+    assert!(scan(&config[..8]).is_err(), "8 hex digits are too few");
     let msg = scan("app:9").err().expect("no such tag").to_string();
     assert!(
         msg.contains("no image app:9") && msg.contains("@0 (app:1)"),

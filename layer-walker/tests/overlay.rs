@@ -139,7 +139,9 @@ fn symlinked_directories_are_followed_for_lookups() {
 fn dpkg_status(pkgs: &[(&str, &str)]) -> Vec<u8> {
     pkgs.iter()
         .map(|(n, v)| {
-            format!("Package: {n}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {v}\n\n")
+            format!(
+                "Package: {n}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {v}\n\n"
+            )
         })
         .collect::<String>()
         .into_bytes()
@@ -174,7 +176,11 @@ fn version_changes_say_upgrade_or_downgrade_by_the_package_managers_order() {
     let table = sbom_core::format::writer_for("table").unwrap();
     let mut out = Vec::new();
     table
-        .write(&s.inventory, &sbom_core::format::WriteOptions::fixed(0), &mut out)
+        .write(
+            &s.inventory,
+            &sbom_core::format::WriteOptions::fixed(0),
+            &mut out,
+        )
         .unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("tilde 2.0 -> 2.0~rc1 (downgrade)"), "{text}");

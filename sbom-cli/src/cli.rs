@@ -58,8 +58,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PATH")]
     pub dockerfile: Option<PathBuf>,
     /// The image to read from an archive holding several (`docker save a b`): a tag as the
-    /// archive records it (debian:12) or @N, the N-th image from 0
-    #[arg(long = "image", value_name = "TAG|@N")]
+    /// archive records it (debian:12), the image ID or manifest digest (sha256:..., or 12+
+    /// hex digits), or @N, the N-th image from 0
+    #[arg(long = "image", value_name = "TAG|ID|@N")]
     pub select: Option<String>,
     /// Platform to pick from a multi-platform index
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]

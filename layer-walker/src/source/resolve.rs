@@ -363,7 +363,10 @@ fn choose_image(
     let (keep, rest): (Vec<Candidate>, Vec<Candidate>) =
         candidates.into_iter().partition(|c| match position {
             Some(n) => c.top == n,
-            None => c.tags.iter().any(|t| tag_matches(wanted, t)),
+            None => {
+                c.tags.iter().any(|t| tag_matches(wanted, t))
+                    || digest_matches(wanted, &c.manifest.digest)
+            }
         });
     if keep.is_empty() {
         return Err(Error::ImageNotChosen {
@@ -373,6 +376,14 @@ fn choose_image(
         });
     }
     Ok(keep)
+}
+
+/// Whether `wanted` names `digest`: the whole `sha256:<hex>`, or at least 12 hex digits of
+/// it (with or without `sha256:`), as `docker images` shows image IDs.
+fn digest_matches(wanted: &str, digest: &str) -> bool {
+    let hex = |s: &str| s.strip_prefix("sha256:").unwrap_or(s).to_ascii_lowercase();
+    let (w, d) = (hex(wanted), hex(digest));
+    w.len() >= 12 && w.bytes().all(|b| b.is_ascii_hexdigit()) && d.starts_with(&w)
 }
 
 /// `@N (tag, tag)` or `@N (untagged)`.
@@ -513,9 +524,11 @@ fn resolve_docker(
                 .and_then(|n| n.parse::<usize>().ok());
             let found = match position {
                 Some(n) => (n < entries.len()).then_some(n),
-                None => entries
-                    .iter()
-                    .position(|e| tags_of(e).iter().any(|t| tag_matches(wanted, t))),
+                // a tag, or the image ID (the config digest, in the config's file name)
+                None => entries.iter().position(|e| {
+                    tags_of(e).iter().any(|t| tag_matches(wanted, t))
+                        || hex_in_name(&e.config).is_some_and(|h| digest_matches(wanted, h))
+                }),
             };
             found.ok_or_else(|| Error::ImageNotChosen {
                 archive: archive.to_path_buf(),
