@@ -63,4 +63,5 @@ seed go_elf "$td"/lang/go/*.elf
 seed rust_elf "$td"/lang/rust/*.elf
 seed java_jar "$td"/lang/java/*.jar
 seed gemspec "$td"/lang/ruby/specifications/*.gemspec
+seed composer_installed "$td"/lang/php/*/vendor/composer/installed.json
 for d in "$corpus"/*; do echo "$(basename "$d"): $(ls "$d" | wc -l) seeds"; done

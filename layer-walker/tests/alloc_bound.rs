@@ -107,6 +107,11 @@ const CASES: &[(&str, &str, &[u8])] = &[
         "lang/ruby/specifications/rake-13.0.3.gemspec",
         b"",
     ),
+    (
+        "/var/www/app/vendor/composer/installed.json",
+        "lang/php/composer_2/vendor/composer/installed.json",
+        b"",
+    ),
 ];
 
 /// A small deterministic generator: the test must fail the same way every run.

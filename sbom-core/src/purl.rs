@@ -40,6 +40,11 @@ pub fn package_purl(pkg: &Package, distro: Option<&Distro>) -> String {
         Ecosystem::Maven | Ecosystem::Cargo | Ecosystem::Gem => {
             (pkg.namespace.clone(), pkg.name.clone())
         }
+        // `vendor/package`: the vendor is the purl namespace
+        Ecosystem::Composer => match pkg.name.split_once('/') {
+            Some((vendor, n)) => (Some(vendor.to_string()), n.to_string()),
+            None => (None, pkg.name.clone()),
+        },
     };
     let version = pkg.version_without_epoch().to_string();
     match build(

@@ -18,6 +18,7 @@ pub mod dpkg;
 pub mod golang;
 pub mod java;
 pub mod npm;
+pub mod php;
 pub mod python;
 pub mod rpm;
 pub mod ruby;
@@ -195,5 +196,6 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(java::JavaDetector),
         Arc::new(rust::RustDetector),
         Arc::new(ruby::RubyDetector),
+        Arc::new(php::ComposerDetector),
     ]
 }

@@ -18,6 +18,8 @@ pub enum Ecosystem {
     Maven,
     Cargo,
     Gem,
+    /// PHP packages installed by Composer.
+    Composer,
 }
 
 impl Ecosystem {
@@ -33,6 +35,7 @@ impl Ecosystem {
             Ecosystem::Maven => "maven",
             Ecosystem::Cargo => "cargo",
             Ecosystem::Gem => "gem",
+            Ecosystem::Composer => "composer",
         }
     }
 
@@ -53,6 +56,7 @@ impl Ecosystem {
             Ecosystem::Maven => "maven",
             Ecosystem::Cargo => "cargo",
             Ecosystem::Gem => "gem",
+            Ecosystem::Composer => "composer",
         }
     }
 }
