@@ -64,4 +64,5 @@ seed rust_elf "$td"/lang/rust/*.elf
 seed java_jar "$td"/lang/java/*.jar
 seed gemspec "$td"/lang/ruby/specifications/*.gemspec
 seed composer_installed "$td"/lang/php/*/vendor/composer/installed.json
+seed dotnet_deps_json "$td"/lang/dotnet/*.deps.json
 for d in "$corpus"/*; do echo "$(basename "$d"): $(ls "$d" | wc -l) seeds"; done

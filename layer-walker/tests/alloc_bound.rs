@@ -112,6 +112,7 @@ const CASES: &[(&str, &str, &[u8])] = &[
         "lang/php/composer_2/vendor/composer/installed.json",
         b"",
     ),
+    ("/app/MyApp.deps.json", "lang/dotnet/MyApp.deps.json", b""),
 ];
 
 /// A small deterministic generator: the test must fail the same way every run.

@@ -41,6 +41,7 @@ const PATHS: &[(&str, &[u8])] = &[
     ("/app/lib/x.jar", b"PK\x03\x04"),
     ("/usr/lib/ruby/gems/3.0.0/specifications/x-1.0.gemspec", b""),
     ("/var/www/app/vendor/composer/installed.json", b"{"),
+    ("/app/MyApp.deps.json", b"{"),
 ];
 
 fn collect(path: &str, body: &[u8]) -> usize {

@@ -14,6 +14,7 @@
 pub mod apk;
 mod base64;
 pub mod distro;
+pub mod dotnet;
 pub mod dpkg;
 pub mod golang;
 pub mod java;
@@ -197,5 +198,6 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(rust::RustDetector),
         Arc::new(ruby::RubyDetector),
         Arc::new(php::ComposerDetector),
+        Arc::new(dotnet::DotnetDetector),
     ]
 }

@@ -20,6 +20,8 @@ pub enum Ecosystem {
     Gem,
     /// PHP packages installed by Composer.
     Composer,
+    /// .NET packages (NuGet), from an application's `deps.json`.
+    Nuget,
 }
 
 impl Ecosystem {
@@ -36,6 +38,7 @@ impl Ecosystem {
             Ecosystem::Cargo => "cargo",
             Ecosystem::Gem => "gem",
             Ecosystem::Composer => "composer",
+            Ecosystem::Nuget => "nuget",
         }
     }
 
@@ -57,6 +60,7 @@ impl Ecosystem {
             Ecosystem::Cargo => "cargo",
             Ecosystem::Gem => "gem",
             Ecosystem::Composer => "composer",
+            Ecosystem::Nuget => "nuget",
         }
     }
 }
