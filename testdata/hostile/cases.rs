@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{docker_archive, gzip, layer, sha256, write_index, Oci, E};
+use crate::support::{docker_archive, docker_archive_of, gzip, layer, sha256, write_index, Oci, E};
 
 /// What a correct scanner does with a case.
 pub enum Expect {
@@ -425,6 +425,18 @@ pub fn all() -> Vec<Case> {
                 ],
                 |_, _| {},
             ),
+        },
+        Case {
+            name: "two-images-none-chosen",
+            what: "`docker save app tools`: two images, and nothing says which one to read",
+            expect: Expect::Fails(&["2 images", "@0 (app:1)", "@1 (tools:2)"]),
+            image: Image::File(docker_archive_of(&[
+                (&["app:1"], vec![base()]),
+                (
+                    &["tools:2"],
+                    vec![layer(&[E::File(STATUS, &status(&[("tools", "2")]))])],
+                ),
+            ])),
         },
         Case {
             name: "plain-layer-as-image",
