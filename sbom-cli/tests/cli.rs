@@ -50,6 +50,13 @@ fn sbom() -> Command {
     c
 }
 
+/// `scan IMAGE REST...` as arguments.
+fn scan_args(image: &Path, rest: &[&str]) -> Vec<std::ffi::OsString> {
+    let mut v = vec!["scan".into(), image.as_os_str().to_owned()];
+    v.extend(rest.iter().map(Into::into));
+    v
+}
+
 fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     sbom().args(args).output().expect("running sbom")
 }
@@ -219,19 +226,9 @@ fn every_format_to_stdout_equals_the_same_format_to_a_file() {
     let image = tiny("docker.tar.gz");
     for (f, _) in FORMATS {
         let out = dir.path().join(file_name(f));
-        let to_stdout = ok(&[
-            "scan".as_ref(),
-            image.as_os_str(),
-            "-o".as_ref(),
-            f.as_ref(),
-        ]);
+        let to_stdout = ok(&scan_args(&image, &["-o", f]));
         let spec = format!("{f}={}", out.display());
-        let to_file = ok(&[
-            "scan".as_ref(),
-            image.as_os_str(),
-            "-o".as_ref(),
-            spec.as_ref(),
-        ]);
+        let to_file = ok(&scan_args(&image, &["-o", &spec]));
         assert!(to_file.is_empty(), "-o {f}=FILE also wrote to stdout");
         let file = std::fs::read(&out).unwrap();
         assert!(!file.is_empty(), "{f}: empty document");
@@ -261,12 +258,7 @@ fn native_json_matches_the_truth_file() {
     }
     assert!(expected.contains("python3-six") && !expected.contains("sensible-utils"));
     for image in tiny_all() {
-        let doc = json(&ok(&[
-            "scan".as_ref(),
-            image.as_os_str(),
-            "-o".as_ref(),
-            "json".as_ref(),
-        ]));
+        let doc = json(&ok(&scan_args(&image, &["-o", "json"])));
         let got: BTreeSet<String> = doc["packages"]
             .as_array()
             .unwrap()
@@ -292,12 +284,7 @@ fn several_outputs_from_one_run_equal_single_runs() {
     args.push("cyclonedx-json".into());
     let out = ok(&args);
     for (f, _) in FORMATS {
-        let single = ok(&[
-            "scan".as_ref(),
-            image.as_os_str(),
-            "-o".as_ref(),
-            f.as_ref(),
-        ]);
+        let single = ok(&scan_args(&image, &["-o", f]));
         let file = std::fs::read(dir.path().join(file_name(f))).unwrap();
         assert_eq!(file, single, "{f}");
     }
@@ -311,18 +298,8 @@ fn several_outputs_from_one_run_equal_single_runs() {
 fn source_date_epoch_gives_byte_identical_documents() {
     let image = tiny("oci-zstd.tar");
     for (f, _) in FORMATS {
-        let a = ok(&[
-            "scan".as_ref(),
-            image.as_os_str(),
-            "-o".as_ref(),
-            f.as_ref(),
-        ]);
-        let b = ok(&[
-            "scan".as_ref(),
-            image.as_os_str(),
-            "-o".as_ref(),
-            f.as_ref(),
-        ]);
+        let a = ok(&scan_args(&image, &["-o", f]));
+        let b = ok(&scan_args(&image, &["-o", f]));
         assert_eq!(a, b, "{f} differs between two runs");
         if *f != "table" {
             assert!(
@@ -338,25 +315,13 @@ fn source_date_epoch_gives_byte_identical_documents() {
 
 #[test]
 fn two_outputs_to_stdout_is_a_usage_error() {
-    let o = run(&[
-        "scan".as_ref(),
-        tiny("oci").as_os_str(),
-        "-o".as_ref(),
-        "json".as_ref(),
-        "-o".as_ref(),
-        "spdx-json".as_ref(),
-    ]);
+    let o = run(&scan_args(&tiny("oci"), &["-o", "json", "-o", "spdx-json"]));
     assert_clean_error(&o, 2, &["only one -o may write to stdout", "FORMAT=FILE"]);
 }
 
 #[test]
 fn unknown_format_is_a_usage_error() {
-    let o = run(&[
-        "scan".as_ref(),
-        tiny("oci").as_os_str(),
-        "-o".as_ref(),
-        "spdx-yaml".as_ref(),
-    ]);
+    let o = run(&scan_args(&tiny("oci"), &["-o", "spdx-yaml"]));
     assert_clean_error(
         &o,
         2,
@@ -366,12 +331,7 @@ fn unknown_format_is_a_usage_error() {
 
 #[test]
 fn invalid_platform_is_a_usage_error() {
-    let o = run(&[
-        "scan".as_ref(),
-        tiny("oci").as_os_str(),
-        "--platform".as_ref(),
-        "not a platform/".as_ref(),
-    ]);
+    let o = run(&scan_args(&tiny("oci"), &["--platform", "not a platform/"]));
     assert_clean_error(&o, 2, &["--platform"]);
 }
 
@@ -388,7 +348,7 @@ fn unknown_flag_is_a_usage_error() {
 fn missing_file_fails_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-such-image.tar");
-    let o = run(&["scan".as_ref(), missing.as_os_str()]);
+    let o = run(&scan_args(&missing, &[]));
     assert_clean_error(&o, 1, &[&missing.display().to_string()]);
 }
 
@@ -407,7 +367,7 @@ fn random_bytes_fail_naming_the_file() {
         })
         .collect();
     std::fs::write(&path, bytes).unwrap();
-    let o = run(&["scan".as_ref(), path.as_os_str()]);
+    let o = run(&scan_args(&path, &[]));
     assert_clean_error(&o, 1, &[&path.display().to_string()]);
 }
 
@@ -421,7 +381,7 @@ fn truncated_archives_fail_naming_the_file() {
         for keep in [bytes.len() / 3, bytes.len() * 2 / 3, bytes.len() - tail] {
             let path = dir.path().join(format!("cut-{keep}-{suffix}"));
             std::fs::write(&path, &bytes[..keep]).unwrap();
-            let o = run(&["scan".as_ref(), path.as_os_str()]);
+            let o = run(&scan_args(&path, &[]));
             assert_clean_error(&o, 1, &[&path.display().to_string()]);
         }
     }
@@ -458,12 +418,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn digest_mismatch_fails_with_a_hint_and_no_verify_records_a_warning() {
     let (_dir, layout) = corrupted_oci();
-    let o = run(&[
-        "scan".as_ref(),
-        layout.as_os_str(),
-        "-o".as_ref(),
-        "json".as_ref(),
-    ]);
+    let o = run(&scan_args(&layout, &["-o", "json"]));
     assert_clean_error(&o, 1, &[&layout.display().to_string(), "digest mismatch"]);
     assert!(
         stderr(&o).contains("hint:") && stderr(&o).contains("--no-verify"),
@@ -471,13 +426,7 @@ fn digest_mismatch_fails_with_a_hint_and_no_verify_records_a_warning() {
         stderr(&o)
     );
 
-    let o = run(&[
-        "scan".as_ref(),
-        layout.as_os_str(),
-        "--no-verify".as_ref(),
-        "-o".as_ref(),
-        "json".as_ref(),
-    ]);
+    let o = run(&scan_args(&layout, &["--no-verify", "-o", "json"]));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stderr(&o).contains("digest not verified"), "{}", stderr(&o));
     let doc = json(&o.stdout);
@@ -489,12 +438,7 @@ fn digest_mismatch_fails_with_a_hint_and_no_verify_records_a_warning() {
         "{warnings:#?}"
     );
     // the packages are still all there
-    let clean = json(&ok(&[
-        "scan".as_ref(),
-        tiny("oci").as_os_str(),
-        "-o".as_ref(),
-        "json".as_ref(),
-    ]));
+    let clean = json(&ok(&scan_args(&tiny("oci"), &["-o", "json"])));
     assert_eq!(native_packages(&doc), native_packages(&clean));
 }
 
@@ -512,21 +456,12 @@ fn find_package<'a>(doc: &'a Value, name: &str) -> Option<&'a Value> {
 #[test]
 fn all_layers_scope_lists_the_purged_package() {
     for image in tiny_all() {
-        let squashed = json(&ok(&[
-            "scan".as_ref(),
-            image.as_os_str(),
-            "-o".as_ref(),
-            "json".as_ref(),
-        ]));
+        let squashed = json(&ok(&scan_args(&image, &["-o", "json"])));
         assert!(find_package(&squashed, "sensible-utils").is_none());
-        let all = json(&ok(&[
-            "scan".as_ref(),
-            image.as_os_str(),
-            "--scope".as_ref(),
-            "all-layers".as_ref(),
-            "-o".as_ref(),
-            "json".as_ref(),
-        ]));
+        let all = json(&ok(&scan_args(
+            &image,
+            &["--scope", "all-layers", "-o", "json"],
+        )));
         let p = find_package(&all, "sensible-utils").expect("sensible-utils with all-layers");
         assert_eq!(p["layer"], 0, "{p:#}");
         assert_eq!(p["removed_in"], 2, "{p:#}");
@@ -545,7 +480,7 @@ fn deb_names(doc: &Value) -> BTreeSet<String> {
 
 #[test]
 fn forced_kinds() {
-    let reference = native_packages(&json(&ok(&["scan".as_ref(), tiny("oci").as_os_str()])));
+    let reference = native_packages(&json(&ok(&scan_args(&tiny("oci"), &[]))));
     for (prefix, suffix) in [
         ("oci-dir", "oci"),
         ("oci-archive", "oci-zstd.tar"),
@@ -602,13 +537,7 @@ fn dir_kind_scans_an_unpacked_root() {
 #[test]
 fn layers_prints_the_report() {
     let out = String::from_utf8(ok(&["layers".as_ref(), tiny("oci").as_os_str()])).unwrap();
-    let table = String::from_utf8(ok(&[
-        "scan".as_ref(),
-        tiny("oci").as_os_str(),
-        "-o".as_ref(),
-        "table".as_ref(),
-    ]))
-    .unwrap();
+    let table = String::from_utf8(ok(&scan_args(&tiny("oci"), &["-o", "table"]))).unwrap();
     assert_eq!(out, table, "`layers` is `scan -o table`");
     for s in ["base-files", "python3-six", "sensible-utils"] {
         assert!(out.contains(s), "{s} not in the report:\n{out}");
@@ -686,23 +615,13 @@ fn a_failed_scan_leaves_no_output_file() {
     let (_c, layout) = corrupted_oci();
     let out = dir.path().join("out.json");
     let spec = format!("json={}", out.display());
-    let o = run(&[
-        "scan".as_ref(),
-        layout.as_os_str(),
-        "-o".as_ref(),
-        spec.as_ref(),
-    ]);
+    let o = run(&scan_args(&layout, &["-o", &spec]));
     assert_eq!(code(&o), 1);
     assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
 
     // an existing file is left as it was
     std::fs::write(&out, "old").unwrap();
-    let o = run(&[
-        "scan".as_ref(),
-        layout.as_os_str(),
-        "-o".as_ref(),
-        spec.as_ref(),
-    ]);
+    let o = run(&scan_args(&layout, &["-o", &spec]));
     assert_eq!(code(&o), 1);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
     assert_eq!(dir_entries(dir.path()), vec!["out.json".to_string()]);
@@ -716,12 +635,7 @@ fn an_unwritable_output_fails_without_leftovers() {
     std::fs::create_dir(&target).unwrap();
     std::fs::write(target.join("keep"), "x").unwrap();
     let spec = format!("json={}", target.display());
-    let o = run(&[
-        "scan".as_ref(),
-        tiny("oci").as_os_str(),
-        "-o".as_ref(),
-        spec.as_ref(),
-    ]);
+    let o = run(&scan_args(&tiny("oci"), &["-o", &spec]));
     assert_clean_error(&o, 1, &[&target.display().to_string()]);
     assert_eq!(dir_entries(dir.path()), vec!["out.json".to_string()]);
 }
@@ -734,12 +648,7 @@ fn an_existing_file_is_replaced_keeping_its_permissions() {
     std::fs::write(&out, "old contents that are longer than nothing").unwrap();
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
     let spec = format!("json={}", out.display());
-    ok(&[
-        "scan".as_ref(),
-        tiny("oci").as_os_str(),
-        "-o".as_ref(),
-        spec.as_ref(),
-    ]);
+    ok(&scan_args(&tiny("oci"), &["-o", &spec]));
     let doc = json(&std::fs::read(&out).unwrap());
     assert!(doc["packages"].as_array().unwrap().len() > 10);
     let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
@@ -749,12 +658,7 @@ fn an_existing_file_is_replaced_keeping_its_permissions() {
     // a new file is 0644 (minus the umask), not the temp file's 0600
     let new = dir.path().join("new.json");
     let spec = format!("json={}", new.display());
-    ok(&[
-        "scan".as_ref(),
-        tiny("oci").as_os_str(),
-        "-o".as_ref(),
-        spec.as_ref(),
-    ]);
+    ok(&scan_args(&tiny("oci"), &["-o", &spec]));
     let mode = std::fs::metadata(&new).unwrap().permissions().mode() & 0o7777;
     assert_ne!(mode, 0o600, "the temp file's mode leaked");
     assert_eq!(mode & 0o044, 0o044, "{mode:o}");
@@ -790,11 +694,10 @@ fn generated_images_validate_in_every_format() {
 /// image declares no vendor or author, so without the flag they stay NOASSERTION.
 #[test]
 fn supplier_flag_sets_the_image_and_layer_supplier() {
-    let img = tiny("docker.tar.gz").display().to_string();
+    let img = tiny("docker.tar.gz");
     let scan = |extra: &[&str], format: &str| -> Value {
-        let mut args = vec!["scan", img.as_str()];
-        args.extend_from_slice(extra);
-        args.extend_from_slice(&["-o", format]);
+        let mut args = scan_args(&img, extra);
+        args.extend(["-o".into(), format.into()]);
         json(&ok(&args))
     };
     let suppliers = |doc: &Value| -> Vec<(String, String)> {
