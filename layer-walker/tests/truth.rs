@@ -393,15 +393,20 @@ fn check_rpm(name: &str) {
         .installed()
         .flat_map(|p| p.licenses_declared.clone())
         .collect();
-    let want_lic: BTreeSet<String> = t["packages"]["rpm"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["license"].as_str().unwrap().to_string())
-        .collect();
+    let want_lic = truth_strings(&t, "rpm", "license");
     assert_eq!(licenses, want_lic, "{name}: licenses as declared");
     let d = inv.distro.as_ref().expect("distro");
     assert_eq!(d.id, t["distro"]["id"].as_str().unwrap(), "{name}: distro");
+}
+
+/// One string field of every package of `eco` in a truth file.
+fn truth_strings(t: &serde_json::Value, eco: &str, field: &str) -> BTreeSet<String> {
+    t["packages"][eco]
+        .as_array()
+        .unwrap_or_else(|| panic!("truth file has no {eco} packages"))
+        .iter()
+        .map(|p| p[field].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -433,24 +438,14 @@ fn debian_large_matches_its_truth() {
             .filter(|p| p.ecosystem == Ecosystem::Python)
             .map(dist_dir)
             .collect();
-        let want_py: BTreeSet<String> = t["packages"]["python"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["path"].as_str().unwrap().to_string())
-            .collect();
+        let want_py = truth_strings(&t, "python", "path");
         assert_eq!(py, want_py, "{form}: python dists");
         let npm: BTreeSet<String> = inv
             .installed()
             .filter(|p| p.ecosystem == Ecosystem::Npm)
             .map(|p| p.database_path.clone())
             .collect();
-        let want_npm: BTreeSet<String> = t["packages"]["npm"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["path"].as_str().unwrap().to_string())
-            .collect();
+        let want_npm = truth_strings(&t, "npm", "path");
         assert_eq!(npm, want_npm, "{form}: npm packages");
         for (i, h) in t["history"].as_array().unwrap().iter().enumerate() {
             let ours = inv.image.history[i]
