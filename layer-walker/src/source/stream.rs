@@ -33,7 +33,8 @@ pub(crate) fn read_stream<'a>(
     limits: &crate::Limits,
     on_bytes: Box<dyn FnMut(u64) + Send + 'a>,
 ) -> Result<Streamed> {
-    let mut raw = HashingReader::new(file).with_progress(on_bytes);
+    // counted for progress only: the outer archive has no digest to check (its members do)
+    let mut raw = HashingReader::counting(file).with_progress(on_bytes);
     let buffered = BufReader::with_capacity(1 << 20, &mut raw);
     let decoded = blob::decoder(buffered, compression).map_err(|e| Error::io(path, e))?;
     let limited = Limited::new(decoded, limits.max_archive_bytes);
