@@ -1,6 +1,6 @@
 //! Every case of the hostile-image generator (`testdata/hostile/cases.rs`) behaves as the case
 //! states, scanned from disk with the default scanner (real detectors), each under a bound on
-//! peak heap.
+//! peak heap and a (generous) bound on time.
 
 mod support;
 
@@ -16,6 +16,34 @@ static GLOBAL: support::counting::Counting = support::counting::Counting;
 /// The scans stream: whatever a case claims, the heap holds buffers, not the input.
 const HEAP_BOUND: usize = 48 << 20;
 
+/// No case may take longer than this. It is a hang detector, not a speed check: the slowest
+/// case (4 GiB inflated and hashed) takes seconds, the rest milliseconds, and a scan that
+/// loops would otherwise stall the suite until CI kills it without naming the case.
+const TIME_BOUND: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Aborts the process, naming the case, when a case outlives [`TIME_BOUND`]; each message on
+/// the returned channel starts the clock for the case it names.
+fn watchdog() -> std::sync::mpsc::Sender<String> {
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut current = match rx.recv() {
+            Ok(name) => name,
+            Err(_) => return,
+        };
+        loop {
+            match rx.recv_timeout(TIME_BOUND) {
+                Ok(next) => current = next,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    eprintln!("hostile case {current} still running after {TIME_BOUND:?}");
+                    std::process::abort();
+                }
+            }
+        }
+    });
+    tx
+}
+
 #[test]
 fn every_case_behaves_as_stated() {
     let dir = tempfile::tempdir().unwrap();
@@ -25,7 +53,9 @@ fn every_case_behaves_as_stated() {
         case.write(dir.path());
     }
     let before = listing(dir.path());
+    let clock = watchdog();
     for case in &cases {
+        clock.send(case.name.to_string()).expect("watchdog");
         let path = case.path_in(dir.path());
         let label = format!("{} ({})", case.name, case.what);
         let image = ImageRef {
@@ -95,6 +125,7 @@ fn every_case_behaves_as_stated() {
             (_, Err(e)) => failures.push(format!("{}: must scan, failed: {e}", label)),
         }
     }
+    drop(clock);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // the scanner writes nothing, not even beside the images
     assert_eq!(

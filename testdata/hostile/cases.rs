@@ -129,6 +129,78 @@ fn ustar(path: &str, size: u64) -> tar::Header {
     h
 }
 
+/// A gzip layer whose tar holds one regular file at `path` of `1 + extra_mib` MiB of zeros,
+/// followed by `tail` (a tar stream: more entries and the end-of-archive blocks), built
+/// without ever holding the inflated bytes: returns the gzip blob and the tar's diff_id.
+///
+/// After a sync flush the deflate stream is byte-aligned, and a block that inflates to 1 MiB
+/// of zeros given a window of zeros can be repeated as often as wanted; the gzip trailer's
+/// CRC-32 is combined arithmetically rather than computed over the gigabytes.
+fn zeros_bomb_layer(path: &str, extra_mib: usize, tail: &[u8]) -> (Vec<u8>, String) {
+    use flate2::{Compress, Compression, Crc, FlushCompress};
+    use sha2::Digest as _;
+    const MIB: usize = 1 << 20;
+    let zeros = vec![0u8; MIB];
+    let size = ((1 + extra_mib) * MIB) as u64;
+    let header = ustar(path, size);
+    let mut deflate = Compress::new(Compression::best(), false);
+    let mut run = |input: &[u8], flush: FlushCompress| {
+        let mut out = Vec::with_capacity(input.len() + 4096);
+        let before = deflate.total_in();
+        while deflate.total_in() - before < input.len() as u64 || flush == FlushCompress::Finish {
+            let done = (deflate.total_in() - before) as usize;
+            out.reserve(4096);
+            let status = deflate
+                .compress_vec(&input[done..], &mut out, flush)
+                .expect("deflate");
+            if flush == FlushCompress::Finish && status == flate2::Status::StreamEnd {
+                break;
+            }
+        }
+        if flush == FlushCompress::Sync {
+            // the flush may still be pending when all input is taken
+            loop {
+                out.reserve(4096);
+                let len = out.len();
+                deflate.compress_vec(&[], &mut out, flush).expect("deflate");
+                if out.len() == len {
+                    break;
+                }
+            }
+        }
+        out
+    };
+    let mut first = header.as_bytes().to_vec();
+    first.extend_from_slice(&zeros);
+    let head = run(&first, FlushCompress::Sync);
+    let block = run(&zeros, FlushCompress::Sync);
+    let end = run(tail, FlushCompress::Finish);
+
+    let mut crc = Crc::new();
+    crc.update(&first);
+    let mut mib = Crc::new();
+    mib.update(&zeros);
+    let mut sha = sha2::Sha256::new();
+    sha.update(&first);
+    for _ in 0..extra_mib {
+        crc.combine(&mib);
+        sha.update(&zeros);
+    }
+    crc.update(tail);
+    sha.update(tail);
+
+    let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    gz.extend_from_slice(&head);
+    for _ in 0..extra_mib {
+        gz.extend_from_slice(&block);
+    }
+    gz.extend_from_slice(&end);
+    gz.extend_from_slice(&crc.sum().to_le_bytes());
+    gz.extend_from_slice(&crc.amount().to_le_bytes());
+    let diff_id = format!("sha256:{:x}", sha.finalize());
+    (gz, diff_id)
+}
+
 /// Every case, in a stable order.
 pub fn all() -> Vec<Case> {
     let archive = docker_archive(&[base()]);
@@ -348,6 +420,35 @@ pub fn all() -> Vec<Case> {
             image: Image::OciDir(Box::new(|dir| {
                 let zeros = vec![0u8; 96 << 20];
                 Oci::gzip_layers(vec![layer(&[E::File(STATUS, &zeros)])]).write(dir);
+            })),
+        },
+        Case {
+            name: "gigabyte-bomb",
+            what: "a ~4 MB gzip layer holding 4 GiB + 1 MiB of zeros at a distroless status.d file, then a real one",
+            expect: Expect::Incomplete(
+                "/var/lib/dpkg/status.d/bomb",
+                &["after-bomb", "base-files", "tzdata"],
+            ),
+            image: Image::OciDir(Box::new(|dir| {
+                let mut oci = Oci::gzip_layers(vec![base()]);
+                let (blob, diff_id) = zeros_bomb_layer(
+                    "var/lib/dpkg/status.d/bomb",
+                    4096,
+                    &layer(&[E::File(
+                        "var/lib/dpkg/status.d/after",
+                        &status(&[("after-bomb", "1.0")]),
+                    )]),
+                );
+                oci.layers.push((
+                    blob,
+                    Vec::new(), // 4 GiB: never held; its diff_id is set below
+                    "application/vnd.oci.image.layer.v1.tar+gzip".into(),
+                ));
+                let mut config: serde_json::Value =
+                    serde_json::from_slice(&oci.config()).expect("config");
+                config["rootfs"]["diff_ids"][1] = diff_id.into();
+                let desc = oci.write_image(dir, &serde_json::to_vec(&config).expect("json"));
+                write_index(dir, vec![desc]);
             })),
         },
         Case {
