@@ -129,20 +129,20 @@ fn ustar(path: &str, size: u64) -> tar::Header {
     h
 }
 
-/// A gzip layer whose tar holds one regular file at `path` of `1 + extra_mib` MiB of zeros,
+/// A gzip layer whose tar holds one entry (`header`, its size set here) of `1 + extra_mib` MiB of zeros,
 /// followed by `tail` (a tar stream: more entries and the end-of-archive blocks), built
 /// without ever holding the inflated bytes: returns the gzip blob and the tar's diff_id.
 ///
 /// After a sync flush the deflate stream is byte-aligned, and a block that inflates to 1 MiB
 /// of zeros given a window of zeros can be repeated as often as wanted; the gzip trailer's
 /// CRC-32 is combined arithmetically rather than computed over the gigabytes.
-fn zeros_bomb_layer(path: &str, extra_mib: usize, tail: &[u8]) -> (Vec<u8>, String) {
+fn zeros_bomb_layer(mut header: tar::Header, extra_mib: usize, tail: &[u8]) -> (Vec<u8>, String) {
     use flate2::{Compress, Compression, Crc, FlushCompress};
     use sha2::Digest as _;
     const MIB: usize = 1 << 20;
     let zeros = vec![0u8; MIB];
-    let size = ((1 + extra_mib) * MIB) as u64;
-    let header = ustar(path, size);
+    header.set_size(((1 + extra_mib) * MIB) as u64);
+    header.set_cksum();
     let mut deflate = Compress::new(Compression::best(), false);
     let mut run = |input: &[u8], flush: FlushCompress| {
         let mut out = Vec::with_capacity(input.len() + 4096);
@@ -199,6 +199,40 @@ fn zeros_bomb_layer(path: &str, extra_mib: usize, tail: &[u8]) -> (Vec<u8>, Stri
     gz.extend_from_slice(&crc.amount().to_le_bytes());
     let diff_id = format!("sha256:{:x}", sha.finalize());
     (gz, diff_id)
+}
+
+/// The base layer, then a gzip layer of [`zeros_bomb_layer`] whose entry is followed by a
+/// distroless status file for `after-bomb`.
+fn base_then_bomb(header: tar::Header, extra_mib: usize) -> Image {
+    Image::OciDir(Box::new(move |dir| {
+        let mut oci = Oci::gzip_layers(vec![base()]);
+        let (blob, diff_id) = zeros_bomb_layer(
+            header.clone(),
+            extra_mib,
+            &layer(&[E::File(
+                "var/lib/dpkg/status.d/after",
+                &status(&[("after-bomb", "1.0")]),
+            )]),
+        );
+        oci.layers.push((
+            blob,
+            Vec::new(), // gigabytes: never held; its diff_id is set below
+            "application/vnd.oci.image.layer.v1.tar+gzip".into(),
+        ));
+        let mut config: serde_json::Value = serde_json::from_slice(&oci.config()).expect("config");
+        config["rootfs"]["diff_ids"][1] = diff_id.into();
+        let desc = oci.write_image(dir, &serde_json::to_vec(&config).expect("json"));
+        write_index(dir, vec![desc]);
+    }))
+}
+
+/// The header of a tar extension entry (GNU long name, PAX), as GNU tar and Go name them.
+fn extension(kind: tar::EntryType) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(kind);
+    h.set_path("././@LongLink").expect("short path");
+    h.set_mode(0o644);
+    h
 }
 
 /// Every case, in a stable order.
@@ -429,27 +463,27 @@ pub fn all() -> Vec<Case> {
                 "/var/lib/dpkg/status.d/bomb",
                 &["after-bomb", "base-files", "tzdata"],
             ),
-            image: Image::OciDir(Box::new(|dir| {
-                let mut oci = Oci::gzip_layers(vec![base()]);
-                let (blob, diff_id) = zeros_bomb_layer(
-                    "var/lib/dpkg/status.d/bomb",
-                    4096,
-                    &layer(&[E::File(
-                        "var/lib/dpkg/status.d/after",
-                        &status(&[("after-bomb", "1.0")]),
-                    )]),
-                );
-                oci.layers.push((
-                    blob,
-                    Vec::new(), // 4 GiB: never held; its diff_id is set below
-                    "application/vnd.oci.image.layer.v1.tar+gzip".into(),
-                ));
-                let mut config: serde_json::Value =
-                    serde_json::from_slice(&oci.config()).expect("config");
-                config["rootfs"]["diff_ids"][1] = diff_id.into();
-                let desc = oci.write_image(dir, &serde_json::to_vec(&config).expect("json"));
-                write_index(dir, vec![desc]);
-            })),
+            image: base_then_bomb(ustar("var/lib/dpkg/status.d/bomb", 0), 4096),
+        },
+        Case {
+            name: "gnu-long-name-bomb",
+            what: "a GNU long-name entry ('L') of 1 GiB of zeros in a ~1 MB gzip layer",
+            expect: Expect::Fails(&["layer 1", "long name"]),
+            image: base_then_bomb(extension(tar::EntryType::GNULongName), 1023),
+        },
+        Case {
+            name: "pax-header-bomb",
+            what: "a PAX extended header ('x') of 1 GiB of zeros in a ~1 MB gzip layer",
+            expect: Expect::Fails(&["layer 1", "PAX"]),
+            image: base_then_bomb(extension(tar::EntryType::XHeader), 1023),
+        },
+        Case {
+            name: "gzip-archive-pax-bomb",
+            what: "a gzip-wrapped docker archive (~1 MB) opening with a PAX header of 1 GiB of zeros",
+            expect: Expect::Fails(&["PAX"]),
+            image: Image::File(
+                zeros_bomb_layer(extension(tar::EntryType::XHeader), 1023, &archive).0,
+            ),
         },
         Case {
             name: "pax-size-desync",

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::walk::path as names;
+use crate::walk::tar_guard::{self, TarGuard};
 
 /// Hops allowed through links inside an archive (containers/image writes `<id>/layer.tar`
 /// as a symlink to the top-level blob).
@@ -109,7 +110,7 @@ impl TarStore {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
         let mut items = HashMap::new();
-        let mut archive = tar::Archive::new(&file);
+        let mut archive = tar::Archive::new(TarGuard::new(&file));
         let entries = archive
             .entries_with_seek()
             .map_err(|e| Error::io(path, e))?;
@@ -200,6 +201,9 @@ fn link_target(link: &str, target: &str) -> Option<String> {
 }
 
 pub(crate) fn not_an_archive(path: &Path, e: io::Error) -> Error {
+    if tar_guard::metadata_too_large(&e).is_some() {
+        return Error::io(path, e);
+    }
     Error::NotAnImage {
         path: path.to_path_buf(),
         reason: format!("cannot read it as a tar archive ({e})"),

@@ -11,6 +11,7 @@ use crate::blob::{self, Compression, HashingReader, Limited};
 use crate::error::{Error, Result};
 use crate::walk::layer::{analyze_blob, LayerAnalysis, LayerError, WalkCtx};
 use crate::walk::path as names;
+use crate::walk::tar_guard::{self, TarGuard};
 
 /// Members up to this size are kept in memory (metadata, tiny layers): a layer blob is
 /// analysed from memory when it turns out to be one.
@@ -38,7 +39,7 @@ pub(crate) fn read_stream<'a>(
     let buffered = BufReader::with_capacity(1 << 20, &mut raw);
     let decoded = blob::decoder(buffered, compression).map_err(|e| Error::io(path, e))?;
     let limited = Limited::new(decoded, limits.max_archive_bytes);
-    let mut archive = tar::Archive::new(limited);
+    let mut archive = tar::Archive::new(TarGuard::new(limited));
     let mut store = MemStore {
         path: path.to_path_buf(),
         files: HashMap::new(),
@@ -114,6 +115,7 @@ fn stream_error(path: &Path, e: std::io::Error, limits: &crate::Limits) -> Error
         };
     }
     let reason = match e.kind() {
+        _ if tar_guard::metadata_too_large(&e).is_some() => e.to_string(),
         std::io::ErrorKind::UnexpectedEof => {
             "truncated: the compressed archive ends early".to_string()
         }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::blob::{self, Compression, HashingReader, Limited};
 use crate::detect::{Claim, Detector, EntryMeta, Parsed};
 use crate::walk::path::{self, Name};
+use crate::walk::tar_guard::TarGuard;
 use crate::Limits;
 
 /// One detector's result for one file.
@@ -292,7 +293,7 @@ impl<R: Read> io::Seek for ForwardSeek<R> {
 
 impl TarWalk<'_> {
     fn run(&mut self, plain: &mut dyn Read) -> Result<(), LayerError> {
-        let mut archive = tar::Archive::new(ForwardSeek::new(plain));
+        let mut archive = tar::Archive::new(ForwardSeek::new(TarGuard::new(plain)));
         // claimed files of this layer by path, for hard links to them
         let mut claimed_here: HashMap<String, Arc<[ClaimResult]>> = HashMap::new();
         for entry in archive.entries_with_seek().map_err(LayerError::Io)? {
