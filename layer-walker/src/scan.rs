@@ -12,6 +12,7 @@ use crate::source::resolve::{resolve, LayerRef, ResolveOptions, ResolvedImage};
 use crate::source::store::BlobStore;
 use crate::source::{self, Access, ImageRef};
 use crate::walk::layer::{analyze_blob, LayerAnalysis, LayerError, WalkCtx};
+use crate::walk::retained::Retained;
 
 /// Bounds that keep a hostile image from exhausting memory, disk or time. The defaults are
 /// far above any real image and still finite.
@@ -25,6 +26,11 @@ pub struct Limits {
     pub max_entries: u64,
     /// Largest file body handed to a detector, whatever the detector asks. Default 256 MiB.
     pub max_claimed_file: u64,
+    /// Bytes of tar metadata a scan keeps: the paths of every directory, link, whiteout and
+    /// replaced file in all layers, the small members of a compressed archive, the member
+    /// names of an archive file (each counted with 64 bytes of overhead). Default 256 MiB;
+    /// real images keep a few megabytes (debian-large, 4 GB: 2.5 MB).
+    pub max_retained_bytes: u64,
 }
 
 impl Default for Limits {
@@ -34,6 +40,7 @@ impl Default for Limits {
             max_archive_bytes: 256 << 30,
             max_entries: 20_000_000,
             max_claimed_file: 256 << 20,
+            max_retained_bytes: 256 << 20,
         }
     }
 }
@@ -182,7 +189,7 @@ impl Scanner {
             .unwrap_or(false)
     }
 
-    fn ctx(&self, layer: Option<usize>) -> WalkCtx<'_> {
+    fn ctx<'a>(&'a self, layer: Option<usize>, retained: &'a Retained) -> WalkCtx<'a> {
         let progress = self.progress.clone().map(|f| {
             Box::new(move |n: u64| f(&Progress::Bytes { layer, bytes: n }))
                 as Box<dyn FnMut(u64) + Send>
@@ -192,6 +199,7 @@ impl Scanner {
             limits: &self.limits,
             cancel: self.cancel.as_deref(),
             progress,
+            retained,
         }
     }
 
@@ -203,7 +211,8 @@ impl Scanner {
             .as_deref()
             .map(crate::dockerfile::parse)
             .transpose()?;
-        let access = source::open(image)?;
+        let retained = Retained::new(self.limits.max_retained_bytes);
+        let access = source::open(image, &retained)?;
         let (resolved, analyses) = match access {
             Access::Store(store, kind) => {
                 let opts = ResolveOptions {
@@ -212,11 +221,11 @@ impl Scanner {
                     verify: self.verify,
                 };
                 let resolved = resolve(store.as_ref(), kind, &opts)?;
-                let analyses = self.walk_store(store.as_ref(), &resolved)?;
+                let analyses = self.walk_store(store.as_ref(), &resolved, &retained)?;
                 (resolved, analyses)
             }
             Access::Stream(file, compression) => {
-                self.walk_stream(&image.path, file, compression)?
+                self.walk_stream(&image.path, file, compression, &retained)?
             }
             Access::Rootfs(dir) => {
                 let (resolved, analysis) = crate::rootfs::walk(
@@ -231,6 +240,11 @@ impl Scanner {
         if self.cancelled() {
             return Err(Error::Cancelled);
         }
+        tracing::debug!(
+            bytes = retained.used(),
+            limit = self.limits.max_retained_bytes,
+            "tar metadata kept"
+        );
         let archive = image.path.clone();
         let mut warnings = Vec::new();
         for w in &resolved.unverified {
@@ -262,6 +276,7 @@ impl Scanner {
         &self,
         store: &dyn BlobStore,
         resolved: &ResolvedImage,
+        retained: &Retained,
     ) -> Result<Vec<LayerAnalysis>> {
         let total = resolved.layers.iter().filter_map(|l| l.size).sum();
         self.emit(Progress::Layers {
@@ -277,7 +292,7 @@ impl Scanner {
                     archive: store.location().to_path_buf(),
                     name: l.blob.clone(),
                 })?;
-                let a = analyze_blob(reader, self.ctx(Some(i)))
+                let a = analyze_blob(reader, self.ctx(Some(i), retained))
                     .map_err(|e| layer_error(store.location(), i, l, e))?;
                 self.emit(Progress::LayerDone { layer: i });
                 Ok(a)
@@ -291,6 +306,7 @@ impl Scanner {
         path: &std::path::Path,
         file: std::fs::File,
         compression: crate::blob::Compression,
+        retained: &Retained,
     ) -> Result<(ResolvedImage, Vec<LayerAnalysis>)> {
         let total = file.metadata().map(|m| m.len()).unwrap_or(0);
         self.emit(Progress::Streaming { total_bytes: total });
@@ -307,8 +323,9 @@ impl Scanner {
             path,
             file,
             compression,
-            || self.ctx(None),
+            || self.ctx(None, retained),
             &self.limits,
+            retained,
             on_bytes,
         )?;
         let names: Vec<String> = streamed
@@ -331,7 +348,7 @@ impl Scanner {
             let result = match streamed.analysed.remove(&name) {
                 Some(r) => r,
                 None => match streamed.store.files.get(&name) {
-                    Some(bytes) => analyze_blob(&bytes[..], self.ctx(Some(i))),
+                    Some(bytes) => analyze_blob(&bytes[..], self.ctx(Some(i), retained)),
                     None => {
                         return Err(Error::MissingBlob {
                             archive: path.to_path_buf(),

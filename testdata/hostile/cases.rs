@@ -129,20 +129,37 @@ fn ustar(path: &str, size: u64) -> tar::Header {
     h
 }
 
-/// A gzip layer whose tar holds one entry (`header`, its size set here) of `1 + extra_mib` MiB of zeros,
-/// followed by `tail` (a tar stream: more entries and the end-of-archive blocks), built
-/// without ever holding the inflated bytes: returns the gzip blob and the tar's diff_id.
-///
-/// After a sync flush the deflate stream is byte-aligned, and a block that inflates to 1 MiB
-/// of zeros given a window of zeros can be repeated as often as wanted; the gzip trailer's
-/// CRC-32 is combined arithmetically rather than computed over the gigabytes.
+/// A gzip layer whose tar holds one entry (`header`, its size set here) of `1 + extra_mib`
+/// MiB of zeros, followed by `tail` (more entries and the end-of-archive blocks): returns the
+/// gzip blob and the tar's diff_id.
 fn zeros_bomb_layer(mut header: tar::Header, extra_mib: usize, tail: &[u8]) -> (Vec<u8>, String) {
-    use flate2::{Compress, Compression, Crc, FlushCompress};
-    use sha2::Digest as _;
     const MIB: usize = 1 << 20;
-    let zeros = vec![0u8; MIB];
     header.set_size(((1 + extra_mib) * MIB) as u64);
     header.set_cksum();
+    repeated_layer(header.as_bytes(), &vec![0u8; MIB], 1, extra_mib, tail)
+}
+
+/// The gzip stream of `head`, then `unit` `lead + copies` times, then `tail`, built without
+/// ever holding the inflated bytes (gigabytes, in some cases); returns it and the sha256 of
+/// what it inflates to.
+///
+/// After a sync flush the deflate stream is byte-aligned, and a block that inflates to `unit`
+/// given a window (the last 32 KiB) of repeated units can be repeated as often as wanted:
+/// `lead` copies, at least 32 KiB of them, come first to fill the window. The gzip trailer's
+/// CRC-32 is combined arithmetically rather than computed over the whole.
+fn repeated_layer(
+    head: &[u8],
+    unit: &[u8],
+    lead: usize,
+    copies: usize,
+    tail: &[u8],
+) -> (Vec<u8>, String) {
+    use flate2::{Compress, Compression, Crc, FlushCompress};
+    use sha2::Digest as _;
+    assert!(
+        unit.len() * lead >= 32 << 10,
+        "the window must hold only units"
+    );
     let mut deflate = Compress::new(Compression::best(), false);
     let mut run = |input: &[u8], flush: FlushCompress| {
         let mut out = Vec::with_capacity(input.len() + 4096);
@@ -170,35 +187,50 @@ fn zeros_bomb_layer(mut header: tar::Header, extra_mib: usize, tail: &[u8]) -> (
         }
         out
     };
-    let mut first = header.as_bytes().to_vec();
-    first.extend_from_slice(&zeros);
-    let head = run(&first, FlushCompress::Sync);
-    let block = run(&zeros, FlushCompress::Sync);
+    let mut first = head.to_vec();
+    for _ in 0..lead {
+        first.extend_from_slice(unit);
+    }
+    let start = run(&first, FlushCompress::Sync);
+    let block = run(unit, FlushCompress::Sync);
     let end = run(tail, FlushCompress::Finish);
 
     let mut crc = Crc::new();
     crc.update(&first);
-    let mut mib = Crc::new();
-    mib.update(&zeros);
+    let mut one = Crc::new();
+    one.update(unit);
     let mut sha = sha2::Sha256::new();
     sha.update(&first);
-    for _ in 0..extra_mib {
-        crc.combine(&mib);
-        sha.update(&zeros);
+    for _ in 0..copies {
+        crc.combine(&one);
+        sha.update(unit);
     }
     crc.update(tail);
     sha.update(tail);
 
     let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-    gz.extend_from_slice(&head);
-    for _ in 0..extra_mib {
+    gz.extend_from_slice(&start);
+    for _ in 0..copies {
         gz.extend_from_slice(&block);
     }
     gz.extend_from_slice(&end);
     gz.extend_from_slice(&crc.sum().to_le_bytes());
     gz.extend_from_slice(&crc.amount().to_le_bytes());
-    let diff_id = format!("sha256:{:x}", sha.finalize());
-    (gz, diff_id)
+    (gz, format!("sha256:{:x}", sha.finalize()))
+}
+
+/// One directory entry whose 16 KiB path comes from a PAX header, as a repeatable unit.
+fn long_path_dir() -> Vec<u8> {
+    let path = format!("{}/", "d".repeat(16 << 10));
+    let mut out = Vec::new();
+    let mut dir = tar::Header::new_ustar();
+    dir.set_entry_type(tar::EntryType::Directory);
+    dir.set_path("short/").expect("short path");
+    dir.set_mode(0o755);
+    dir.set_size(0);
+    dir.set_cksum();
+    pax_then(&mut out, "path", &path, &dir, &[]);
+    out
 }
 
 /// The base layer, then a gzip layer of [`zeros_bomb_layer`] whose entry is followed by a
@@ -484,6 +516,21 @@ pub fn all() -> Vec<Case> {
             image: Image::File(
                 zeros_bomb_layer(extension(tar::EntryType::XHeader), 1023, &archive).0,
             ),
+        },
+        Case {
+            name: "path-flood",
+            what: "a ~1 MB gzip layer of 40,000 directory entries, each with a 16 KiB PAX path (650 MB of names)",
+            expect: Expect::Fails(&["layer 1", "tar metadata kept"]),
+            image: Image::OciDir(Box::new(|dir| {
+                let mut oci = Oci::gzip_layers(vec![base()]);
+                let (blob, diff_id) = repeated_layer(&[], &long_path_dir(), 2, 40_000, &[0; 1024]);
+                oci.layers.push((blob, Vec::new(), "application/vnd.oci.image.layer.v1.tar+gzip".into()));
+                let mut config: serde_json::Value =
+                    serde_json::from_slice(&oci.config()).expect("config");
+                config["rootfs"]["diff_ids"][1] = diff_id.into();
+                let desc = oci.write_image(dir, &serde_json::to_vec(&config).expect("json"));
+                write_index(dir, vec![desc]);
+            })),
         },
         Case {
             name: "pax-size-desync",

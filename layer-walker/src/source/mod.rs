@@ -12,6 +12,7 @@ pub(crate) mod resolve;
 pub(crate) mod store;
 pub(crate) mod stream;
 
+use crate::walk::retained::Retained;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -97,7 +98,7 @@ pub(crate) enum Access {
 }
 
 /// Works out what `r` is and how to read it.
-pub(crate) fn open(r: &ImageRef) -> Result<Access> {
+pub(crate) fn open(r: &ImageRef, retained: &Retained) -> Result<Access> {
     let path = &r.path;
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
@@ -143,7 +144,7 @@ pub(crate) fn open(r: &ImageRef) -> Result<Access> {
             reason: reason.into(),
         });
     }
-    let store = store::TarStore::index(path)?;
+    let store = store::TarStore::index(path, retained)?;
     let kind = match r.kind {
         Some(k) => k,
         None => classify_names(path, store.names())?,

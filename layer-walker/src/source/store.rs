@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::walk::path as names;
+use crate::walk::retained::{self, Retained};
 use crate::walk::tar_guard::{self, TarGuard};
 
 /// Hops allowed through links inside an archive (containers/image writes `<id>/layer.tar`
@@ -106,7 +107,7 @@ pub(crate) struct TarStore {
 }
 
 impl TarStore {
-    pub(crate) fn index(path: &Path) -> Result<Self> {
+    pub(crate) fn index(path: &Path, retained: &Retained) -> Result<Self> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
         let mut items = HashMap::new();
@@ -152,6 +153,16 @@ impl TarStore {
                 }
                 _ => continue,
             };
+            let bytes = name.len()
+                + match &item {
+                    TarItem::Symlink(t) | TarItem::Hardlink(t) => t.len(),
+                    TarItem::File { .. } => 0,
+                };
+            retained.keep(bytes).map_err(|limit| Error::LimitExceeded {
+                archive: path.to_path_buf(),
+                what: retained::WHAT.into(),
+                limit,
+            })?;
             // later members win, as when the archive is extracted
             items.insert(name, item);
         }

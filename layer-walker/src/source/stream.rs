@@ -11,6 +11,7 @@ use crate::blob::{self, Compression, HashingReader, Limited};
 use crate::error::{Error, Result};
 use crate::walk::layer::{analyze_blob, LayerAnalysis, LayerError, WalkCtx};
 use crate::walk::path as names;
+use crate::walk::retained::{self, Retained};
 use crate::walk::tar_guard::{self, TarGuard};
 
 /// Members up to this size are kept in memory (metadata, tiny layers): a layer blob is
@@ -32,8 +33,16 @@ pub(crate) fn read_stream<'a>(
     compression: Compression,
     mut ctx_for: impl FnMut() -> WalkCtx<'a>,
     limits: &crate::Limits,
+    retained: &Retained,
     on_bytes: Box<dyn FnMut(u64) + Send + 'a>,
 ) -> Result<Streamed> {
+    let keep = |bytes: usize| {
+        retained.keep(bytes).map_err(|limit| Error::LimitExceeded {
+            archive: path.to_path_buf(),
+            what: retained::WHAT.into(),
+            limit,
+        })
+    };
     // counted for progress only: the outer archive has no digest to check (its members do)
     let mut raw = HashingReader::counting(file).with_progress(on_bytes);
     let buffered = BufReader::with_capacity(1 << 20, &mut raw);
@@ -58,6 +67,7 @@ pub(crate) fn read_stream<'a>(
         match entry.header().entry_type() {
             tar::EntryType::Symlink => {
                 if let Some(t) = entry.link_name_bytes() {
+                    keep(name.len() + t.len())?;
                     store
                         .links
                         .insert(name, String::from_utf8_lossy(&t).into_owned());
@@ -66,6 +76,7 @@ pub(crate) fn read_stream<'a>(
             }
             tar::EntryType::Link => {
                 if let Some(t) = entry.link_name_bytes() {
+                    keep(name.len() + t.len())?;
                     // hard link targets are archive-root paths
                     store
                         .links
@@ -83,6 +94,7 @@ pub(crate) fn read_stream<'a>(
             .map_err(|e| stream_error(path, e, limits))?;
         let json = matches!(head.first(), Some(b'{') | Some(b'['));
         if size <= KEEP_SMALL || (json && size <= KEEP_JSON) {
+            keep(name.len() + size as usize)?;
             let mut body = Vec::with_capacity(size as usize);
             reader
                 .read_to_end(&mut body)

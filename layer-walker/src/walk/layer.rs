@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::blob::{self, Compression, HashingReader, Limited};
 use crate::detect::{Claim, Detector, EntryMeta, Parsed};
 use crate::walk::path::{self, Name};
+use crate::walk::retained::{self, Retained};
 use crate::walk::tar_guard::TarGuard;
 use crate::Limits;
 
@@ -134,6 +135,8 @@ pub(crate) struct WalkCtx<'a> {
     pub cancel: Option<&'a AtomicBool>,
     /// Called with the number of new compressed bytes read.
     pub progress: Option<Box<dyn FnMut(u64) + Send + 'a>>,
+    /// The scan's budget for what it keeps of tar headers.
+    pub retained: &'a Retained,
 }
 
 /// Streams one layer blob (compressed or not) through the detectors.
@@ -143,6 +146,7 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
         limits,
         cancel,
         progress,
+        retained,
     } = ctx;
     // A compressed layer's two digests are computed on threads of their own, so the biggest
     // layer's inflate does not also wait for its hashes (debian-large OCI: 12.1 s -> 8.7 s).
@@ -172,6 +176,7 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
         detectors,
         limits,
         cancel,
+        retained,
         changes: Vec::new(),
         entries: 0,
         whiteouts: 0,
@@ -215,6 +220,7 @@ struct TarWalk<'a> {
     detectors: &'a [Arc<dyn Detector>],
     limits: &'a Limits,
     cancel: Option<&'a AtomicBool>,
+    retained: &'a Retained,
     changes: Vec<Change>,
     entries: u64,
     whiteouts: u64,
@@ -292,6 +298,24 @@ impl<R: Read> io::Seek for ForwardSeek<R> {
 }
 
 impl TarWalk<'_> {
+    /// Records a change, counting its strings against the scan's budget.
+    fn keep(&mut self, change: Change) -> Result<(), LayerError> {
+        let bytes = match &change {
+            Change::Whiteout(p) | Change::Opaque(p) | Change::Replaced(p) | Change::Dir(p) => {
+                p.len()
+            }
+            Change::File { path, .. } => path.len(),
+            Change::Symlink { path, target } | Change::Hardlink { path, target } => {
+                path.len() + target.len()
+            }
+        };
+        self.retained
+            .keep(bytes)
+            .map_err(|limit| LayerError::Limit(retained::WHAT, limit))?;
+        self.changes.push(change);
+        Ok(())
+    }
+
     fn run(&mut self, plain: &mut dyn Read) -> Result<(), LayerError> {
         let mut archive = tar::Archive::new(ForwardSeek::new(TarGuard::new(plain)));
         // claimed files of this layer by path, for hard links to them
@@ -319,12 +343,12 @@ impl TarWalk<'_> {
                 Name::Root | Name::AufsMeta => continue,
                 Name::Whiteout(p) => {
                     self.whiteouts += 1;
-                    self.changes.push(Change::Whiteout(p));
+                    self.keep(Change::Whiteout(p))?;
                     continue;
                 }
                 Name::Opaque(p) => {
                     self.whiteouts += 1;
-                    self.changes.push(Change::Opaque(p));
+                    self.keep(Change::Opaque(p))?;
                     continue;
                 }
                 Name::Path(p) => p,
@@ -348,9 +372,9 @@ impl TarWalk<'_> {
                         Some(claims) => {
                             self.claimed += 1;
                             claimed_here.insert(path.clone(), claims.clone());
-                            self.changes.push(Change::File { path, claims });
+                            self.keep(Change::File { path, claims })?;
                         }
-                        None => self.changes.push(Change::Replaced(path)),
+                        None => self.keep(Change::Replaced(path))?,
                     }
                 }
                 tar::EntryType::Symlink => {
@@ -358,7 +382,7 @@ impl TarWalk<'_> {
                         .link_name_bytes()
                         .map(|b| String::from_utf8_lossy(&b).into_owned())
                         .unwrap_or_default();
-                    self.changes.push(Change::Symlink { path, target });
+                    self.keep(Change::Symlink { path, target })?;
                 }
                 tar::EntryType::Link => {
                     let raw = entry
@@ -370,14 +394,14 @@ impl TarWalk<'_> {
                         Some(claims) => {
                             let claims = claims.clone();
                             claimed_here.insert(path.clone(), claims.clone());
-                            self.changes.push(Change::File { path, claims });
+                            self.keep(Change::File { path, claims })?;
                         }
-                        None => self.changes.push(Change::Hardlink { path, target }),
+                        None => self.keep(Change::Hardlink { path, target })?,
                     }
                 }
-                tar::EntryType::Directory => self.changes.push(Change::Dir(path)),
+                tar::EntryType::Directory => self.keep(Change::Dir(path))?,
                 // devices, fifos: nothing to read, but they replace what was there
-                _ => self.changes.push(Change::Replaced(path)),
+                _ => self.keep(Change::Replaced(path))?,
             }
         }
         Ok(())
