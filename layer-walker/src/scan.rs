@@ -1,5 +1,6 @@
 //! The scanner: options in, inventory out.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -283,22 +284,46 @@ impl Scanner {
             count: resolved.layers.len(),
             total_bytes: total,
         });
-        let results: Vec<Result<LayerAnalysis>> = resolved
+        // a blob the manifest lists more than once (identical layers) is read once
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        let slot: Vec<usize> = (0..resolved.layers.len())
+            .map(|i| *first.entry(resolved.layers[i].blob.as_str()).or_insert(i))
+            .collect();
+        let results: Vec<(usize, Result<LayerAnalysis>)> = resolved
             .layers
             .par_iter()
             .enumerate()
+            .filter(|(i, _)| slot[*i] == *i)
             .map(|(i, l)| {
-                let (reader, _) = store.open(&l.blob)?.ok_or_else(|| Error::MissingBlob {
-                    archive: store.location().to_path_buf(),
-                    name: l.blob.clone(),
-                })?;
-                let a = analyze_blob(reader, self.ctx(Some(i), retained))
-                    .map_err(|e| layer_error(store.location(), i, l, e))?;
-                self.emit(Progress::LayerDone { layer: i });
-                Ok(a)
+                let read = || {
+                    let (reader, _) = store.open(&l.blob)?.ok_or_else(|| Error::MissingBlob {
+                        archive: store.location().to_path_buf(),
+                        name: l.blob.clone(),
+                    })?;
+                    let a = analyze_blob(reader, self.ctx(Some(i), retained))
+                        .map_err(|e| layer_error(store.location(), i, l, e))?;
+                    for (j, _) in slot.iter().enumerate().filter(|(_, s)| **s == i) {
+                        self.emit(Progress::LayerDone { layer: j });
+                    }
+                    Ok(a)
+                };
+                (i, read())
             })
             .collect();
-        results.into_iter().collect()
+        let mut by_first: HashMap<usize, LayerAnalysis> = HashMap::new();
+        for (i, r) in results {
+            by_first.insert(i, r?);
+        }
+        let mut out = Vec::with_capacity(slot.len());
+        for (j, s) in slot.iter().enumerate() {
+            let a = if slot[j + 1..].contains(s) {
+                by_first[s].clone()
+            } else {
+                by_first.remove(s).expect("analysed")
+            };
+            out.push(a);
+        }
+        Ok(out)
     }
 
     fn walk_stream(
@@ -343,11 +368,22 @@ impl Scanner {
         };
         let resolved = resolve(&streamed.store, kind, &opts)?;
         let mut analyses = Vec::with_capacity(resolved.layers.len());
+        let names: Vec<String> = resolved
+            .layers
+            .iter()
+            .map(|l| streamed.store.resolve_name(&l.blob))
+            .collect();
         for (i, l) in resolved.layers.iter().enumerate() {
-            let name = streamed.store.resolve_name(&l.blob);
-            let result = match streamed.analysed.remove(&name) {
+            let name = &names[i];
+            // identical layers are one member, named again by each place they take
+            let again = names[i + 1..].contains(name);
+            let analysed = match streamed.analysed.get(name) {
+                Some(Ok(a)) if again => Some(Ok(a.clone())),
+                _ => streamed.analysed.remove(name),
+            };
+            let result = match analysed {
                 Some(r) => r,
-                None => match streamed.store.files.get(&name) {
+                None => match streamed.store.files.get(name) {
                     Some(bytes) => analyze_blob(&bytes[..], self.ctx(Some(i), retained)),
                     None => {
                         return Err(Error::MissingBlob {

@@ -185,3 +185,53 @@ fn version_changes_say_upgrade_or_downgrade_by_the_package_managers_order() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("tilde 2.0 -> 2.0~rc1 (downgrade)"), "{text}");
 }
+
+/// `docker save` lists one file for identical layers (the same diff_id, e.g. two `COPY`s of
+/// the same file): the manifest names it twice, the archive holds it once.
+#[test]
+fn a_layer_listed_twice_is_read_for_both_places() {
+    // over 64 KiB, so that a streamed archive analyses it as it passes instead of keeping it
+    let filler = vec![7u8; 100 << 10];
+    let a = layer(&[
+        E::Dir("pkgs/"),
+        E::File("pkgs/a", b"a 1"),
+        E::File("filler", &filler),
+    ]);
+    let b = layer(&[E::File("pkgs/a", b"a 2"), E::File("filler", &filler)]);
+    let archive = docker_archive(&[a.clone(), b, a]);
+    let d = tempfile::tempdir().unwrap();
+    let plain = d.path().join("image.tar");
+    std::fs::write(&plain, &archive).unwrap();
+    let wrapped = d.path().join("image.tar.gz");
+    std::fs::write(&wrapped, gzip(&archive)).unwrap();
+    for path in [&plain, &wrapped] {
+        let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = read.clone();
+        let s = pkg_scanner()
+            .on_progress(move |p| {
+                if let layer_walker::Progress::Bytes { layer: Some(_), bytes } = p {
+                    counter.fetch_add(*bytes, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+            .scan(&ImageRef {
+                kind: None,
+                path: path.clone(),
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let inv = &s.inventory;
+        assert_eq!(inv.layers.len(), 3, "{}", path.display());
+        assert_eq!(names(&inv.layers[0].added), ["a@1"]);
+        assert_eq!(
+            inv.layers[2].changed[0].to_version,
+            "1",
+            "{}",
+            path.display()
+        );
+        assert_eq!(s.layers[0].diff_id, s.layers[2].diff_id);
+        if path == &plain {
+            // read once, not once per place
+            let once = s.layers[0].size + s.layers[1].size;
+            assert_eq!(read.load(std::sync::atomic::Ordering::Relaxed), once);
+        }
+    }
+}
