@@ -17,6 +17,7 @@ pub fn fuzz_limits() -> Limits {
         max_entries: 100_000,
         max_claimed_file: 16 << 20,
         max_retained_bytes: 16 << 20,
+        max_layers: 64,
     }
 }
 

@@ -51,11 +51,13 @@ pub enum Error {
         name: String,
         reason: String,
     },
-    #[error("{}: {what} exceeds the limit of {limit} bytes (raise it with the scan limits if the image is trusted)", archive.display())]
+    #[error("{}: {what} exceeds the limit of {limit} {unit} (raise it with the scan limits if the image is trusted)", archive.display())]
     LimitExceeded {
         archive: PathBuf,
         what: String,
         limit: u64,
+        /// What `limit` counts: "bytes", "entries", "layers".
+        unit: &'static str,
     },
     #[error("the scan was cancelled")]
     Cancelled,

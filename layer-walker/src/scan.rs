@@ -32,6 +32,10 @@ pub struct Limits {
     /// names of an archive file (each counted with 64 bytes of overhead). Default 256 MiB;
     /// real images keep a few megabytes (debian-large, 4 GB: 2.5 MB).
     pub max_retained_bytes: u64,
+    /// Layers in one image. Default 4096: runtimes stop far below (Docker at 125, the
+    /// kernel's overlayfs at about 500), and a manifest can name one small blob a million
+    /// times.
+    pub max_layers: u64,
 }
 
 impl Default for Limits {
@@ -42,6 +46,7 @@ impl Default for Limits {
             max_entries: 20_000_000,
             max_claimed_file: 256 << 20,
             max_retained_bytes: 256 << 20,
+            max_layers: 4096,
         }
     }
 }
@@ -190,6 +195,15 @@ impl Scanner {
             .unwrap_or(false)
     }
 
+    fn resolve_options(&self) -> ResolveOptions<'_> {
+        ResolveOptions {
+            platform: self.platform.as_ref(),
+            image: self.image.as_deref(),
+            verify: self.verify,
+            max_layers: self.limits.max_layers,
+        }
+    }
+
     fn ctx<'a>(&'a self, layer: Option<usize>, retained: &'a Retained) -> WalkCtx<'a> {
         let progress = self.progress.clone().map(|f| {
             Box::new(move |n: u64| f(&Progress::Bytes { layer, bytes: n }))
@@ -216,12 +230,7 @@ impl Scanner {
         let access = source::open(image, &retained)?;
         let (resolved, analyses) = match access {
             Access::Store(store, kind) => {
-                let opts = ResolveOptions {
-                    platform: self.platform.as_ref(),
-                    image: self.image.as_deref(),
-                    verify: self.verify,
-                };
-                let resolved = resolve(store.as_ref(), kind, &opts)?;
+                let resolved = resolve(store.as_ref(), kind, &self.resolve_options())?;
                 let analyses = self.walk_store(store.as_ref(), &resolved, &retained)?;
                 (resolved, analyses)
             }
@@ -361,12 +370,7 @@ impl Scanner {
             .cloned()
             .collect();
         let kind = source::classify_names(path, names.iter().map(String::as_str))?;
-        let opts = ResolveOptions {
-            platform: self.platform.as_ref(),
-            image: self.image.as_deref(),
-            verify: self.verify,
-        };
-        let resolved = resolve(&streamed.store, kind, &opts)?;
+        let resolved = resolve(&streamed.store, kind, &self.resolve_options())?;
         let mut analyses = Vec::with_capacity(resolved.layers.len());
         let names: Vec<String> = resolved
             .layers
@@ -484,10 +488,11 @@ impl Scanner {
 fn layer_error(archive: &std::path::Path, index: usize, l: &LayerRef, e: LayerError) -> Error {
     match e {
         LayerError::Cancelled => Error::Cancelled,
-        LayerError::Limit(what, limit) => Error::LimitExceeded {
+        LayerError::Limit(what, limit, unit) => Error::LimitExceeded {
             archive: archive.to_path_buf(),
             what: format!("layer {index} ({}): {what}", l.blob),
             limit,
+            unit,
         },
         other => Error::Layer {
             archive: archive.to_path_buf(),

@@ -36,6 +36,7 @@ fn limits() -> Limits {
         max_entries: 100_000,
         max_claimed_file: 16 << 20,
         max_retained_bytes: 16 << 20,
+        max_layers: 64,
     }
 }
 

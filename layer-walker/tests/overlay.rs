@@ -209,7 +209,11 @@ fn a_layer_listed_twice_is_read_for_both_places() {
         let counter = read.clone();
         let s = pkg_scanner()
             .on_progress(move |p| {
-                if let layer_walker::Progress::Bytes { layer: Some(_), bytes } = p {
+                if let layer_walker::Progress::Bytes {
+                    layer: Some(_),
+                    bytes,
+                } = p
+                {
                     counter.fetch_add(*bytes, std::sync::atomic::Ordering::Relaxed);
                 }
             })

@@ -65,6 +65,7 @@ fn small_limits() -> Limits {
         max_entries: 10_000,
         max_claimed_file: 1 << 20,
         max_retained_bytes: 16 << 20,
+        max_layers: 64,
     }
 }
 

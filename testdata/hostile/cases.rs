@@ -533,6 +533,17 @@ pub fn all() -> Vec<Case> {
             })),
         },
         Case {
+            name: "one-layer-listed-5000-times",
+            what: "a manifest naming one small layer blob 5,000 times (each place is laid over the last)",
+            expect: Expect::Fails(&["5000 layers", "4096"]),
+            image: Image::OciDir(Box::new(|dir| {
+                let mut oci = Oci::gzip_layers(vec![base()]);
+                let one = oci.layers[0].clone();
+                oci.layers = vec![one; 5000];
+                oci.write(dir);
+            })),
+        },
+        Case {
             name: "pax-size-desync",
             what: "a PAX size of 1024 over a ustar size of 0; the body is a tar entry with another status file",
             expect: Expect::Complete(&["base-files", "tzdata"]),

@@ -44,10 +44,30 @@ pub(crate) struct ResolveOptions<'a> {
     /// A tag or `@N`, for archives holding several images.
     pub image: Option<&'a str>,
     pub verify: bool,
+    /// Most layers an image may have.
+    pub max_layers: u64,
 }
 
 /// Picks the image out of `store`, which holds a docker-archive or an OCI layout.
 pub(crate) fn resolve(
+    store: &dyn BlobStore,
+    kind: SourceKind,
+    opts: &ResolveOptions,
+) -> Result<ResolvedImage> {
+    let resolved = resolve_any(store, kind, opts)?;
+    // each place a layer takes is laid over the view in turn, even when the blob is shared
+    if resolved.layers.len() as u64 > opts.max_layers {
+        return Err(Error::LimitExceeded {
+            archive: store.location().to_path_buf(),
+            what: format!("the image's {} layers", resolved.layers.len()),
+            limit: opts.max_layers,
+            unit: "layers",
+        });
+    }
+    Ok(resolved)
+}
+
+fn resolve_any(
     store: &dyn BlobStore,
     kind: SourceKind,
     opts: &ResolveOptions,

@@ -35,6 +35,7 @@ pub(crate) trait BlobStore: Send + Sync {
                 archive: self.location().to_path_buf(),
                 what: format!("metadata file {name}"),
                 limit: max,
+                unit: "bytes",
             });
         }
         let mut buf = Vec::with_capacity(size as usize);
@@ -162,6 +163,7 @@ impl TarStore {
                 archive: path.to_path_buf(),
                 what: retained::WHAT.into(),
                 limit,
+                unit: "bytes",
             })?;
             // later members win, as when the archive is extracted
             items.insert(name, item);

@@ -41,6 +41,7 @@ pub(crate) fn read_stream<'a>(
             archive: path.to_path_buf(),
             what: retained::WHAT.into(),
             limit,
+            unit: "bytes",
         })
     };
     // counted for progress only: the outer archive has no digest to check (its members do)
@@ -124,6 +125,7 @@ fn stream_error(path: &Path, e: std::io::Error, limits: &crate::Limits) -> Error
             archive: path.to_path_buf(),
             what: "the uncompressed archive".into(),
             limit: limits.max_archive_bytes,
+            unit: "bytes",
         };
     }
     let reason = match e.kind() {

@@ -95,7 +95,8 @@ impl LayerAnalysis {
 #[derive(Debug)]
 pub(crate) enum LayerError {
     Io(io::Error),
-    Limit(&'static str, u64),
+    /// What, the limit, and what the limit counts.
+    Limit(&'static str, u64, &'static str),
     PathEscapes(String),
     Cancelled,
 }
@@ -104,7 +105,7 @@ impl std::fmt::Display for LayerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LayerError::Io(e) => write!(f, "{}", describe_io(e)),
-            LayerError::Limit(what, n) => write!(f, "{what} exceeds the limit of {n}"),
+            LayerError::Limit(what, n, unit) => write!(f, "{what} exceeds the limit of {n} {unit}"),
             LayerError::PathEscapes(p) => write!(
                 f,
                 "entry {p:?} points outside the image root (path traversal)"
@@ -210,7 +211,7 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
 fn lift(e: LayerError, limits: &Limits) -> LayerError {
     match e {
         LayerError::Io(io) if io.to_string().contains(blob::LIMIT_MESSAGE) => {
-            LayerError::Limit("the uncompressed layer", limits.max_layer_bytes)
+            LayerError::Limit("the uncompressed layer", limits.max_layer_bytes, "bytes")
         }
         other => other,
     }
@@ -311,7 +312,7 @@ impl TarWalk<'_> {
         };
         self.retained
             .keep(bytes)
-            .map_err(|limit| LayerError::Limit(retained::WHAT, limit))?;
+            .map_err(|limit| LayerError::Limit(retained::WHAT, limit, "bytes"))?;
         self.changes.push(change);
         Ok(())
     }
@@ -334,6 +335,7 @@ impl TarWalk<'_> {
                 return Err(LayerError::Limit(
                     "the number of tar entries",
                     self.limits.max_entries,
+                    "entries",
                 ));
             }
             let name =
