@@ -544,6 +544,30 @@ pub fn all() -> Vec<Case> {
             })),
         },
         Case {
+            name: "index-fan-out",
+            what: "index.json names a nested index 1,000 times, which names the next 1,000 times, four levels deep (10^15 paths to one manifest)",
+            expect: Expect::Fails(&["more than 10000 manifests"]),
+            image: Image::OciDir(Box::new(|dir| {
+                let oci = Oci::gzip_layers(vec![base()]);
+                let mut desc = oci.write_image(dir, &oci.config());
+                for _ in 0..4 {
+                    let index = serde_json::to_vec(&serde_json::json!({
+                        "schemaVersion": 2,
+                        "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "manifests": vec![desc; 1000],
+                    }))
+                    .expect("json");
+                    let digest = sha256(&index);
+                    std::fs::write(blob_path(dir, &index), &index).expect("index blob");
+                    desc = serde_json::json!({
+                        "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "digest": digest, "size": index.len(),
+                    });
+                }
+                write_index(dir, vec![desc; 1000]);
+            })),
+        },
+        Case {
             name: "pax-size-desync",
             what: "a PAX size of 1024 over a ustar size of 0; the body is a tar entry with another status file",
             expect: Expect::Complete(&["base-files", "tzdata"]),

@@ -15,6 +15,10 @@ use crate::error::{Error, Result};
 const MAX_METADATA: u64 = 16 << 20;
 /// Nested indexes followed at most this deep.
 const MAX_INDEX_DEPTH: usize = 4;
+/// Manifests an OCI layout's indexes may name in all (a multi-platform image names ~10).
+const MAX_DESCRIPTORS: usize = 10_000;
+/// Bytes of nested indexes read in all.
+const MAX_INDEX_BYTES: u64 = 256 << 20;
 
 /// A layer to read: where its blob is and what it must hash to.
 #[derive(Debug, Clone)]
@@ -140,6 +144,10 @@ struct Verifier<'a> {
     archive: &'a Path,
     verify: bool,
     problems: Vec<String>,
+    /// Descriptors met and nested-index bytes read while walking indexes: an index can name
+    /// one nested index thousands of times, each naming it again, a few levels deep.
+    descriptors: usize,
+    index_bytes: u64,
 }
 
 impl Verifier<'_> {
@@ -199,6 +207,8 @@ fn resolve_oci(
         archive,
         verify: opts.verify,
         problems: Vec::new(),
+        descriptors: 0,
+        index_bytes: 0,
     };
     let mut candidates = Vec::new();
     for (top, d) in index.manifests.unwrap_or_default().into_iter().enumerate() {
@@ -295,9 +305,27 @@ fn collect_candidates(
         });
     }
     for d in manifests {
+        v.descriptors += 1;
+        if v.descriptors > MAX_DESCRIPTORS {
+            return Err(Error::BadMetadata {
+                archive: archive.to_path_buf(),
+                what: "index.json".into(),
+                reason: format!("its indexes name more than {MAX_DESCRIPTORS} manifests"),
+            });
+        }
         if manifest::is_index(d.media_type.as_deref()) {
             let name = blob_path(archive, &d.digest)?;
             let bytes = read_blob(store, &name)?;
+            v.index_bytes += bytes.len() as u64;
+            if v.index_bytes > MAX_INDEX_BYTES {
+                return Err(Error::BadMetadata {
+                    archive: archive.to_path_buf(),
+                    what: "index.json".into(),
+                    reason: format!(
+                        "its nested indexes add up to more than {MAX_INDEX_BYTES} bytes"
+                    ),
+                });
+            }
             v.check("index", &name, &d.digest, &bytes)?;
             let nested: OciIndex = parse_json(archive, &format!("index {name}"), &bytes)?;
             collect_candidates(
@@ -511,6 +539,8 @@ fn resolve_docker(
         archive,
         verify: opts.verify,
         problems: Vec::new(),
+        descriptors: 0,
+        index_bytes: 0,
     };
     let entries: Vec<DockerManifestEntry> = parse_json(archive, "manifest.json", bytes)?;
     if entries.is_empty() {
