@@ -568,6 +568,27 @@ pub fn all() -> Vec<Case> {
             })),
         },
         Case {
+            name: "symlink-of-400k-components",
+            what: "/usr is a symlink to a/a/a/... (400,000 components, from a PAX linkpath) that every dpkg and distro lookup passes through",
+            expect: Expect::Complete(&["base-files", "tzdata"]),
+            image: oci(
+                vec![base(), {
+                    let mut raw = Vec::new();
+                    let mut link = tar::Header::new_ustar();
+                    link.set_entry_type(tar::EntryType::Symlink);
+                    link.set_path("usr").expect("short path");
+                    link.set_link_name("a").expect("short name");
+                    link.set_mode(0o777);
+                    link.set_size(0);
+                    link.set_cksum();
+                    pax_then(&mut raw, "linkpath", &"a/".repeat(400_000), &link, &[]);
+                    raw.extend_from_slice(&[0; 1024]);
+                    raw
+                }],
+                |_, _| {},
+            ),
+        },
+        Case {
             name: "pax-size-desync",
             what: "a PAX size of 1024 over a ustar size of 0; the body is a tar entry with another status file",
             expect: Expect::Complete(&["base-files", "tzdata"]),

@@ -11,6 +11,10 @@ use crate::walk::layer::{Change, ClaimResult, LayerAnalysis};
 /// Symlink hops allowed while resolving one path (Linux allows 40).
 const MAX_SYMLINK_HOPS: usize = 40;
 
+/// Longest symlink target followed: Linux's PATH_MAX. `symlink(2)` refuses longer targets,
+/// so only a hand-made tar has them, and following one means thousands of components.
+const PATH_MAX: usize = 4096;
+
 #[derive(Clone)]
 pub(crate) enum Node {
     /// A regular file some detectors claimed.
@@ -290,48 +294,81 @@ impl FsView {
 
     /// Resolves symlinks and hard links in every component of `path`, within the image root:
     /// `..` never climbs above `/`, absolute link targets start again at the image root.
-    /// Returns the physical path, or an error when the links loop.
+    /// Returns the physical path, or an error when the links loop or a link is longer than
+    /// Linux would follow.
     pub fn resolve(&self, path: &str) -> Result<String, SymlinkLoop> {
+        let fail = || SymlinkLoop {
+            path: path.to_string(),
+        };
         let mut hops = 0;
         let mut pending: Vec<String> = components(path).into_iter().rev().collect();
-        let mut done: Vec<String> = Vec::new();
+        // the path resolved so far, kept built (a hostile link can have thousands of
+        // components, and joining them again at every step is quadratic)
+        let mut done = Resolved::default();
         while let Some(comp) = pending.pop() {
             if comp == ".." {
                 done.pop();
                 continue;
             }
-            done.push(comp);
-            let current = join(&done);
-            let target = match self.nodes.get(&current) {
+            done.push(&comp);
+            let target = match self.nodes.get(done.as_str()) {
                 Some(Node::Symlink { target, .. }) => target,
                 Some(Node::Hardlink { target, .. }) => {
                     // hard link targets are image paths already
                     hops += 1;
                     if hops > MAX_SYMLINK_HOPS {
-                        return Err(SymlinkLoop {
-                            path: path.to_string(),
-                        });
+                        return Err(fail());
                     }
-                    done = components(target);
+                    done = Resolved::default();
+                    for c in components(target) {
+                        done.push(&c);
+                    }
                     continue;
                 }
                 _ => continue,
             };
             hops += 1;
-            if hops > MAX_SYMLINK_HOPS {
-                return Err(SymlinkLoop {
-                    path: path.to_string(),
-                });
+            if hops > MAX_SYMLINK_HOPS || target.len() >= PATH_MAX {
+                return Err(fail());
             }
             done.pop();
             if target.starts_with('/') {
-                done.clear();
+                done = Resolved::default();
             }
             for c in components(target).into_iter().rev() {
                 pending.push(c);
             }
         }
-        Ok(join(&done))
+        Ok(done.as_str().to_string())
+    }
+}
+
+/// A path being resolved, as `/a/b/c`, with where each component starts.
+#[derive(Default)]
+struct Resolved {
+    path: String,
+    starts: Vec<usize>,
+}
+
+impl Resolved {
+    fn push(&mut self, comp: &str) {
+        self.starts.push(self.path.len());
+        self.path.push('/');
+        self.path.push_str(comp);
+    }
+
+    fn pop(&mut self) {
+        if let Some(at) = self.starts.pop() {
+            self.path.truncate(at);
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        }
     }
 }
 
@@ -353,7 +390,7 @@ fn parsed_by<'a>(path: &'a str, node: &'a Node, detector: &str) -> Option<ViewFi
     })
 }
 
-/// A path whose symlinks loop.
+/// A path whose symlinks loop, or that passes through a link longer than PATH_MAX.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SymlinkLoop {
     pub path: String,
@@ -363,7 +400,7 @@ impl std::fmt::Display for SymlinkLoop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "too many levels of symbolic links resolving {}",
+            "too many levels of symbolic links, or one longer than PATH_MAX, resolving {}",
             self.path
         )
     }
@@ -374,16 +411,4 @@ fn components(path: &str) -> Vec<String> {
         .filter(|c| !c.is_empty() && *c != ".")
         .map(str::to_string)
         .collect()
-}
-
-fn join(parts: &[String]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>().max(1));
-    for p in parts {
-        s.push('/');
-        s.push_str(p);
-    }
-    if s.is_empty() {
-        s.push('/');
-    }
-    s
 }
