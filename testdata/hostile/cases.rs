@@ -381,6 +381,20 @@ pub fn all() -> Vec<Case> {
             }),
         },
         Case {
+            name: "blob-is-a-fifo",
+            what: "the layer blob is a named pipe (opening one waits for a writer)",
+            expect: Expect::Fails(&["not a regular file"]),
+            image: oci(vec![base()], |dir, o| {
+                let blob = blob_path(dir, &o.layers[0].0);
+                std::fs::remove_file(&blob).expect("blob");
+                let made = std::process::Command::new("mkfifo")
+                    .arg(&blob)
+                    .status()
+                    .expect("mkfifo");
+                assert!(made.success(), "mkfifo {}", blob.display());
+            }),
+        },
+        Case {
             name: "invalid-index-json",
             what: "index.json is not JSON",
             expect: Expect::Fails(&["index.json"]),

@@ -79,11 +79,16 @@ impl BlobStore for DirStore {
                 reason: "it is a link that points outside the layout".into(),
             });
         }
-        let file = File::open(&real).map_err(|e| Error::io(&real, e))?;
-        let meta = file.metadata().map_err(|e| Error::io(&real, e))?;
+        // looked at before opening: opening a FIFO waits for a writer, forever
+        let meta = std::fs::metadata(&real).map_err(|e| Error::io(&real, e))?;
         if !meta.is_file() {
-            return Ok(None);
+            return Err(Error::BadMetadata {
+                archive: self.root.clone(),
+                what: name.to_string(),
+                reason: "it is not a regular file".into(),
+            });
         }
+        let file = File::open(&real).map_err(|e| Error::io(&real, e))?;
         Ok(Some((Box::new(file), meta.len())))
     }
 
