@@ -30,8 +30,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // one line per cause, no Debug dump
-            eprintln!("error: {e:#}");
+            // one line per cause, no Debug dump; names from the image may carry escapes
+            eprintln!("error: {}", sbom_core::format::printable(&format!("{e:#}")));
             if let Some(hint) = hint(&e) {
                 eprintln!("hint: {hint}");
             }
@@ -160,7 +160,8 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
                 .as_deref()
                 .map(|p| format!("{p}: "))
                 .unwrap_or_default();
-            tracing::warn!("{place}{}", w.message);
+            let text = format!("{place}{}", w.message);
+            tracing::warn!("{}", sbom_core::format::printable(&text));
         }
         if inv.is_incomplete() {
             tracing::warn!("the inventory is INCOMPLETE: some package databases could not be read in full (recorded in the SBOM)");

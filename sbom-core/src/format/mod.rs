@@ -32,6 +32,7 @@ pub use native_json::NativeJson;
 pub use spdx_json::SpdxJson;
 pub use spdx_tag_value::SpdxTagValue;
 pub use table::Table;
+pub use util::printable;
 
 /// Why a document could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use super::util::{human_size, layer_label};
+use super::util::{human_size, layer_label, printable};
 use super::{FormatError, WriteOptions, Writer};
 use crate::{Ecosystem, Inventory};
 
@@ -30,6 +30,8 @@ pub struct Table;
 /// Greedy word wrap: `first` starts the first line, `indent` the others. Words longer than a
 /// line are left whole rather than split (package names must stay copy-pasteable).
 fn wrap(first: &str, indent: &str, text: &str, width: usize) -> String {
+    // everything shown comes through here; what came from the image may hold escapes
+    let text = printable(text);
     let width = width.max(20);
     let mut out = String::new();
     let mut line = first.to_string();
@@ -120,9 +122,9 @@ fn render(inv: &Inventory, opts: &WriteOptions) -> String {
             "Layer {}  {}  {}\n",
             l.index,
             if l.diff_id.is_empty() {
-                "-"
+                "-".into()
             } else {
-                l.short_diff_id()
+                printable(l.short_diff_id())
             },
             human_size(l.size)
         );
@@ -259,6 +261,22 @@ mod tests {
         assert!(t.lines().count() > 1);
         let long = "x".repeat(50);
         assert!(wrap("- ", "  ", &long, 20).contains(&long));
+    }
+
+    #[test]
+    fn text_from_the_image_cannot_drive_the_terminal() {
+        let mut inv = Inventory::default();
+        inv.image.name = "img\u{1b}[2J".into();
+        inv.warnings.push(crate::Warning {
+            path: Some("/x\n*** fake line".into()),
+            layer: None,
+            message: "m\u{9b}31m".into(),
+            incomplete: false,
+        });
+        let out = render(&inv, &WriteOptions::fixed(0));
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert!(!out.lines().any(|l| l.starts_with("***")), "{out}");
+        assert!(out.contains("img\\u{1b}[2J"), "{out}");
     }
 
     #[test]

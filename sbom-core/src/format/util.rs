@@ -211,6 +211,31 @@ pub(crate) fn split_digest(d: &str) -> Option<(&str, &str)> {
     Some((alg, hex))
 }
 
+/// `s` with its control characters (terminal escape sequences, newlines, tabs) written as
+/// Rust-style escapes (`\u{1b}`, `\n`), for text from an image shown on a terminal: a package
+/// name or a history line must not be able to move the cursor, recolour or retitle the
+/// terminal, or start a line of its own in a report.
+///
+/// ```
+/// use sbom_core::format::printable;
+/// assert_eq!(printable("openssl 3.0"), "openssl 3.0");
+/// assert_eq!(printable("evil\u{1b}]0;pwned\u{7}\nname"), "evil\\u{1b}]0;pwned\\u{7}\\nname");
+/// ```
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
