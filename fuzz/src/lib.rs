@@ -18,6 +18,7 @@ pub fn fuzz_limits() -> Limits {
         max_claimed_file: 16 << 20,
         max_retained_bytes: 16 << 20,
         max_layers: 64,
+        max_parallel_layers: 2,
     }
 }
 

@@ -36,6 +36,10 @@ pub struct Limits {
     /// kernel's overlayfs at about 500), and a manifest can name one small blob a million
     /// times.
     pub max_layers: u64,
+    /// Layers read at once (at most one per core). Default 8. Each may hold a zstd window
+    /// of up to 128 MiB and a claimed file, so this, not the core count, bounds the memory
+    /// of a scan on a large machine.
+    pub max_parallel_layers: usize,
 }
 
 impl Default for Limits {
@@ -47,6 +51,7 @@ impl Default for Limits {
             max_claimed_file: 256 << 20,
             max_retained_bytes: 256 << 20,
             max_layers: 4096,
+            max_parallel_layers: 8,
         }
     }
 }
@@ -298,27 +303,40 @@ impl Scanner {
         let slot: Vec<usize> = (0..resolved.layers.len())
             .map(|i| *first.entry(resolved.layers[i].blob.as_str()).or_insert(i))
             .collect();
-        let results: Vec<(usize, Result<LayerAnalysis>)> = resolved
-            .layers
-            .par_iter()
-            .enumerate()
-            .filter(|(i, _)| slot[*i] == *i)
-            .map(|(i, l)| {
-                let read = || {
-                    let (reader, _) = store.open(&l.blob)?.ok_or_else(|| Error::MissingBlob {
-                        archive: store.location().to_path_buf(),
-                        name: l.blob.clone(),
-                    })?;
-                    let a = analyze_blob(reader, self.ctx(Some(i), retained))
-                        .map_err(|e| layer_error(store.location(), i, l, e))?;
-                    for (j, _) in slot.iter().enumerate().filter(|(_, s)| **s == i) {
-                        self.emit(Progress::LayerDone { layer: j });
-                    }
-                    Ok(a)
-                };
-                (i, read())
-            })
-            .collect();
+        let walk = || -> Vec<(usize, Result<LayerAnalysis>)> {
+            resolved
+                .layers
+                .par_iter()
+                .enumerate()
+                .filter(|(i, _)| slot[*i] == *i)
+                .map(|(i, l)| {
+                    let read = || {
+                        let (reader, _) =
+                            store.open(&l.blob)?.ok_or_else(|| Error::MissingBlob {
+                                archive: store.location().to_path_buf(),
+                                name: l.blob.clone(),
+                            })?;
+                        let a = analyze_blob(reader, self.ctx(Some(i), retained))
+                            .map_err(|e| layer_error(store.location(), i, l, e))?;
+                        for (j, _) in slot.iter().enumerate().filter(|(_, s)| **s == i) {
+                            self.emit(Progress::LayerDone { layer: j });
+                        }
+                        Ok(a)
+                    };
+                    (i, read())
+                })
+                .collect()
+        };
+        // each layer in flight may hold a zstd window (up to 128 MiB) and a claimed file:
+        // the scan's memory grows with how many run at once, not with the machine's cores
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(self.limits.max_parallel_layers.max(1));
+        let results = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(walk),
+            Err(_) => walk(), // no threads to spare: the global pool will do
+        };
         let mut by_first: HashMap<usize, LayerAnalysis> = HashMap::new();
         for (i, r) in results {
             by_first.insert(i, r?);

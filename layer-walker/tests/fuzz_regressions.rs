@@ -37,6 +37,7 @@ fn limits() -> Limits {
         max_claimed_file: 16 << 20,
         max_retained_bytes: 16 << 20,
         max_layers: 64,
+        max_parallel_layers: 2,
     }
 }
 

@@ -66,6 +66,7 @@ fn small_limits() -> Limits {
         max_claimed_file: 1 << 20,
         max_retained_bytes: 16 << 20,
         max_layers: 64,
+        max_parallel_layers: 2,
     }
 }
 
