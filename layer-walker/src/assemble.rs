@@ -45,6 +45,26 @@ fn collect(view: &FsView, detectors: &[Arc<dyn Detector>], full: bool) -> Findin
     all
 }
 
+fn layer_info(
+    i: usize,
+    a: &LayerAnalysis,
+    resolved: &ResolvedImage,
+    distro: Option<Distro>,
+) -> LayerInfo {
+    LayerInfo {
+        index: i,
+        diff_id: a.diff_id.clone(),
+        digest: a.digest.clone(),
+        compression: a.compression.as_str().to_string(),
+        size: a.size,
+        uncompressed_size: a.uncompressed_size,
+        entries: a.entries,
+        distro,
+        media_type: resolved.layers.get(i).and_then(|l| l.media_type.clone()),
+        ..Default::default()
+    }
+}
+
 pub(crate) fn assemble(
     resolved: ResolvedImage,
     analyses: &[LayerAnalysis],
@@ -64,8 +84,14 @@ pub(crate) fn assemble(
     let mut diffs: Vec<LayerDiff> = Vec::new();
 
     for (i, a) in analyses.iter().enumerate() {
-        view.apply(a);
+        let changed = view.apply(a);
         let last = i + 1 == analyses.len();
+        if !changed && !last && i > 0 {
+            // nothing a detector sees changed: the same findings, no package changes
+            layers.push(layer_info(i, a, &resolved, None));
+            diffs.push(LayerDiff::default());
+            continue;
+        }
         let findings = collect(&view, detectors, last);
         let now: BTreeMap<Key, Package> = findings
             .packages
@@ -98,23 +124,8 @@ pub(crate) fn assemble(
             }
         }
         let distro_changed = findings.distro.is_some() && findings.distro != prev_distro;
-        let mut info = LayerInfo {
-            index: i,
-            diff_id: a.diff_id.clone(),
-            digest: a.digest.clone(),
-            compression: a.compression.as_str().to_string(),
-            size: a.size,
-            uncompressed_size: a.uncompressed_size,
-            entries: a.entries,
-            ..Default::default()
-        };
-        if distro_changed {
-            info.distro = findings.distro.clone();
-        }
-        if let Some(l) = resolved.layers.get(i) {
-            info.media_type = l.media_type.clone();
-        }
-        layers.push(info);
+        let distro = distro_changed.then(|| findings.distro.clone()).flatten();
+        layers.push(layer_info(i, a, &resolved, distro));
         diffs.push(LayerDiff {
             added,
             removed,

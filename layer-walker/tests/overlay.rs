@@ -239,3 +239,70 @@ fn a_layer_listed_twice_is_read_for_both_places() {
         }
     }
 }
+
+/// Counts the views it is asked to collect from, and otherwise is [`PkgFiles`].
+struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl layer_walker::detect::Detector for Counting {
+    fn name(&self) -> &'static str {
+        PkgFiles.name()
+    }
+    fn claim(
+        &self,
+        path: &str,
+        meta: &layer_walker::detect::EntryMeta,
+    ) -> Option<layer_walker::detect::Claim> {
+        PkgFiles.claim(path, meta)
+    }
+    fn parse(
+        &self,
+        path: &str,
+        body: &[u8],
+    ) -> Result<layer_walker::detect::Parsed, layer_walker::detect::ParseError> {
+        PkgFiles.parse(path, body)
+    }
+    fn collect(
+        &self,
+        view: &layer_walker::walk::view::FsView,
+        ctx: layer_walker::detect::CollectContext,
+        out: &mut layer_walker::detect::Findings,
+    ) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        PkgFiles.collect(view, ctx, out)
+    }
+}
+
+/// A layer that changes nothing a detector sees (unclaimed files only, or the same blob again)
+/// is not collected again: a manifest naming one layer with a large package database
+/// thousands of times would otherwise re-read that database for each.
+#[test]
+fn layers_that_change_nothing_claimed_are_not_collected_again() {
+    let a = layer(&[E::Dir("pkgs/"), E::File("pkgs/a", b"a 1")]);
+    let b = layer(&[E::File("pkgs/a", b"a 2")]);
+    let unclaimed = layer(&[E::File("app/main.js", b"x")]);
+    let d = image(vec![
+        a.clone(),
+        b,
+        a.clone(),
+        unclaimed,
+        a.clone(),
+        a.clone(),
+        a,
+    ]);
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let s = layer_walker::Scanner::new()
+        .detectors(vec![std::sync::Arc::new(Counting(calls.clone()))])
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .unwrap();
+    let inv = &s.inventory;
+    assert_eq!(names(&inv.layers[0].added), ["a@1"]);
+    assert_eq!(inv.layers[1].changed[0].to_version, "2");
+    assert_eq!(inv.layers[2].changed[0].to_version, "1");
+    for l in &inv.layers[3..] {
+        assert!(l.added.is_empty() && l.changed.is_empty() && l.removed.is_empty());
+    }
+    assert_eq!(inv.packages.len(), 1);
+    assert_eq!(inv.packages[0].layer, Some(2));
+    // layers 0, 1 and 2 change the view; the last is collected in full whatever it did
+    assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 4);
+}

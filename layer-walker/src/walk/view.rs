@@ -148,18 +148,21 @@ impl FsView {
     }
 
     /// Applies the next layer: its whiteouts and opaque directories hide what lower layers
-    /// wrote, then its own files are laid over.
-    pub(crate) fn apply(&mut self, layer: &LayerAnalysis) {
+    /// wrote, then its own files are laid over. Returns whether what detectors can see
+    /// changed: a layer that only writes files nobody claimed, or writes again what is
+    /// already there (the same blob listed twice), leaves every finding as it was.
+    pub(crate) fn apply(&mut self, layer: &LayerAnalysis) -> bool {
         let index = self.layers_applied;
+        let mut changed = false;
         // Whiteouts only ever hide lower layers (OCI image spec, "Whiteouts"), so apply them all
         // before anything this layer writes, wherever they stand in the tar.
         for ch in &layer.changes {
             match ch {
                 Change::Whiteout(path) => {
-                    self.nodes.remove(path);
-                    self.remove_below(path);
+                    changed |= self.nodes.remove(path).is_some();
+                    changed |= self.remove_below(path);
                 }
-                Change::Opaque(dir) => self.remove_below(dir),
+                Change::Opaque(dir) => changed |= self.remove_below(dir),
                 _ => {}
             }
         }
@@ -167,9 +170,9 @@ impl FsView {
             match ch {
                 Change::Whiteout(_) | Change::Opaque(_) => {}
                 Change::File { path, claims } => {
-                    self.remove_below(path);
-                    self.nodes.insert(
-                        path.clone(),
+                    changed |= self.remove_below(path);
+                    changed |= self.put(
+                        path,
                         Node::File {
                             layer: index,
                             claims: claims.clone(),
@@ -177,9 +180,9 @@ impl FsView {
                     );
                 }
                 Change::Symlink { path, target } => {
-                    self.remove_below(path);
-                    self.nodes.insert(
-                        path.clone(),
+                    changed |= self.remove_below(path);
+                    changed |= self.put(
+                        path,
                         Node::Symlink {
                             layer: index,
                             target: target.clone(),
@@ -187,7 +190,7 @@ impl FsView {
                     );
                 }
                 Change::Hardlink { path, target } => {
-                    self.remove_below(path);
+                    changed |= self.remove_below(path);
                     let node = match self.nodes.get(target) {
                         // the target is visible now: share its parsed form
                         Some(Node::File { claims, .. }) => Node::File {
@@ -199,24 +202,36 @@ impl FsView {
                             target: target.clone(),
                         },
                     };
-                    self.nodes.insert(path.clone(), node);
+                    changed |= self.put(path, node);
                 }
                 Change::Replaced(path) => {
-                    self.nodes.remove(path);
-                    self.remove_below(path);
+                    changed |= self.nodes.remove(path).is_some();
+                    changed |= self.remove_below(path);
                 }
                 Change::Dir(path) => {
                     // a directory replaces a file or link of a lower layer at the same path
-                    if self.nodes.contains_key(path) {
-                        self.nodes.remove(path);
-                    }
+                    changed |= self.nodes.remove(path).is_some();
                 }
             }
         }
         self.layers_applied += 1;
+        changed
     }
 
-    fn remove_below(&mut self, dir: &str) {
+    /// Sets the node at `path`; whether that changed more than the layer it is credited to.
+    fn put(&mut self, path: &str, node: Node) -> bool {
+        let same = match (self.nodes.get(path), &node) {
+            (Some(Node::File { claims: a, .. }), Node::File { claims: b, .. }) => Arc::ptr_eq(a, b),
+            (Some(Node::Symlink { target: a, .. }), Node::Symlink { target: b, .. })
+            | (Some(Node::Hardlink { target: a, .. }), Node::Hardlink { target: b, .. }) => a == b,
+            _ => false,
+        };
+        self.nodes.insert(path.to_string(), node);
+        !same
+    }
+
+    /// Removes everything below `dir`; whether there was anything.
+    fn remove_below(&mut self, dir: &str) -> bool {
         let prefix = if dir == "/" {
             "/".to_string()
         } else {
@@ -228,9 +243,10 @@ impl FsView {
             .take_while(|(k, _)| k.starts_with(&prefix))
             .map(|(k, _)| k.clone())
             .collect();
-        for k in doomed {
-            self.nodes.remove(&k);
+        for k in &doomed {
+            self.nodes.remove(k);
         }
+        !doomed.is_empty()
     }
 
     /// The files `detector` parsed that are visible in this view, in path order.
