@@ -236,19 +236,27 @@ fn long_path_dir() -> Vec<u8> {
 /// The base layer, then a gzip layer of [`zeros_bomb_layer`] whose entry is followed by a
 /// distroless status file for `after-bomb`.
 fn base_then_bomb(header: tar::Header, extra_mib: usize) -> Image {
-    Image::OciDir(Box::new(move |dir| {
-        let mut oci = Oci::gzip_layers(vec![base()]);
-        let (blob, diff_id) = zeros_bomb_layer(
+    base_then(move || {
+        zeros_bomb_layer(
             header.clone(),
             extra_mib,
             &layer(&[E::File(
                 "var/lib/dpkg/status.d/after",
                 &status(&[("after-bomb", "1.0")]),
             )]),
-        );
+        )
+    })
+}
+
+/// The base layer, then the gzip layer `second` builds (too big to hold inflated: it returns
+/// the blob and its diff_id).
+fn base_then(second: impl Fn() -> (Vec<u8>, String) + 'static) -> Image {
+    Image::OciDir(Box::new(move |dir| {
+        let mut oci = Oci::gzip_layers(vec![base()]);
+        let (blob, diff_id) = second();
         oci.layers.push((
             blob,
-            Vec::new(), // gigabytes: never held; its diff_id is set below
+            Vec::new(), // never held; its diff_id is set below
             "application/vnd.oci.image.layer.v1.tar+gzip".into(),
         ));
         let mut config: serde_json::Value = serde_json::from_slice(&oci.config()).expect("config");
@@ -535,16 +543,7 @@ pub fn all() -> Vec<Case> {
             name: "path-flood",
             what: "a ~1 MB gzip layer of 40,000 directory entries, each with a 16 KiB PAX path (650 MB of names)",
             expect: Expect::Fails(&["layer 1", "tar metadata kept"]),
-            image: Image::OciDir(Box::new(|dir| {
-                let mut oci = Oci::gzip_layers(vec![base()]);
-                let (blob, diff_id) = repeated_layer(&[], &long_path_dir(), 2, 40_000, &[0; 1024]);
-                oci.layers.push((blob, Vec::new(), "application/vnd.oci.image.layer.v1.tar+gzip".into()));
-                let mut config: serde_json::Value =
-                    serde_json::from_slice(&oci.config()).expect("config");
-                config["rootfs"]["diff_ids"][1] = diff_id.into();
-                let desc = oci.write_image(dir, &serde_json::to_vec(&config).expect("json"));
-                write_index(dir, vec![desc]);
-            })),
+            image: base_then(|| repeated_layer(&[], &long_path_dir(), 2, 40_000, &[0; 1024])),
         },
         Case {
             name: "one-layer-listed-5000-times",
