@@ -364,6 +364,12 @@ mod tests {
         out.resize(out.len().div_ceil(512) * 512, 0);
     }
 
+    /// A PAX header of `kind` (local or global) holding one record.
+    fn push_pax(out: &mut Vec<u8>, kind: tar::EntryType, key: &str, value: &str) {
+        let rec = pax_record(key, value);
+        push(out, &header(kind, "pax", rec.len() as u64), &rec);
+    }
+
     /// Reads the whole stream through the guard in small reads, then lists it with `tar`
     /// over the guard (seeking past bodies), returning the names `tar` saw or the error.
     fn run(bytes: &[u8]) -> Result<Vec<String>, String> {
@@ -401,12 +407,7 @@ mod tests {
             format!("{long}\0").as_bytes(),
         );
         push(&mut t, &header(tar::EntryType::Regular, "short", 3), b"abc");
-        let rec = pax_record("path", "via-pax");
-        push(
-            &mut t,
-            &header(tar::EntryType::XHeader, "pax", rec.len() as u64),
-            &rec,
-        );
+        push_pax(&mut t, tar::EntryType::XHeader, "path", "via-pax");
         push(&mut t, &header(tar::EntryType::Regular, "ignored", 0), b"");
         t.extend_from_slice(&[0; 1024]);
         assert_eq!(run(&t).unwrap(), vec![long, "via-pax".to_string()]);
@@ -441,16 +442,12 @@ mod tests {
     fn a_pax_size_moves_the_next_header_as_it_does_in_tar() {
         // the PAX size says the next entry's body is 1024 bytes, its ustar header says 0; the
         // body holds what looks like an oversized long-name header, which is data, not a header
-        let rec = pax_record("size", "1024");
+
         let mut body = Vec::new();
         body.extend_from_slice(header(tar::EntryType::GNULongName, "x", 1 << 30).as_bytes());
         body.resize(1024, 0);
         let mut t = Vec::new();
-        push(
-            &mut t,
-            &header(tar::EntryType::XHeader, "pax", rec.len() as u64),
-            &rec,
-        );
+        push_pax(&mut t, tar::EntryType::XHeader, "size", "1024");
         push(
             &mut t,
             &header(tar::EntryType::Regular, "sized-by-pax", 0),
@@ -463,13 +460,8 @@ mod tests {
 
     #[test]
     fn a_pax_size_does_not_apply_to_a_long_name_between() {
-        let rec = pax_record("size", "512");
         let mut t = Vec::new();
-        push(
-            &mut t,
-            &header(tar::EntryType::XHeader, "pax", rec.len() as u64),
-            &rec,
-        );
+        push_pax(&mut t, tar::EntryType::XHeader, "size", "512");
         push(
             &mut t,
             &header(tar::EntryType::GNULongName, "././@LongLink", 5),
@@ -578,12 +570,7 @@ mod tests {
                 } => {
                     let mut h = header(tar::EntryType::Regular, &name, *body as u64);
                     if *pax_sized {
-                        let rec = pax_record("size", &body.to_string());
-                        push(
-                            &mut t,
-                            &header(tar::EntryType::XHeader, "pax", rec.len() as u64),
-                            &rec,
-                        );
+                        push_pax(&mut t, tar::EntryType::XHeader, "size", &body.to_string());
                         h.set_size(*ustar);
                         h.set_cksum();
                     }
@@ -606,19 +593,14 @@ mod tests {
                     );
                 }
                 Item::PaxPath(n) => {
-                    let rec = pax_record("path", &"p".repeat(*n));
-                    push(
-                        &mut t,
-                        &header(tar::EntryType::XHeader, "pax", rec.len() as u64),
-                        &rec,
-                    );
+                    push_pax(&mut t, tar::EntryType::XHeader, "path", &"p".repeat(*n));
                 }
                 Item::Global(n) => {
-                    let rec = pax_record("comment", &"c".repeat(*n));
-                    push(
+                    push_pax(
                         &mut t,
-                        &header(tar::EntryType::XGlobalHeader, "g", rec.len() as u64),
-                        &rec,
+                        tar::EntryType::XGlobalHeader,
+                        "comment",
+                        &"c".repeat(*n),
                     );
                 }
                 Item::Sparse { ext_blocks } => {
