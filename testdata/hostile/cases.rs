@@ -99,12 +99,20 @@ fn blob_path(dir: &Path, bytes: &[u8]) -> PathBuf {
 /// A PAX extended header (type `x`) carrying `key=value`, then `next` (header only) and a raw
 /// `body` padded to a block: the body length is what the PAX record says, not `next`'s size.
 fn pax_then(out: &mut Vec<u8>, key: &str, value: &str, next: &tar::Header, body: &[u8]) {
-    let tail = format!(" {key}={value}\n");
-    let mut len = tail.len() + 1;
-    while len.to_string().len() + tail.len() != len {
-        len += 1;
+    pax_records_then(out, &[(key, value)], next, body)
+}
+
+/// [`pax_then`] with several records.
+fn pax_records_then(out: &mut Vec<u8>, records: &[(&str, &str)], next: &tar::Header, body: &[u8]) {
+    let mut record = Vec::new();
+    for (key, value) in records {
+        let tail = format!(" {key}={value}\n");
+        let mut len = tail.len() + 1;
+        while len.to_string().len() + tail.len() != len {
+            len += 1;
+        }
+        record.extend_from_slice(format!("{len}{tail}").as_bytes());
     }
-    let record = format!("{len}{tail}").into_bytes();
     let mut x = tar::Header::new_ustar();
     x.set_entry_type(tar::EntryType::XHeader);
     x.set_path("PaxHeaders/entry").expect("short path");
@@ -595,6 +603,39 @@ pub fn all() -> Vec<Case> {
                     link.set_size(0);
                     link.set_cksum();
                     pax_then(&mut raw, "linkpath", &"a/".repeat(400_000), &link, &[]);
+                    raw.extend_from_slice(&[0; 1024]);
+                    raw
+                }],
+                |_, _| {},
+            ),
+        },
+        Case {
+            name: "pax-sparse-status",
+            what: "the dpkg status of layer 1 stored as a GNU sparse file in PAX format (1.0): the header names GNUSparseFile.0/status, the records /var/lib/dpkg/status",
+            expect: Expect::Complete(&["base-files", "sparse-hidden", "tzdata"]),
+            image: oci(
+                vec![base(), {
+                    let text = status(&[
+                        ("base-files", "12.4"),
+                        ("tzdata", "2024a-0"),
+                        ("sparse-hidden", "6.6.6"),
+                    ]);
+                    let mut stored = format!("1\n0\n{}\n", text.len()).into_bytes();
+                    stored.resize(512, 0);
+                    stored.extend_from_slice(&text);
+                    let size = text.len().to_string();
+                    let mut raw = Vec::new();
+                    pax_records_then(
+                        &mut raw,
+                        &[
+                            ("GNU.sparse.major", "1"),
+                            ("GNU.sparse.minor", "0"),
+                            ("GNU.sparse.name", STATUS),
+                            ("GNU.sparse.realsize", &size),
+                        ],
+                        &ustar("var/lib/dpkg/GNUSparseFile.0/status", stored.len() as u64),
+                        &stored,
+                    );
                     raw.extend_from_slice(&[0; 1024]);
                     raw
                 }],

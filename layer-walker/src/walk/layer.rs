@@ -11,6 +11,7 @@ use crate::blob::{self, Compression, HashingReader, Limited};
 use crate::detect::{Claim, Detector, EntryMeta, Parsed};
 use crate::walk::path::{self, Name};
 use crate::walk::retained::{self, Retained};
+use crate::walk::sparse;
 use crate::walk::tar_guard::TarGuard;
 use crate::Limits;
 
@@ -338,8 +339,19 @@ impl TarWalk<'_> {
                     "entries",
                 ));
             }
-            let name =
-                path::classify(&entry.path_bytes()).map_err(|e| LayerError::PathEscapes(e.0))?;
+            // a PAX-format sparse file carries its real name (and size) in GNU records
+            let sparse = match entry.pax_extensions().map_err(LayerError::Io)? {
+                Some(pax) => sparse::from_pax(pax).map_err(|e| {
+                    let at = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+                    LayerError::Io(io::Error::new(e.kind(), format!("entry {at:?}: {e}")))
+                })?,
+                None => None,
+            };
+            let name = match sparse.as_ref().and_then(|s| s.name.as_deref()) {
+                Some(real) => path::classify(real),
+                None => path::classify(&entry.path_bytes()),
+            }
+            .map_err(|e| LayerError::PathEscapes(e.0))?;
             let kind = entry.header().entry_type();
             let path = match name {
                 Name::Root | Name::AufsMeta => continue,
@@ -356,10 +368,27 @@ impl TarWalk<'_> {
                 Name::Path(p) => p,
             };
             match kind {
+                // Go refuses sparse records on entries that have no data
+                tar::EntryType::Link
+                | tar::EntryType::Symlink
+                | tar::EntryType::Char
+                | tar::EntryType::Block
+                | tar::EntryType::Directory
+                | tar::EntryType::Fifo
+                    if sparse.is_some() =>
+                {
+                    return Err(LayerError::Io(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("entry {path:?}: GNU sparse records on a {kind:?} entry"),
+                    )));
+                }
                 tar::EntryType::Regular
                 | tar::EntryType::Continuous
                 | tar::EntryType::GNUSparse => {
-                    let size = entry.size();
+                    let size = sparse
+                        .as_ref()
+                        .and_then(|s| s.size)
+                        .unwrap_or_else(|| entry.size());
                     let mode = entry.header().mode().unwrap_or(0o644);
                     let meta = EntryMeta { size, mode };
                     let wanted: Vec<(&Arc<dyn Detector>, Claim)> = self
@@ -370,7 +399,16 @@ impl TarWalk<'_> {
                     if wanted.is_empty() {
                         continue;
                     }
-                    match read_claimed(self.limits, &path, &mut entry, size, wanted)? {
+                    let read = match &sparse {
+                        Some(sp) => {
+                            let mut content = sp.expand(&mut entry, size).map_err(|e| {
+                                LayerError::Io(io::Error::new(e.kind(), format!("{path}: {e}")))
+                            })?;
+                            read_claimed(self.limits, &path, &mut content, size, wanted)?
+                        }
+                        None => read_claimed(self.limits, &path, &mut entry, size, wanted)?,
+                    };
+                    match read {
                         Some(claims) => {
                             self.claimed += 1;
                             claimed_here.insert(path.clone(), claims.clone());

@@ -4,6 +4,7 @@
 pub(crate) mod layer;
 pub(crate) mod path;
 pub(crate) mod retained;
+pub(crate) mod sparse;
 pub(crate) mod tar_guard;
 pub mod view;
 
