@@ -643,6 +643,33 @@ pub fn all() -> Vec<Case> {
             ),
         },
         Case {
+            name: "gnu-long-name-with-nul",
+            what: "layer 1's dpkg status named by a GNU long name `var/lib/dpkg/status\\0junk`, which ends at the NUL for Docker",
+            expect: Expect::Complete(&["base-files", "nul-named", "tzdata"]),
+            image: oci(
+                vec![base(), {
+                    let name = format!("{STATUS}\0junk\0");
+                    let text = status(&[
+                        ("base-files", "12.4"),
+                        ("tzdata", "2024a-0"),
+                        ("nul-named", "1"),
+                    ]);
+                    let mut long = extension(tar::EntryType::GNULongName);
+                    long.set_size(name.len() as u64);
+                    long.set_cksum();
+                    let mut raw = long.as_bytes().to_vec();
+                    raw.extend_from_slice(name.as_bytes());
+                    raw.resize(raw.len().div_ceil(512) * 512, 0);
+                    raw.extend_from_slice(ustar("status", text.len() as u64).as_bytes());
+                    raw.extend_from_slice(&text);
+                    raw.resize(raw.len().div_ceil(512) * 512, 0);
+                    raw.extend_from_slice(&[0; 1024]);
+                    raw
+                }],
+                |_, _| {},
+            ),
+        },
+        Case {
             name: "pax-size-desync",
             what: "a PAX size of 1024 over a ustar size of 0; the body is a tar entry with another status file",
             expect: Expect::Complete(&["base-files", "tzdata"]),

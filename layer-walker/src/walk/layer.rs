@@ -420,7 +420,7 @@ impl TarWalk<'_> {
                 tar::EntryType::Symlink => {
                     let target = entry
                         .link_name_bytes()
-                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .map(|b| String::from_utf8_lossy(path::up_to_nul(&b)).into_owned())
                         .unwrap_or_default();
                     self.keep(Change::Symlink { path, target })?;
                 }

@@ -24,7 +24,7 @@ pub(crate) struct Escapes(pub String);
 /// root is refused: no real builder writes one, and a scanner that followed it would be
 /// reading outside the image.
 pub(crate) fn classify(raw: &[u8]) -> Result<Name, Escapes> {
-    let text = String::from_utf8_lossy(raw);
+    let text = String::from_utf8_lossy(up_to_nul(raw));
     // One allocation per entry: the cleaned path is built in place (`/a/b`, empty = root),
     // `..` cuts back to the previous `/`. This runs for every tar entry of every layer.
     let mut out = String::with_capacity(text.len() + 1);
@@ -69,9 +69,25 @@ pub(crate) fn clean(raw: &[u8]) -> Result<String, Escapes> {
     }
 }
 
+/// A name ends at its first NUL, as Go's `archive/tar` reads GNU long names and links (the
+/// `tar` crate drops only a trailing one): `status\0junk` is `status` to Docker.
+pub(crate) fn up_to_nul(raw: &[u8]) -> &[u8] {
+    raw.split(|&b| b == 0).next().unwrap_or(raw)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_end_at_the_first_nul() {
+        assert_eq!(
+            classify(b"var/lib/dpkg/status\0junk\0"),
+            Ok(Name::Path("/var/lib/dpkg/status".into()))
+        );
+        assert_eq!(up_to_nul(b"a\0b"), b"a");
+        assert_eq!(up_to_nul(b"ab"), b"ab");
+    }
 
     #[test]
     fn names_are_cleaned() {
