@@ -23,6 +23,8 @@ for b in "$td"/images/tiny-debian.oci/blobs/sha256/*; do
         gzip -dc "$b" > "$corpus/layer_tar/$(basename "$b" | cut -c1-16)"
     fi
 done
+# tar dialects (GNU sparse files in PAX format)
+seed layer_tar "$td"/tar/*.tar
 seed dpkg_status $(find "$td/dpkg" -path '*/var/lib/dpkg/status' -type f)
 seed dpkg_status_d $(find "$td/dpkg" -path '*/status.d/*' -type f)
 seed apk_installed $(find "$td/apk" -name installed -type f)
