@@ -670,6 +670,26 @@ pub fn all() -> Vec<Case> {
             ),
         },
         Case {
+            name: "v7-pax-header",
+            what: "a PAX header giving the next entry 1024 bytes, in a header without the ustar magic: Go applies it, the tar crate lists it as a file",
+            expect: Expect::Fails(&["layer 1", "pre-POSIX"]),
+            image: oci(
+                vec![base(), {
+                    let mut raw = Vec::new();
+                    pax_then(&mut raw, "size", "1024", &ustar("x", 0), &[0; 1024]);
+                    // the same bytes, with the PAX header's magic and version cleared
+                    raw[257..265].fill(0);
+                    let mut sum: u32 = raw[..512].iter().map(|b| u32::from(*b)).sum();
+                    sum -= raw[148..156].iter().map(|b| u32::from(*b)).sum::<u32>();
+                    sum += 8 * 32;
+                    raw[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+                    raw.extend_from_slice(&[0; 1024]);
+                    raw
+                }],
+                |_, _| {},
+            ),
+        },
+        Case {
             name: "pax-size-desync",
             what: "a PAX size of 1024 over a ustar size of 0; the body is a tar entry with another status file",
             expect: Expect::Complete(&["base-files", "tzdata"]),

@@ -189,6 +189,17 @@ impl<R> TarGuard<R> {
             if size > MAX_EXTENSION {
                 return Err(too_large(what, offset, size, MAX_EXTENSION, "bytes"));
             }
+            if !recognized && !kind.is_pax_global_extensions() {
+                // Go applies it to the next entry whatever the magic; `tar` only under a
+                // ustar or GNU magic, and lists it as a file otherwise: the two would read
+                // different names and sizes from here on
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the {what} at byte {offset} of the tar has a pre-POSIX (v7) header, which tar readers disagree on (Docker's applies it, others list it as a file); refusing the layer"
+                    ),
+                ));
+            }
         }
         let buffered = recognized
             && (kind.is_gnu_longname() || kind.is_gnu_longlink() || kind.is_pax_local_extensions());
@@ -655,6 +666,28 @@ mod tests {
             } else {
                 proptest::prop_assert_eq!(&guard.entries, &from_tar);
             }
+        }
+    }
+
+    #[test]
+    fn extensions_in_v7_headers_are_refused() {
+        for kind in [
+            tar::EntryType::GNULongName,
+            tar::EntryType::GNULongLink,
+            tar::EntryType::XHeader,
+        ] {
+            let mut h = tar::Header::new_old();
+            h.set_entry_type(kind);
+            h.set_path("x").unwrap();
+            h.set_size(4);
+            h.set_mode(0o644);
+            h.set_cksum();
+            let mut t = Vec::new();
+            push(&mut t, &h, b"9 a=b\n");
+            push(&mut t, &header(tar::EntryType::Regular, "f", 1), b"z");
+            t.extend_from_slice(&[0; 1024]);
+            let err = run(&t).unwrap_err();
+            assert!(err.contains("pre-POSIX"), "{kind:?}: {err}");
         }
     }
 
