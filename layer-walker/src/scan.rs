@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use sbom_core::{Inventory, Platform, Scope, Warning};
 
 use crate::detect::{default_detectors, Detector};
@@ -303,40 +302,55 @@ impl Scanner {
         let slot: Vec<usize> = (0..resolved.layers.len())
             .map(|i| *first.entry(resolved.layers[i].blob.as_str()).or_insert(i))
             .collect();
-        let walk = || -> Vec<(usize, Result<LayerAnalysis>)> {
-            resolved
-                .layers
-                .par_iter()
-                .enumerate()
-                .filter(|(i, _)| slot[*i] == *i)
-                .map(|(i, l)| {
-                    let read = || {
-                        let (reader, _) =
-                            store.open(&l.blob)?.ok_or_else(|| Error::MissingBlob {
-                                archive: store.location().to_path_buf(),
-                                name: l.blob.clone(),
-                            })?;
-                        let a = analyze_blob(reader, self.ctx(Some(i), retained))
-                            .map_err(|e| layer_error(store.location(), i, l, e))?;
-                        for (j, _) in slot.iter().enumerate().filter(|(_, s)| **s == i) {
-                            self.emit(Progress::LayerDone { layer: j });
-                        }
-                        Ok(a)
-                    };
-                    (i, read())
-                })
-                .collect()
+        let read = |i: usize| -> Result<LayerAnalysis> {
+            let l = &resolved.layers[i];
+            let (reader, _) = store.open(&l.blob)?.ok_or_else(|| Error::MissingBlob {
+                archive: store.location().to_path_buf(),
+                name: l.blob.clone(),
+            })?;
+            let a = analyze_blob(reader, self.ctx(Some(i), retained))
+                .map_err(|e| layer_error(store.location(), i, l, e))?;
+            for (j, _) in slot.iter().enumerate().filter(|(_, s)| **s == i) {
+                self.emit(Progress::LayerDone { layer: j });
+            }
+            Ok(a)
         };
+        let distinct: Vec<usize> = (0..slot.len()).filter(|&i| slot[i] == i).collect();
         // each layer in flight may hold a zstd window (up to 128 MiB) and a claimed file:
-        // the scan's memory grows with how many run at once, not with the machine's cores
-        let threads = std::thread::available_parallelism()
+        // the scan's memory grows with how many run at once, not with the machine's cores.
+        // Scoped workers take the next layer as they finish one, and are joined before the
+        // scan returns (a pool's threads would outlive it).
+        let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
-            .min(self.limits.max_parallel_layers.max(1));
-        let results = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.install(walk),
-            Err(_) => walk(), // no threads to spare: the global pool will do
+            .min(self.limits.max_parallel_layers.max(1))
+            .min(distinct.len().max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&i) = distinct.get(k) else { break };
+                done.push((i, read(i)));
+            }
+            done
         };
+        let mut results: Vec<(usize, Result<LayerAnalysis>)> = std::thread::scope(|scope| {
+            // a worker that cannot be started leaves its share to the others
+            let helpers: Vec<_> = (1..workers)
+                .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+                .collect();
+            let mut all = work();
+            for h in helpers {
+                match h.join() {
+                    Ok(mut r) => all.append(&mut r),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            all
+        });
+        // the first error in layer order, as a sequential walk would report it
+        results.sort_by_key(|(i, _)| *i);
         let mut by_first: HashMap<usize, LayerAnalysis> = HashMap::new();
         for (i, r) in results {
             by_first.insert(i, r?);
