@@ -42,6 +42,17 @@ struct HashThread {
     ring: VecDeque<Arc<Chunk>>,
 }
 
+/// A reader dropped early (the layer failed) still waits for its hasher: the thread has at
+/// most `IN_FLIGHT` chunks left, and none may outlive the scan that started it.
+impl Drop for HashThread {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 /// A buffer of `CHUNK` bytes of which the first `len` hold data. Its memory is initialised
 /// once and reused: zeroing 256 KiB per refill showed up at 5 % of the walk.
 struct Chunk {
