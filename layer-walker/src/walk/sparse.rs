@@ -241,16 +241,10 @@ mod tests {
 
     /// Entries as a tar stream with `records` as the PAX header of one file.
     fn pax(records: &[(&str, &str)]) -> Vec<u8> {
-        let mut body = Vec::new();
-        for (k, v) in records {
-            let tail = format!(" {k}={v}\n");
-            let mut len = tail.len() + 1;
-            while len.to_string().len() + tail.len() != len {
-                len += 1;
-            }
-            body.extend_from_slice(format!("{len}{tail}").as_bytes());
-        }
-        body
+        records
+            .iter()
+            .flat_map(|(k, v)| crate::walk::tar_guard::tests::pax_record(k, v))
+            .collect()
     }
 
     fn expand_all(sp: &PaxSparse, stored: &[u8], size: u64) -> io::Result<Vec<u8>> {

@@ -347,7 +347,7 @@ impl<R: Read + Seek> Seek for TarGuard<R> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn header(kind: tar::EntryType, path: &str, size: u64) -> tar::Header {
@@ -360,7 +360,8 @@ mod tests {
         h
     }
 
-    fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    /// One PAX record, `LEN key=value\n`, its length counting itself.
+    pub(crate) fn pax_record(key: &str, value: &str) -> Vec<u8> {
         let tail = format!(" {key}={value}\n");
         let mut len = tail.len() + 1;
         while len.to_string().len() + tail.len() != len {
