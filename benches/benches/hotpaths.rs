@@ -129,7 +129,7 @@ fn oci_layout(compression: &str) -> PathBuf {
 #[divan::bench(args = ["gzip", "zstd", "none"], sample_count = 10)]
 fn scan_one_layer(bencher: Bencher, compression: &str) {
     let dir = oci_layout(compression);
-    let image = ImageRef {
+    let image = ImageRef::Path {
         kind: None,
         path: dir.clone(),
     };
@@ -216,7 +216,7 @@ fn collect_all(detectors: &[Arc<dyn Detector>], view: &FsView) -> usize {
 fn inventory_1000() -> &'static Inventory {
     static INV: OnceLock<Inventory> = OnceLock::new();
     INV.get_or_init(|| {
-        let image = ImageRef {
+        let image = ImageRef::Path {
             kind: None,
             path: repo().join("testdata/images/tiny-debian.docker.tar.gz"),
         };

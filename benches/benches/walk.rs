@@ -13,7 +13,7 @@ fn image(name: &str) -> ImageRef {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../testdata/images")
         .join(name);
-    ImageRef { kind: None, path }
+    ImageRef::from_path(path)
 }
 
 #[divan::bench(args = ["tiny-debian.docker.tar.gz", "tiny-debian.oci", "tiny-debian.oci-zstd.tar"], sample_count = 20)]

@@ -11,14 +11,16 @@ use sha2::{Digest, Sha256};
 
 /// Limits small enough that a decompression bomb ends in milliseconds, not minutes.
 pub fn fuzz_limits() -> Limits {
-    Limits {
-        max_layer_bytes: 64 << 20,
-        max_archive_bytes: 64 << 20,
-        max_entries: 100_000,
-        max_claimed_file: 16 << 20,
-        max_retained_bytes: 16 << 20,
-        max_layers: 64,
-        max_parallel_layers: 2,
+    {
+        let mut l = Limits::default();
+        l.max_layer_bytes = 64 << 20;
+        l.max_archive_bytes = 64 << 20;
+        l.max_entries = 100_000;
+        l.max_claimed_file = 16 << 20;
+        l.max_retained_bytes = 16 << 20;
+        l.max_layers = 64;
+        l.max_parallel_layers = 2;
+        l
     }
 }
 
@@ -68,7 +70,7 @@ pub fn scan_archive(bytes: &[u8]) {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("image.tar");
     std::fs::write(&p, bytes).expect("write");
-    let _ = scanner().scan(&ImageRef {
+    let _ = scanner().scan(&ImageRef::Path {
         kind: None,
         path: p,
     });
@@ -113,7 +115,7 @@ pub fn write_one_layer_oci(dir: &Path, tar: &[u8]) {
 pub fn scan_layer(tar: &[u8]) {
     let dir = tempfile::tempdir().expect("tempdir");
     write_one_layer_oci(dir.path(), tar);
-    let _ = scanner().scan(&ImageRef::parse(&format!("oci-dir:{}", dir.path().display())));
+    let _ = scanner().scan(&ImageRef::parse(&format!("oci-dir:{}", dir.path().display())).unwrap());
 }
 
 /// Wraps `blob` as the only header blob of an NDB `Packages.db`, so the rpm header parser

@@ -44,7 +44,7 @@ pub fn check_licenses(
                 seen.fetch_add(*bytes as usize, Ordering::Relaxed);
             }
         });
-    let image = ImageRef::parse(&format!("dir:{}", root.display()));
+    let image = ImageRef::parse(&format!("dir:{}", root.display())).unwrap();
     let scan = scanner.scan(&image)?;
     eprintln!(
         "build_step: scanned {} ({} bytes read, {} packages)",

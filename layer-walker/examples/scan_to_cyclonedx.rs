@@ -19,7 +19,7 @@ pub fn scan_to_cyclonedx(
     image: &str,
     out: &mut dyn Write,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let scan = Scanner::new().scan(&ImageRef::parse(image))?;
+    let scan = Scanner::new().scan(&ImageRef::parse(image).unwrap())?;
     // `SOURCE_DATE_EPOCH`, when set, makes the document reproducible
     let opts = WriteOptions::from_env();
     writer_for("cyclonedx-json")?.write(&scan.inventory, &opts, out)?;

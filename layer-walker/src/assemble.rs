@@ -11,7 +11,7 @@ use sbom_core::{
 };
 
 use crate::detect::{CollectContext, Detector, Findings, FsView};
-use crate::source::resolve::ResolvedImage;
+use crate::image::ImagePlan as ResolvedImage;
 use crate::walk::layer::LayerAnalysis;
 
 /// What identifies "the same package" across layers (see [`Package::identity`]).
@@ -53,8 +53,12 @@ fn layer_info(
 ) -> LayerInfo {
     LayerInfo {
         index: i,
-        diff_id: a.diff_id.clone(),
-        digest: a.digest.clone(),
+        diff_id: a
+            .diff_id
+            .as_ref()
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        digest: a.digest.as_ref().map(|d| d.to_string()).unwrap_or_default(),
         compression: a.compression.as_str().to_string(),
         size: a.size,
         uncompressed_size: a.uncompressed_size,

@@ -9,7 +9,7 @@
 //! ```no_run
 //! use layer_walker::{ImageRef, Scanner};
 //!
-//! let scan = Scanner::new().scan(&ImageRef::parse("image.tar"))?;
+//! let scan = Scanner::new().scan(&ImageRef::parse("image.tar").unwrap())?;
 //! for pkg in scan.inventory.installed() {
 //!     println!("{} {} (layer {:?})", pkg.name, pkg.version, pkg.layer);
 //! }
@@ -24,7 +24,7 @@
 //! use sbom_core::format::{writer_for, WriteOptions};
 //! use sbom_core::Scope;
 //!
-//! let image = ImageRef::parse("oci-dir:../testdata/images/tiny-debian.oci");
+//! let image = ImageRef::parse("oci-dir:../testdata/images/tiny-debian.oci").unwrap();
 //! let scan = Scanner::new().scope(Scope::AllLayers).scan(&image)?;
 //! // the last layer purged sensible-utils: with all-layers it is listed, with its layer
 //! let purged = scan.inventory.packages.iter().find(|p| p.name == "sensible-utils").unwrap();
@@ -39,13 +39,20 @@
 mod assemble;
 pub mod blob;
 pub mod detect;
+mod digest;
 pub mod dockerfile;
 mod error;
-mod rootfs;
+mod image;
+mod limits;
+mod parallel;
 mod scan;
 pub mod source;
+mod tar;
+mod verify;
 pub mod walk;
 
-pub use error::{Error, Result};
-pub use scan::{Limits, Progress, Scan, Scanner};
-pub use source::{ImageRef, SourceKind};
+pub use digest::{Algorithm, Digest, DigestError};
+pub use error::{Error, ErrorKind, LayerAt, Location, Result};
+pub use limits::{Limit, Limits};
+pub use scan::{Progress, Scan, Scanner};
+pub use source::{ImageRef, RefError, SourceKind};

@@ -1,6 +1,7 @@
-//! The scanner: options in, inventory out.
+//! The scanner: options in, inventory out. [`Scanner::scan`] is the pipeline every source
+//! goes through: open the source, plan the image, analyse its layers in parallel, verify
+//! each against the plan, assemble the inventory.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -8,67 +9,42 @@ use sbom_core::{Inventory, Platform, Scope, Warning};
 
 use crate::detect::{default_detectors, Detector};
 use crate::error::{Error, Result};
-use crate::source::resolve::{resolve, LayerRef, ResolveOptions, ResolvedImage};
-use crate::source::store::BlobStore;
-use crate::source::{self, Access, ImageRef};
-use crate::walk::layer::{analyze_blob, LayerAnalysis, LayerError, WalkCtx};
-use crate::walk::retained::Retained;
-
-/// Bounds that keep a hostile image from exhausting memory, disk or time. The defaults are
-/// far above any real image and still finite.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Uncompressed bytes of one layer (decompression bomb guard). Default 64 GiB.
-    pub max_layer_bytes: u64,
-    /// Uncompressed bytes of a compressed archive read as a stream. Default 256 GiB.
-    pub max_archive_bytes: u64,
-    /// Tar entries in one layer. Default 20 million.
-    pub max_entries: u64,
-    /// Largest file body handed to a detector, whatever the detector asks. Default 256 MiB.
-    pub max_claimed_file: u64,
-    /// Bytes of tar metadata a scan keeps: the paths of every directory, link, whiteout and
-    /// replaced file in all layers, the small members of a compressed archive, the member
-    /// names of an archive file (each counted with 64 bytes of overhead). Default 256 MiB;
-    /// real images keep a few megabytes (debian-large, 4 GB: 2.5 MB).
-    pub max_retained_bytes: u64,
-    /// Layers in one image. Default 4096: runtimes stop far below (Docker at 125, the
-    /// kernel's overlayfs at about 500), and a manifest can name one small blob a million
-    /// times.
-    pub max_layers: u64,
-    /// Layers read at once (at most one per core). Default 8. Each may hold a zstd window
-    /// of up to 128 MiB and a claimed file, so this, not the core count, bounds the memory
-    /// of a scan on a large machine.
-    pub max_parallel_layers: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_layer_bytes: 64 << 30,
-            max_archive_bytes: 256 << 30,
-            max_entries: 20_000_000,
-            max_claimed_file: 256 << 20,
-            max_retained_bytes: 256 << 20,
-            max_layers: 4096,
-            max_parallel_layers: 8,
-        }
-    }
-}
+use crate::image::resolve::ResolveOptions;
+use crate::limits::{Limit, Limits, Retained};
+use crate::source::{self, ImageRef};
+use crate::walk::layer::{LayerAnalysis, WalkCtx};
 
 /// Progress of a scan, for progress bars.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Progress {
     /// The layers are known: how many, and their stored size in bytes (0 when unknown).
-    Layers { count: usize, total_bytes: u64 },
+    /// For a streamed archive this comes after the stream, whose bytes were counted by then.
+    Layers {
+        /// Layers in the image.
+        count: usize,
+        /// Their stored size, where the image says it.
+        total_bytes: u64,
+    },
     /// More bytes of a layer (or, for streamed archives, of the archive) were read.
-    Bytes { layer: Option<usize>, bytes: u64 },
+    Bytes {
+        /// The layer, or `None` for the bytes of a streamed archive.
+        layer: Option<usize>,
+        /// How many more.
+        bytes: u64,
+    },
     /// A layer is fully analysed.
-    LayerDone { layer: usize },
-    /// Streamed archives only: reading of the archive began; its size on disk.
-    Streaming { total_bytes: u64 },
+    LayerDone {
+        /// Its position in the image.
+        layer: usize,
+    },
+    /// Streamed archives only: reading of the archive began; its size (0 when unknown:
+    /// standard input, a pipe).
+    Streaming {
+        /// Bytes to read, when known.
+        total_bytes: u64,
+    },
 }
-
-type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// Scans images. Cheap to build; reusable; `Send + Sync`.
 ///
@@ -76,13 +52,15 @@ type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 /// use layer_walker::{ImageRef, Limits, Scanner};
 /// use sbom_core::Scope;
 ///
+/// let mut limits = Limits::default();
+/// limits.max_layer_bytes = 8 << 30;
 /// let scanner = Scanner::new()
 ///     .platform("linux/arm64".parse().unwrap())
 ///     .scope(Scope::AllLayers)
-///     .limits(Limits { max_layer_bytes: 8 << 30, ..Limits::default() })
+///     .limits(limits)
 ///     .on_progress(|p| eprintln!("{p:?}"));
-/// let scan = scanner.scan(&ImageRef::parse("oci-dir:./layout"))?;
-/// # Ok::<(), layer_walker::Error>(())
+/// let scan = scanner.scan(&ImageRef::parse("oci-dir:./layout")?)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct Scanner {
@@ -104,7 +82,9 @@ impl Default for Scanner {
 }
 
 /// The result of a scan.
+#[non_exhaustive]
 pub struct Scan {
+    /// Everything found, ready for a writer.
     pub inventory: Inventory,
     /// The raw per-layer walk results, in image order.
     pub layers: Vec<LayerAnalysis>,
@@ -150,11 +130,14 @@ impl Scanner {
         self
     }
 
+    /// What the inventory lists: the final image (default), or also packages a later layer
+    /// removed.
     pub fn scope(mut self, scope: Scope) -> Self {
         self.scope = scope;
         self
     }
 
+    /// The bounds the scan keeps to (default: [`Limits::default`]).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
@@ -186,39 +169,17 @@ impl Scanner {
         self
     }
 
-    fn emit(&self, p: Progress) {
-        if let Some(f) = &self.progress {
-            f(&p);
-        }
-    }
-
-    fn cancelled(&self) -> bool {
-        self.cancel
-            .as_ref()
-            .map(|c| c.load(Ordering::Relaxed))
-            .unwrap_or(false)
-    }
-
-    fn resolve_options(&self) -> ResolveOptions<'_> {
-        ResolveOptions {
-            platform: self.platform.as_ref(),
-            image: self.image.as_deref(),
-            verify: self.verify,
-            max_layers: self.limits.max_layers,
-        }
-    }
-
-    fn ctx<'a>(&'a self, layer: Option<usize>, retained: &'a Retained) -> WalkCtx<'a> {
-        let progress = self.progress.clone().map(|f| {
-            Box::new(move |n: u64| f(&Progress::Bytes { layer, bytes: n }))
-                as Box<dyn FnMut(u64) + Send>
-        });
-        WalkCtx {
+    /// What the pipeline's steps share for one scan.
+    fn ctx<'a>(&'a self, retained: &'a Retained) -> ScanCtx<'a> {
+        ScanCtx {
             detectors: &self.detectors,
             limits: &self.limits,
             cancel: self.cancel.as_deref(),
-            progress,
+            progress: self.progress.as_ref(),
             retained,
+            verify: self.verify,
+            platform: self.platform.as_ref(),
+            image: self.image.as_deref(),
         }
     }
 
@@ -231,27 +192,25 @@ impl Scanner {
             .map(crate::dockerfile::parse)
             .transpose()?;
         let retained = Retained::new(self.limits.max_retained_bytes);
-        let access = source::open(image, &retained)?;
-        let (resolved, analyses) = match access {
-            Access::Store(store, kind) => {
-                let resolved = resolve(store.as_ref(), kind, &self.resolve_options())?;
-                let analyses = self.walk_store(store.as_ref(), &resolved, &retained)?;
-                (resolved, analyses)
-            }
-            Access::Stream(file, compression) => {
-                self.walk_stream(&image.path, file, compression, &retained)?
-            }
-            Access::Rootfs(dir) => {
-                let (resolved, analysis) = crate::rootfs::walk(
-                    &dir,
-                    &self.detectors,
-                    &self.limits,
-                    self.cancel.as_deref(),
-                )?;
-                (resolved, vec![analysis])
-            }
-        };
-        if self.cancelled() {
+        let ctx = self.ctx(&retained);
+        let mut source = source::open(image, &ctx)?;
+        let plan = source.plan(&ctx)?;
+        // each place a layer takes is laid over the view in turn, even when the blob is shared
+        if plan.layers.len() as u64 > self.limits.max_layers {
+            return Err(Error::LimitExceeded {
+                at: source.location().clone(),
+                layer: None,
+                limit: Limit::Layers,
+                what: format!("the image's {} layers", plan.layers.len()),
+                max: self.limits.max_layers,
+            });
+        }
+        ctx.emit(Progress::Layers {
+            count: plan.layers.len(),
+            total_bytes: plan.layers.iter().filter_map(|l| l.size).sum(),
+        });
+        let analyses = crate::parallel::analyse_layers(source.as_ref(), &plan, &ctx)?;
+        if ctx.cancelled() {
             return Err(Error::Cancelled);
         }
         tracing::debug!(
@@ -259,21 +218,21 @@ impl Scanner {
             limit = self.limits.max_retained_bytes,
             "tar metadata kept"
         );
-        let archive = image.path.clone();
-        let mut warnings = Vec::new();
-        for w in &resolved.unverified {
-            warnings.push(Warning {
+        let mut warnings: Vec<Warning> = plan
+            .unverified
+            .iter()
+            .map(|w| Warning {
                 path: None,
                 layer: None,
                 message: format!("digest not verified: {w}"),
                 incomplete: false,
-            });
-        }
-        for (i, (l, a)) in resolved.layers.iter().zip(&analyses).enumerate() {
-            self.verify_layer(&archive, i, l, a, &mut warnings)?;
+            })
+            .collect();
+        for (i, a) in analyses.iter().enumerate() {
+            source.verify(&plan, i, a, &ctx, &mut warnings)?;
         }
         let inventory = crate::assemble::assemble(
-            resolved,
+            plan,
             &analyses,
             &self.detectors,
             self.scope,
@@ -285,252 +244,73 @@ impl Scanner {
             layers: analyses,
         })
     }
+}
 
-    fn walk_store(
-        &self,
-        store: &dyn BlobStore,
-        resolved: &ResolvedImage,
-        retained: &Retained,
-    ) -> Result<Vec<LayerAnalysis>> {
-        let total = resolved.layers.iter().filter_map(|l| l.size).sum();
-        self.emit(Progress::Layers {
-            count: resolved.layers.len(),
-            total_bytes: total,
-        });
-        // a blob the manifest lists more than once (identical layers) is read once
-        let mut first: HashMap<&str, usize> = HashMap::new();
-        let slot: Vec<usize> = (0..resolved.layers.len())
-            .map(|i| *first.entry(resolved.layers[i].blob.as_str()).or_insert(i))
-            .collect();
-        let read = |i: usize| -> Result<LayerAnalysis> {
-            let l = &resolved.layers[i];
-            let (reader, _) = store.open(&l.blob)?.ok_or_else(|| Error::MissingBlob {
-                archive: store.location().to_path_buf(),
-                name: l.blob.clone(),
-            })?;
-            let a = analyze_blob(reader, self.ctx(Some(i), retained))
-                .map_err(|e| layer_error(store.location(), i, l, e))?;
-            for (j, _) in slot.iter().enumerate().filter(|(_, s)| **s == i) {
-                self.emit(Progress::LayerDone { layer: j });
-            }
-            Ok(a)
-        };
-        let distinct: Vec<usize> = (0..slot.len()).filter(|&i| slot[i] == i).collect();
-        // each layer in flight may hold a zstd window (up to 128 MiB) and a claimed file:
-        // the scan's memory grows with how many run at once, not with the machine's cores.
-        // Scoped workers take the next layer as they finish one, and are joined before the
-        // scan returns (a pool's threads would outlive it).
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(self.limits.max_parallel_layers.max(1))
-            .min(distinct.len().max(1));
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let work = || {
-            let mut done = Vec::new();
-            loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&i) = distinct.get(k) else { break };
-                done.push((i, read(i)));
-            }
-            done
-        };
-        let mut results: Vec<(usize, Result<LayerAnalysis>)> = std::thread::scope(|scope| {
-            // a worker that cannot be started leaves its share to the others
-            let helpers: Vec<_> = (1..workers)
-                .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
-                .collect();
-            let mut all = work();
-            for h in helpers {
-                match h.join() {
-                    Ok(mut r) => all.append(&mut r),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            all
-        });
-        // the first error in layer order, as a sequential walk would report it
-        results.sort_by_key(|(i, _)| *i);
-        let mut by_first: HashMap<usize, LayerAnalysis> = HashMap::new();
-        for (i, r) in results {
-            by_first.insert(i, r?);
+type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// What the steps of one scan share: the scanner's settings and the scan's budget. Sources
+/// get it in every call of [`source::ImageSource`].
+pub(crate) struct ScanCtx<'a> {
+    pub detectors: &'a [Arc<dyn Detector>],
+    pub limits: &'a Limits,
+    pub cancel: Option<&'a AtomicBool>,
+    progress: Option<&'a ProgressFn>,
+    /// The scan's budget for what it keeps of tar headers.
+    pub retained: &'a Retained,
+    /// Digest mismatches are errors (else warnings).
+    pub verify: bool,
+    platform: Option<&'a Platform>,
+    image: Option<&'a str>,
+}
+
+impl ScanCtx<'_> {
+    pub(crate) fn emit(&self, p: Progress) {
+        if let Some(f) = self.progress {
+            f(&p);
         }
-        let mut out = Vec::with_capacity(slot.len());
-        for (j, s) in slot.iter().enumerate() {
-            let a = if slot[j + 1..].contains(s) {
-                by_first[s].clone()
-            } else {
-                by_first.remove(s).expect("analysed")
-            };
-            out.push(a);
-        }
-        Ok(out)
     }
 
-    fn walk_stream(
-        &self,
-        path: &std::path::Path,
-        file: std::fs::File,
-        compression: crate::blob::Compression,
-        retained: &Retained,
-    ) -> Result<(ResolvedImage, Vec<LayerAnalysis>)> {
-        let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-        self.emit(Progress::Streaming { total_bytes: total });
-        let progress = self.progress.clone();
-        let on_bytes = Box::new(move |n: u64| {
-            if let Some(f) = &progress {
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancel
+            .map(|c| c.load(Ordering::Relaxed))
+            .unwrap_or(false)
+    }
+
+    /// How to choose the image from an archive's manifests.
+    pub(crate) fn resolve_options(&self) -> ResolveOptions<'_> {
+        ResolveOptions {
+            platform: self.platform,
+            image: self.image,
+            verify: self.verify,
+        }
+    }
+
+    /// What walking one layer needs; progress counts its bytes against `layer` (`None`: the
+    /// bytes of a streamed archive, counted by the stream).
+    pub(crate) fn walk(&self, layer: Option<usize>, count_bytes: bool) -> WalkCtx<'_> {
+        let progress = self.progress.filter(|_| count_bytes).cloned().map(|f| {
+            Box::new(move |n: u64| f(&Progress::Bytes { layer, bytes: n }))
+                as Box<dyn FnMut(u64) + Send>
+        });
+        WalkCtx {
+            detectors: self.detectors,
+            limits: self.limits,
+            cancel: self.cancel,
+            progress,
+            retained: self.retained,
+        }
+    }
+
+    /// A callback counting `n` more bytes of input outside any layer (a streamed archive).
+    pub(crate) fn stream_progress(&self) -> Box<dyn FnMut(u64) + Send + '_> {
+        let progress = self.progress;
+        Box::new(move |n: u64| {
+            if let Some(f) = progress {
                 f(&Progress::Bytes {
                     layer: None,
                     bytes: n,
                 });
             }
-        });
-        let mut streamed = source::stream::read_stream(
-            path,
-            file,
-            compression,
-            || self.ctx(None, retained),
-            &self.limits,
-            retained,
-            on_bytes,
-        )?;
-        let names: Vec<String> = streamed
-            .store
-            .files
-            .keys()
-            .chain(streamed.analysed.keys())
-            .cloned()
-            .collect();
-        let kind = source::classify_names(path, names.iter().map(String::as_str))?;
-        let resolved = resolve(&streamed.store, kind, &self.resolve_options())?;
-        let mut analyses = Vec::with_capacity(resolved.layers.len());
-        let names: Vec<String> = resolved
-            .layers
-            .iter()
-            .map(|l| streamed.store.resolve_name(&l.blob))
-            .collect();
-        for (i, l) in resolved.layers.iter().enumerate() {
-            let name = &names[i];
-            // identical layers are one member, named again by each place they take
-            let again = names[i + 1..].contains(name);
-            let analysed = match streamed.analysed.get(name) {
-                Some(Ok(a)) if again => Some(Ok(a.clone())),
-                _ => streamed.analysed.remove(name),
-            };
-            let result = match analysed {
-                Some(r) => r,
-                None => match streamed.store.files.get(name) {
-                    Some(bytes) => analyze_blob(&bytes[..], self.ctx(Some(i), retained)),
-                    None => {
-                        return Err(Error::MissingBlob {
-                            archive: path.to_path_buf(),
-                            name: l.blob.clone(),
-                        })
-                    }
-                },
-            };
-            analyses.push(result.map_err(|e| layer_error(path, i, l, e))?);
-            self.emit(Progress::LayerDone { layer: i });
-        }
-        Ok((resolved, analyses))
-    }
-
-    fn verify_layer(
-        &self,
-        archive: &std::path::Path,
-        i: usize,
-        l: &LayerRef,
-        a: &LayerAnalysis,
-        warnings: &mut Vec<Warning>,
-    ) -> Result<()> {
-        let mut check = |what: &str, expected: Option<&String>, actual: &str| -> Result<()> {
-            let Some(expected) = expected else {
-                return Ok(());
-            };
-            if !expected.starts_with("sha256:") || expected == actual {
-                return Ok(());
-            }
-            if self.verify {
-                return Err(Error::DigestMismatch {
-                    archive: archive.to_path_buf(),
-                    what: format!("layer {i} {what}"),
-                    name: l.blob.clone(),
-                    expected: expected.clone(),
-                    actual: actual.to_string(),
-                });
-            }
-            warnings.push(Warning {
-                path: None,
-                layer: Some(i),
-                message: format!(
-                    "digest not verified: layer {i} {what} {}: expected {expected}, got {actual}",
-                    l.blob
-                ),
-                incomplete: false,
-            });
-            Ok(())
-        };
-        check("blob", l.digest.as_ref(), &a.digest)?;
-        check("diff_id", l.diff_id.as_ref(), &a.diff_id)?;
-        if let Some(size) = l.size {
-            if size != a.size {
-                let msg = format!(
-                    "layer {i} blob {} is {} bytes, the manifest says {size}",
-                    l.blob, a.size
-                );
-                if self.verify {
-                    return Err(Error::Layer {
-                        archive: archive.to_path_buf(),
-                        index: i,
-                        name: l.blob.clone(),
-                        reason: msg,
-                    });
-                }
-                warnings.push(Warning {
-                    path: None,
-                    layer: Some(i),
-                    message: msg,
-                    incomplete: false,
-                });
-            }
-        }
-        if let Some(declared) = l
-            .media_type
-            .as_deref()
-            .and_then(crate::blob::Compression::from_media_type)
-        {
-            if declared != a.compression {
-                warnings.push(Warning {
-                    path: None,
-                    layer: Some(i),
-                    message: format!(
-                        "layer {i} is declared {} but its bytes are {}; read as {}",
-                        declared.as_str(),
-                        a.compression.as_str(),
-                        a.compression.as_str()
-                    ),
-                    incomplete: false,
-                });
-            }
-        }
-        Ok(())
-    }
-}
-
-fn layer_error(archive: &std::path::Path, index: usize, l: &LayerRef, e: LayerError) -> Error {
-    match e {
-        LayerError::Cancelled => Error::Cancelled,
-        LayerError::Limit(what, limit, unit) => Error::LimitExceeded {
-            archive: archive.to_path_buf(),
-            what: format!("layer {index} ({}): {what}", l.blob),
-            limit,
-            unit,
-        },
-        other => Error::Layer {
-            archive: archive.to_path_buf(),
-            index,
-            name: l.blob.clone(),
-            reason: other.to_string(),
-        },
+        })
     }
 }

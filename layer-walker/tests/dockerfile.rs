@@ -561,7 +561,7 @@ fn buildkit_and_classic_forms() {
 #[test]
 fn scanner_sets_instruction_and_dockerfile_refs() {
     use layer_walker::{ImageRef, Scanner};
-    let image = ImageRef::parse(data("rpm-bdb.docker.tar").to_str().unwrap());
+    let image = ImageRef::parse(data("rpm-bdb.docker.tar").to_str().unwrap()).unwrap();
     let scan = Scanner::new()
         .dockerfile(read("rpm.Dockerfile"))
         .scan(&image)

@@ -30,14 +30,16 @@ fn with_magic(magic: &[u8], body: &[u8]) -> Vec<u8> {
 }
 
 fn limits() -> Limits {
-    Limits {
-        max_layer_bytes: 64 << 20,
-        max_archive_bytes: 64 << 20,
-        max_entries: 100_000,
-        max_claimed_file: 16 << 20,
-        max_retained_bytes: 16 << 20,
-        max_layers: 64,
-        max_parallel_layers: 2,
+    {
+        let mut l = Limits::default();
+        l.max_layer_bytes = 64 << 20;
+        l.max_archive_bytes = 64 << 20;
+        l.max_entries = 100_000;
+        l.max_claimed_file = 16 << 20;
+        l.max_retained_bytes = 16 << 20;
+        l.max_layers = 64;
+        l.max_parallel_layers = 2;
+        l
     }
 }
 
@@ -47,7 +49,7 @@ fn replay(target: &str, data: &[u8]) {
             let d = tempfile::tempdir().unwrap();
             let p = d.path().join("image.tar");
             std::fs::write(&p, data).unwrap();
-            let _ = Scanner::new().limits(limits()).scan(&ImageRef {
+            let _ = Scanner::new().limits(limits()).scan(&ImageRef::Path {
                 kind: None,
                 path: p,
             });
@@ -65,7 +67,7 @@ fn replay(target: &str, data: &[u8]) {
             .write(d.path());
             let _ = Scanner::new()
                 .limits(limits())
-                .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())));
+                .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())).unwrap());
         }
         "dpkg_status" => collect("/var/lib/dpkg/status", data),
         "dpkg_status_d" => collect("/var/lib/dpkg/status.d/base", data),

@@ -8,7 +8,7 @@ mod support;
 mod cases;
 
 use cases::Expect;
-use layer_walker::{ImageRef, Scanner};
+use layer_walker::{ErrorKind, ImageRef, Limit, Scanner};
 
 #[global_allocator]
 static GLOBAL: support::counting::Counting = support::counting::Counting;
@@ -63,14 +63,15 @@ fn every_case_behaves_as_stated() {
         clock.send(case.name.to_string()).expect("watchdog");
         let path = case.path_in(dir.path());
         let label = format!("{} ({})", case.name, case.what);
-        let image = ImageRef {
+        let image = ImageRef::Path {
             kind: None,
             path: path.clone(),
         };
         let mut result = None;
-        let scanner = Scanner::new().limits(layer_walker::Limits {
-            max_retained_bytes: RETAINED,
-            ..Default::default()
+        let scanner = Scanner::new().limits({
+            let mut l = layer_walker::Limits::default();
+            l.max_retained_bytes = RETAINED;
+            l
         });
         let peak = support::counting::peak_during(|| result = Some(scanner.scan(&image)));
         let result = result.expect("scanned");
@@ -92,6 +93,15 @@ fn every_case_behaves_as_stated() {
         match (&case.expect, result) {
             (Expect::Fails(words), Err(e)) => {
                 let msg = e.to_string();
+                // embedders tell failures apart by kind, not by these words
+                let want = expected_kind(case.name);
+                if want != Some(e.kind()) {
+                    failures.push(format!(
+                        "{}: error kind must be {want:?}, is {:?}: {msg}",
+                        label,
+                        e.kind()
+                    ));
+                }
                 // the words must be in what is said about the file, not in its name
                 let said = msg.replace(&path.display().to_string(), "");
                 if !msg.contains(&file) || !words.iter().all(|w| said.contains(w)) {
@@ -159,4 +169,34 @@ fn listing(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64, std::time::Sy
     }
     out.sort();
     out
+}
+
+/// What kind of error each failing case is, as an embedder would match it.
+fn expected_kind(case: &str) -> Option<ErrorKind> {
+    use ErrorKind as K;
+    Some(match case {
+        "truncated-archive" | "truncated-gzip-archive" | "gzip-archive-without-trailer" => {
+            K::Truncated
+        }
+        "truncated-gzip-layer" | "truncated-zstd-layer" | "huge-size-header" => K::Truncated,
+        "gzip-archive-bad-crc" | "v7-pax-header" => K::Corrupt,
+        "layer-digest-mismatch" | "diff-id-mismatch" => K::DigestMismatch,
+        "missing-blob" => K::MissingBlob,
+        "blob-link-outside-the-layout"
+        | "blob-is-a-fifo"
+        | "invalid-index-json"
+        | "config-without-rootfs"
+        | "diff-id-count-mismatch"
+        | "digest-path-traversal" => K::InvalidMetadata,
+        "dotdot-entry" => K::PathTraversal,
+        "gnu-long-name-bomb" | "pax-header-bomb" | "gzip-archive-pax-bomb" => {
+            K::LimitExceeded(Limit::TarExtension)
+        }
+        "path-flood" => K::LimitExceeded(Limit::RetainedBytes),
+        "one-layer-listed-5000-times" => K::LimitExceeded(Limit::Layers),
+        "index-fan-out" => K::LimitExceeded(Limit::IndexManifests),
+        "two-images-none-chosen" => K::ImageNotChosen,
+        "plain-layer-as-image" | "random-bytes" | "empty-file" => K::UnsupportedFormat,
+        _ => return None,
+    })
 }

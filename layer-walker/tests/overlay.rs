@@ -31,7 +31,7 @@ fn layers_are_credited_with_what_they_add_change_and_remove() {
         layer(&[E::File("pkgs/.wh.a", b""), E::File("pkgs/b", b"b 2")]),
         layer(&[E::File("pkgs/.wh..wh..opq", b""), E::File("pkgs/c", b"c 1")]),
     ]);
-    let r = ImageRef::parse(&format!("oci-dir:{}", d.path().display()));
+    let r = ImageRef::parse(&format!("oci-dir:{}", d.path().display())).unwrap();
     let s = pkg_scanner().scan(&r).unwrap();
     let inv = &s.inventory;
     assert_eq!(names(&inv.layers[0].added), ["a@1", "b@1", "gone@1"]);
@@ -82,7 +82,7 @@ fn the_later_of_duplicate_entries_wins_and_hard_links_share_bodies() {
         E::File("pkgs/later", b"later 1"),
     ])]);
     let s = pkg_scanner()
-        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())).unwrap())
         .unwrap();
     let mut got: Vec<_> = s
         .inventory
@@ -111,7 +111,7 @@ fn whiteout_of_a_directory_and_a_later_replacement_by_a_file() {
         layer(&[E::File("pkgs/sub", b"sub 1")]),
     ]);
     let s = pkg_scanner()
-        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())).unwrap())
         .unwrap();
     assert_eq!(names(&s.inventory.layers[1].removed), ["a@1", "b@1"]);
     let mut fin: Vec<_> = s
@@ -157,7 +157,7 @@ fn version_changes_say_upgrade_or_downgrade_by_the_package_managers_order() {
         st(&[("epoch", "1:0.9"), ("tilde", "2.0~rc1"), ("zeros", "1.00")]),
     ]);
     let s = layer_walker::Scanner::new()
-        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())).unwrap())
         .unwrap();
     let got: Vec<(String, Option<sbom_core::ChangeDirection>)> = s.inventory.layers[1]
         .changed
@@ -217,7 +217,7 @@ fn a_layer_listed_twice_is_read_for_both_places() {
                     counter.fetch_add(*bytes, std::sync::atomic::Ordering::Relaxed);
                 }
             })
-            .scan(&ImageRef {
+            .scan(&ImageRef::Path {
                 kind: None,
                 path: path.clone(),
             })
@@ -292,7 +292,7 @@ fn layers_that_change_nothing_claimed_are_not_collected_again() {
     let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let s = layer_walker::Scanner::new()
         .detectors(vec![std::sync::Arc::new(Counting(calls.clone()))])
-        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+        .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())).unwrap())
         .unwrap();
     let inv = &s.inventory;
     assert_eq!(names(&inv.layers[0].added), ["a@1"]);

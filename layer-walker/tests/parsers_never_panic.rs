@@ -59,14 +59,16 @@ fn collect(path: &str, body: &[u8]) -> usize {
 }
 
 fn small_limits() -> Limits {
-    Limits {
-        max_layer_bytes: 16 << 20,
-        max_archive_bytes: 16 << 20,
-        max_entries: 10_000,
-        max_claimed_file: 1 << 20,
-        max_retained_bytes: 16 << 20,
-        max_layers: 64,
-        max_parallel_layers: 2,
+    {
+        let mut l = Limits::default();
+        l.max_layer_bytes = 16 << 20;
+        l.max_archive_bytes = 16 << 20;
+        l.max_entries = 10_000;
+        l.max_claimed_file = 1 << 20;
+        l.max_retained_bytes = 16 << 20;
+        l.max_layers = 64;
+        l.max_parallel_layers = 2;
+        l
     }
 }
 
@@ -96,7 +98,7 @@ proptest! {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("image.tar");
         std::fs::write(&p, [prefix, &bytes[..]].concat()).unwrap();
-        let r = Scanner::new().limits(small_limits()).scan(&ImageRef { kind: None, path: p });
+        let r = Scanner::new().limits(small_limits()).scan(&ImageRef::Path { kind: None, path: p });
         prop_assert!(r.is_err(), "random bytes scanned as an image");
     }
 
@@ -123,7 +125,7 @@ proptest! {
         let p = d.path().join("image.tar");
         std::fs::write(&p, &bytes).unwrap();
         // an error or a result: never a panic
-        let _ = Scanner::new().limits(small_limits()).scan(&ImageRef { kind: None, path: p });
+        let _ = Scanner::new().limits(small_limits()).scan(&ImageRef::Path { kind: None, path: p });
     }
 
     #[test]
@@ -148,6 +150,6 @@ proptest! {
         .write(d.path());
         let _ = Scanner::new()
             .limits(small_limits())
-            .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())));
+            .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())).unwrap());
     }
 }

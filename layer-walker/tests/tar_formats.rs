@@ -51,7 +51,7 @@ fn gnu_sparse_files_in_every_pax_version_are_read_whole_under_their_real_name() 
         Oci::gzip_layers(vec![raw]).write(d.path());
         let s = layer_walker::Scanner::new()
             .detectors(vec![Arc::new(Digest)])
-            .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())))
+            .scan(&ImageRef::parse(&format!("oci-dir:{}", d.path().display())).unwrap())
             .unwrap_or_else(|e| panic!("sparse {v}: {e}"));
         let found: Vec<(String, String)> = s
             .inventory

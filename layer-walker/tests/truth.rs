@@ -23,7 +23,7 @@ fn scan(path: &Path, dockerfile: Option<&Path>) -> Inventory {
     if let Some(d) = dockerfile {
         s = s.dockerfile(std::fs::read_to_string(d).unwrap());
     }
-    s.scan(&ImageRef {
+    s.scan(&ImageRef::Path {
         kind: None,
         path: path.to_path_buf(),
     })

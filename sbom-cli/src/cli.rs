@@ -47,9 +47,9 @@ pub enum Command {
 #[derive(clap::Args, Debug, Clone)]
 pub struct ScanArgs {
     /// The image: a docker-archive tar (optionally gzip/zstd), an OCI layout directory, an OCI
-    /// archive tar, or an unpacked root filesystem. Force the kind with a prefix:
-    /// docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH
-    pub image: String,
+    /// archive tar, an unpacked root filesystem, or - for an archive on standard input. Force
+    /// the kind with a prefix: docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH
+    pub image: std::ffi::OsString,
     /// Output FORMAT[=FILE], repeatable: spdx-json, spdx-tag-value, cyclonedx-json (1.6),
     /// cyclonedx-json@1.5, json, table. Without =FILE the document goes to stdout (only one may).
     #[arg(short, long = "output", value_name = "FORMAT[=FILE]")]

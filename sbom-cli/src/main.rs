@@ -82,16 +82,13 @@ fn exit_code(e: &anyhow::Error) -> u8 {
 }
 
 fn hint(e: &anyhow::Error) -> Option<&'static str> {
-    match e.downcast_ref::<layer_walker::Error>()? {
-        layer_walker::Error::DigestMismatch { .. } => {
+    use layer_walker::ErrorKind;
+    match e.downcast_ref::<layer_walker::Error>()?.kind() {
+        ErrorKind::DigestMismatch | ErrorKind::SizeMismatch => {
             Some("the archive is corrupt or was modified; --no-verify scans it anyway")
         }
-        layer_walker::Error::PlatformNotFound { .. } => {
-            Some("choose one with --platform OS/ARCH[/VARIANT]")
-        }
-        layer_walker::Error::ImageNotChosen { .. } => {
-            Some("choose one with --image TAG or --image @N")
-        }
+        ErrorKind::PlatformNotFound => Some("choose one with --platform OS/ARCH[/VARIANT]"),
+        ErrorKind::ImageNotChosen => Some("choose one with --image TAG or --image @N"),
         _ => None,
     }
 }
@@ -144,13 +141,15 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
             .map_err(usage)?;
         scanner = scanner.dockerfile(text);
     }
+    // a reference that names no image kind is the user's mistake, found before any work
+    let image = ImageRef::parse_os(&args.image).map_err(|e| usage(e.into()))?;
     let mut inv = match progress::bar(quiet) {
         Some((pb, cb)) => {
-            let r = run(&scanner.on_progress(cb), args);
+            let r = run(&scanner.on_progress(cb), &image);
             pb.finish_and_clear();
             r?
         }
-        None => run(&scanner, args)?,
+        None => run(&scanner, &image)?,
     };
     inv.image.supplier = args.supplier.clone().filter(|s| !s.trim().is_empty());
     if !quiet {
@@ -174,10 +173,9 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
     output::write_all(&outs, &inv, &opts)
 }
 
-fn run(scanner: &Scanner, args: &ScanArgs) -> Result<sbom_core::Inventory> {
-    let image = ImageRef::parse(&args.image);
+fn run(scanner: &Scanner, image: &ImageRef) -> Result<sbom_core::Inventory> {
     // library errors name the file and what is wrong with it already
-    let scan = scanner.scan(&image)?;
+    let scan = scanner.scan(image)?;
     Ok(scan.inventory)
 }
 

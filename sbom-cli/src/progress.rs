@@ -26,7 +26,10 @@ pub fn bar(quiet: bool) -> Option<(ProgressBar, impl Fn(&Progress) + Send + Sync
     let cb = move |p: &Progress| match p {
         Progress::Layers { count, total_bytes } => {
             total_layers.store(*count, std::sync::atomic::Ordering::Relaxed);
-            shared.set_length(*total_bytes);
+            // a streamed archive's bytes were counted against its own size already
+            if *total_bytes > 0 {
+                shared.set_length(*total_bytes);
+            }
             shared.set_message(format!("0/{count} layers"));
         }
         Progress::Streaming { total_bytes } => {
@@ -39,6 +42,7 @@ pub fn bar(quiet: bool) -> Option<(ProgressBar, impl Fn(&Progress) + Send + Sync
             let t = total_layers.load(std::sync::atomic::Ordering::Relaxed);
             shared.set_message(format!("{d}/{t} layers"));
         }
+        _ => {}
     };
     Some((pb, cb))
 }

@@ -24,7 +24,7 @@ mod schema_check;
 use schema_check::schema_errors;
 
 fn scan(image: &Path) -> Inventory {
-    let r = ImageRef::parse(image.to_str().expect("utf-8 path"));
+    let r = ImageRef::parse(image.to_str().expect("utf-8 path")).unwrap();
     Scanner::new().scan(&r).expect("scan").inventory
 }
 

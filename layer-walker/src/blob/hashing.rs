@@ -134,9 +134,9 @@ impl<'p, R> HashingReader<'p, R> {
         self
     }
 
-    /// `sha256:<hex>` of everything read, and the byte count. Fails only if the hashing
-    /// thread died, which would leave the digest unknown.
-    pub(crate) fn finish(mut self) -> io::Result<(String, u64)> {
+    /// The digest of everything read (none when only counting), and the byte count. Fails
+    /// only if the hashing thread died, which would leave the digest unknown.
+    pub(crate) fn finish(mut self) -> io::Result<(Option<crate::Digest>, u64)> {
         if let Some(p) = self.progress.as_mut() {
             if self.unreported > 0 {
                 p(self.unreported);
@@ -154,9 +154,7 @@ impl<'p, R> HashingReader<'p, R> {
                 }
             }
         };
-        let digest = hasher
-            .map(|h| format!("sha256:{:x}", h.finalize()))
-            .unwrap_or_default();
+        let digest = hasher.map(|h| crate::Digest::from_sha256(h.finalize().into()));
         Ok((digest, self.count))
     }
 
@@ -268,11 +266,6 @@ impl<R: Read> BufRead for HashingReader<'_, R> {
     }
 }
 
-/// `sha256:<hex>` of a byte slice.
-pub(crate) fn sha256_of(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,7 +291,7 @@ mod tests {
     fn every_mode_agrees_with_one_shot_hashing() {
         for len in [0, 1, 511, CHUNK - 1, CHUNK, CHUNK + 1, 10 * CHUNK + 12345] {
             let d = data(len);
-            let want = sha256_of(&d);
+            let want = Some(crate::Digest::sha256(&d));
             for step in [1 << 20, 4096, 333] {
                 for threaded in [false, true] {
                     let make = |r| {
@@ -348,6 +341,6 @@ mod tests {
         let d = data(CHUNK + 7);
         let mut r = HashingReader::counting(&d[..]);
         io::copy(&mut r, &mut io::sink()).unwrap();
-        assert_eq!(r.finish().unwrap(), (String::new(), d.len() as u64));
+        assert_eq!(r.finish().unwrap(), (None, d.len() as u64));
     }
 }

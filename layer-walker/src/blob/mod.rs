@@ -2,9 +2,11 @@
 
 mod hashing;
 
-pub(crate) use hashing::{sha256_of, HashingReader};
+pub(crate) use hashing::HashingReader;
 
 use std::io::{self, BufRead, Read};
+
+use crate::limits::{Limit, LimitHit};
 
 /// How a layer blob is compressed, decided from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,28 +64,31 @@ pub(crate) fn decoder<'a, R: BufRead + 'a>(
     })
 }
 
-/// A reader that fails once more than `limit` bytes have come through: the decompression
-/// bomb guard.
+/// A reader that fails once more than `max` bytes have come through: the decompression
+/// bomb guard. The error carries which [`Limit`] it was, for whoever reads it from below
+/// the tar reader and decoders.
 pub(crate) struct Limited<R> {
     inner: R,
     left: u64,
+    hit: LimitHit,
 }
 
 impl<R> Limited<R> {
-    pub(crate) fn new(inner: R, limit: u64) -> Self {
-        Limited { inner, left: limit }
+    pub(crate) fn new(inner: R, limit: Limit, max: u64) -> Self {
+        Limited {
+            inner,
+            left: max,
+            hit: LimitHit { limit, max },
+        }
     }
 }
-
-/// The error [`Limited`] returns; recognised by its message.
-pub(crate) const LIMIT_MESSAGE: &str = "uncompressed size limit exceeded";
 
 impl<R: Read> Read for Limited<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n as u64 > self.left {
             self.left = 0;
-            return Err(io::Error::other(LIMIT_MESSAGE));
+            return Err(self.hit.into_io());
         }
         self.left -= n as u64;
         Ok(n)

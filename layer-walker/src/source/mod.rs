@@ -1,172 +1,181 @@
 //! Image sources: what the user points at, and how its blobs are reached.
 //!
-//! | input                          | how it is read                                            |
-//! |--------------------------------|-----------------------------------------------------------|
-//! | docker-archive / OCI tar       | headers indexed once, members read in parallel at offsets |
-//! | the same, gzip/zstd-compressed | one streamed pass; layers analysed as they pass           |
-//! | OCI layout directory           | files opened directly                                     |
-//! | unpacked root filesystem       | walked as a single layer (see `rootfs.rs`)               |
+//! Every source implements [`ImageSource`]: it is opened by [`open`], plans the image (an
+//! [`ImagePlan`]: metadata and the layers to read), analyses a layer when asked, and has
+//! each layer verified against what the plan says it must be. The scan
+//! (`crate::scan`) is that pipeline and nothing else, so a new source is one module here
+//! plus one arm in [`open`].
+//!
+//! | input                           | module       | how it is read                                            |
+//! |---------------------------------|--------------|-----------------------------------------------------------|
+//! | docker-archive / OCI tar        | `archive.rs` | headers indexed once, members read in parallel at offsets |
+//! | OCI layout directory            | `archive.rs` | files opened directly                                     |
+//! | compressed archive, stdin, pipe | `stream.rs`  | one streamed pass; layers analysed as they pass           |
+//! | unpacked root filesystem        | `rootfs.rs`  | walked as a single layer                                  |
 
-mod manifest;
-pub(crate) mod resolve;
+mod archive;
+mod reference;
+mod rootfs;
 pub(crate) mod store;
-pub(crate) mod stream;
+mod stream;
 
-use crate::walk::retained::Retained;
+pub use reference::{ImageRef, RefError, SourceKind};
+
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::error::{Error, Result};
+use sbom_core::Warning;
 
-/// The kinds of input the scanner reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceKind {
-    /// `docker save` output (classic or Docker 25+), optionally gzip- or zstd-compressed.
-    DockerArchive,
-    /// An OCI image layout directory.
-    OciDir,
-    /// An OCI image layout packed in a tar (optionally compressed).
-    OciArchive,
-    /// An unpacked root filesystem directory.
-    RootfsDir,
-}
+use crate::blob::Compression;
+use crate::error::{Error, Location, Result};
+use crate::image::ImagePlan;
+use crate::scan::ScanCtx;
+use crate::walk::layer::LayerAnalysis;
 
-impl SourceKind {
-    /// The prefix users write to force a kind: `docker-archive:`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::DockerArchive => "docker-archive",
-            SourceKind::OciDir => "oci-dir",
-            SourceKind::OciArchive => "oci-archive",
-            SourceKind::RootfsDir => "dir",
-        }
+/// One kind of place images come from. Called in this order: [`ImageSource::plan`] once,
+/// then [`ImageSource::layer`] once for every distinct layer blob of the plan (from several
+/// threads at once), then [`ImageSource::verify`] for every layer of the plan.
+pub(crate) trait ImageSource: Send + Sync {
+    /// Where the image is, for errors and the SBOM.
+    fn location(&self) -> &Location;
+
+    /// Reads what the image is made of and chooses the image: an archive's manifests and
+    /// config, a root filesystem's one layer. A source that can only be read front to back
+    /// analyses its layers here, as they pass.
+    fn plan(&mut self, ctx: &ScanCtx) -> Result<ImagePlan>;
+
+    /// What tells two layers of `plan` are the same blob, read once for both (default: the
+    /// blob's name).
+    fn blob_key<'p>(&self, plan: &'p ImagePlan, i: usize) -> std::borrow::Cow<'p, str> {
+        std::borrow::Cow::Borrowed(&plan.layers[i].blob)
     }
 
-    fn from_prefix(p: &str) -> Option<Self> {
-        Some(match p {
-            "docker-archive" => SourceKind::DockerArchive,
-            "oci-dir" | "oci" => SourceKind::OciDir,
-            "oci-archive" => SourceKind::OciArchive,
-            "dir" | "rootfs" => SourceKind::RootfsDir,
-            _ => return None,
-        })
-    }
-}
+    /// Analyses layer `i` of `plan`.
+    fn layer(&self, plan: &ImagePlan, i: usize, ctx: &ScanCtx) -> Result<LayerAnalysis>;
 
-/// What to scan: a path, and the kind when the user forced one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
-    pub kind: Option<SourceKind>,
-    pub path: PathBuf,
-}
-
-impl ImageRef {
-    /// Parses `PATH` or `KIND:PATH` (`docker-archive:img.tar`, `oci-dir:layout/`,
-    /// `oci-archive:img.oci.tar`, `dir:rootfs/`).
-    ///
-    /// ```
-    /// use layer_walker::{ImageRef, SourceKind};
-    /// let r = ImageRef::parse("oci-dir:./layout");
-    /// assert_eq!(r.kind, Some(SourceKind::OciDir));
-    /// assert_eq!(ImageRef::parse("C:img.tar").kind, None);
-    /// ```
-    pub fn parse(s: &str) -> ImageRef {
-        if let Some((prefix, rest)) = s.split_once(':') {
-            if let Some(kind) = SourceKind::from_prefix(prefix) {
-                return ImageRef {
-                    kind: Some(kind),
-                    path: PathBuf::from(rest),
-                };
-            }
-        }
-        ImageRef {
-            kind: None,
-            path: PathBuf::from(s),
-        }
+    /// Checks layer `i` is what the plan says (digests, size, media type). Mismatches are
+    /// errors, or warnings when verification is off.
+    fn verify(
+        &self,
+        plan: &ImagePlan,
+        i: usize,
+        analysis: &LayerAnalysis,
+        ctx: &ScanCtx,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<()> {
+        crate::verify::layer(
+            self.location(),
+            i,
+            &plan.layers[i],
+            analysis,
+            ctx.verify,
+            warnings,
+        )
     }
 }
 
-/// How the bytes of the input are laid out.
-pub(crate) enum Access {
-    /// Random access: an OCI directory or an uncompressed tar on disk.
-    Store(Box<dyn store::BlobStore>, SourceKind),
-    /// A compressed archive: must be read front to back once.
-    Stream(File, crate::blob::Compression),
-    /// An unpacked root filesystem.
-    Rootfs(PathBuf),
+/// Works out what `r` is and opens it.
+pub(crate) fn open(r: &ImageRef, ctx: &ScanCtx) -> Result<Box<dyn ImageSource>> {
+    match r {
+        ImageRef::Path { kind, path } => open_path(path, *kind, ctx),
+        ImageRef::Stdin { kind } => {
+            let (head, compression) =
+                sniff(std::io::stdin()).map_err(|e| Error::io(Location::Stdin, e))?;
+            let kind = forced_archive_kind(Location::Stdin, *kind)?;
+            Ok(Box::new(stream::StreamSource::new(
+                Location::Stdin,
+                Box::new(head),
+                compression,
+                0,
+                kind,
+            )))
+        }
+    }
 }
 
-/// Works out what `r` is and how to read it.
-pub(crate) fn open(r: &ImageRef, retained: &Retained) -> Result<Access> {
-    let path = &r.path;
+fn open_path(path: &Path, kind: Option<SourceKind>, ctx: &ScanCtx) -> Result<Box<dyn ImageSource>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let at = Location::Path(path.to_path_buf());
     if meta.is_dir() {
         let has = |n: &str| path.join(n).exists();
-        let kind = match r.kind {
+        let kind = match kind {
             Some(k) => k,
             None if has("index.json") || has("oci-layout") => SourceKind::OciDir,
             None if has("manifest.json") => SourceKind::DockerArchive,
             None => SourceKind::RootfsDir,
         };
         return Ok(match kind {
-            SourceKind::RootfsDir => Access::Rootfs(path.clone()),
-            k => Access::Store(Box::new(store::DirStore::new(path)?), k),
+            SourceKind::RootfsDir => Box::new(rootfs::RootfsSource::new(path)),
+            k => Box::new(archive::ArchiveSource::new(
+                Box::new(store::DirStore::new(path)?),
+                k,
+            )),
         });
     }
-    if matches!(
-        r.kind,
-        Some(SourceKind::OciDir) | Some(SourceKind::RootfsDir)
-    ) {
-        return Err(Error::NotAnImage {
-            path: path.clone(),
-            reason: format!(
-                "{} needs a directory, and this is a file",
-                r.kind.unwrap().as_str()
-            ),
-        });
+    let kind = forced_archive_kind(at.clone(), kind)?;
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let (head, compression) = sniff(file).map_err(|e| Error::io(path, e))?;
+    // compressed, or a pipe or device (`/dev/stdin`, `<(docker save app)`) that cannot be
+    // indexed by seeking: read front to back once
+    if compression != Compression::None || !meta.is_file() {
+        let size = if meta.is_file() { meta.len() } else { 0 };
+        return Ok(Box::new(stream::StreamSource::new(
+            at,
+            Box::new(head),
+            compression,
+            size,
+            kind,
+        )));
     }
-    let mut head = [0u8; 512];
-    let n = read_head(path, &mut head)?;
-    let compression = crate::blob::Compression::sniff(&head[..n]);
-    if compression != crate::blob::Compression::None {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        return Ok(Access::Stream(file, compression));
-    }
-    if n < 512 || !looks_like_tar(&head) {
-        let reason = if n == 0 {
+    let bytes = head.get_ref().0.get_ref();
+    if bytes.len() < 512 || !looks_like_tar(bytes) {
+        let reason = if bytes.is_empty() {
             "the file is empty"
         } else {
             "it is neither a tar archive nor a gzip/zstd-compressed one"
         };
         return Err(Error::NotAnImage {
-            path: path.clone(),
+            at,
             reason: reason.into(),
         });
     }
-    let store = store::TarStore::index(path, retained)?;
-    let kind = match r.kind {
+    let store = store::TarStore::index(path, ctx.retained)?;
+    let kind = match kind {
         Some(k) => k,
-        None => classify_names(path, store.names())?,
+        None => classify_names(&at, store.names())?,
     };
-    Ok(Access::Store(Box::new(store), kind))
+    Ok(Box::new(archive::ArchiveSource::new(Box::new(store), kind)))
 }
 
-fn read_head(path: &Path, buf: &mut [u8]) -> Result<usize> {
-    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) => return Err(Error::io(path, e)),
-        }
+/// An input whose first bytes were read to tell what it is, then put back in front.
+type Sniffed<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, R>;
+
+/// The first 512 bytes of `input` (enough for compression magic and a tar header), and the
+/// whole input again as a reader that starts with them.
+fn sniff<R: Read>(mut input: R) -> std::io::Result<(Sniffed<R>, Compression)> {
+    let mut head = Vec::with_capacity(512);
+    (&mut input).take(512).read_to_end(&mut head)?;
+    let compression = Compression::sniff(&head);
+    Ok((std::io::Cursor::new(head).chain(input), compression))
+}
+
+/// An archive can be forced to be a docker-archive or OCI archive, not a directory kind.
+fn forced_archive_kind(at: Location, kind: Option<SourceKind>) -> Result<Option<SourceKind>> {
+    match kind {
+        Some(k @ (SourceKind::OciDir | SourceKind::RootfsDir)) => Err(Error::NotAnImage {
+            at,
+            reason: format!("{} needs a directory, and this is a file", k.as_str()),
+        }),
+        k => Ok(k),
     }
-    Ok(n)
 }
 
 /// A ustar/GNU header has its magic at offset 257; v7 headers have a valid checksum only.
-fn looks_like_tar(h: &[u8; 512]) -> bool {
+fn looks_like_tar(h: &[u8]) -> bool {
+    if h.len() < 512 {
+        return false;
+    }
     if &h[257..262] == b"ustar" {
         return true;
     }
@@ -174,7 +183,7 @@ fn looks_like_tar(h: &[u8; 512]) -> bool {
         .ok()
         .map(|s| s.trim_matches(|c: char| c == '\0' || c == ' '))
         .and_then(|s| u32::from_str_radix(s, 8).ok());
-    let sum: u32 = h
+    let sum: u32 = h[..512]
         .iter()
         .enumerate()
         .map(|(i, b)| {
@@ -190,7 +199,7 @@ fn looks_like_tar(h: &[u8; 512]) -> bool {
 
 /// docker-archive or OCI archive, from the member names; a hint when it is neither.
 pub(crate) fn classify_names<'a>(
-    path: &Path,
+    at: &Location,
     names: impl Iterator<Item = &'a str>,
 ) -> Result<SourceKind> {
     let (mut manifest, mut index, mut layout, mut rootfs_like) = (false, false, false, 0);
@@ -224,7 +233,7 @@ pub(crate) fn classify_names<'a>(
         "the tar has no manifest.json (docker-archive) or index.json (OCI layout)".to_string()
     };
     Err(Error::NotAnImage {
-        path: path.to_path_buf(),
+        at: at.clone(),
         reason,
     })
 }

@@ -1,18 +1,23 @@
-//! Archives that can only be read front to back (`docker save | gzip`): small files are kept
-//! in memory, and every large member is analysed as a layer while it streams past, because
-//! `manifest.json` usually comes last and there is no going back.
+//! Archives that can only be read front to back (`docker save | gzip`, standard input, a
+//! pipe): small files are kept in memory, and every large member is analysed as a layer
+//! while it streams past, because `manifest.json` usually comes last and there is no going
+//! back.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::sync::Mutex;
 
 use super::store::MemStore;
+use super::{classify_names, ImageSource, SourceKind};
 use crate::blob::{self, Compression, HashingReader, Limited};
-use crate::error::{Error, Result};
-use crate::walk::layer::{analyze_blob, LayerAnalysis, LayerError, WalkCtx};
-use crate::walk::path as names;
-use crate::walk::retained::{self, Retained};
-use crate::walk::tar_guard::{self, TarGuard};
+use crate::error::{Error, LayerAt, Location, Result};
+use crate::image::resolve::resolve;
+use crate::image::ImagePlan;
+use crate::limits::Limit;
+use crate::scan::{Progress, ScanCtx};
+use crate::tar::guard::TarGuard;
+use crate::tar::path as names;
+use crate::walk::layer::{analyze_blob, LayerAnalysis, LayerError};
 
 /// Members up to this size are kept in memory (metadata, tiny layers): a layer blob is
 /// analysed from memory when it turns out to be one.
@@ -20,47 +25,133 @@ const KEEP_SMALL: u64 = 64 << 10;
 /// JSON members up to this size are kept too.
 const KEEP_JSON: u64 = 16 << 20;
 
-/// What a streamed pass leaves: the small files, and the large members analysed as layers.
-pub(crate) struct Streamed {
-    pub store: MemStore,
-    pub analysed: HashMap<String, std::result::Result<LayerAnalysis, LayerError>>,
+type Analysed = HashMap<String, std::result::Result<LayerAnalysis, LayerError>>;
+
+/// An archive read as one stream: compressed, or from standard input or a pipe.
+pub(crate) struct StreamSource {
+    at: Location,
+    /// The archive's bytes, until [`ImageSource::plan`] reads them.
+    input: Option<Box<dyn Read + Send + Sync>>,
+    compression: Compression,
+    /// Bytes to read, when known (for progress).
+    size: u64,
+    kind: Option<SourceKind>,
+    /// What the pass kept: the small members, the links between members.
+    store: MemStore,
+    /// Large members, analysed as layers while they passed (taken out as the plan's layers
+    /// are asked for).
+    analysed: Mutex<Analysed>,
 }
 
-/// Reads the whole compressed archive once.
-pub(crate) fn read_stream<'a>(
-    path: &Path,
-    file: std::fs::File,
-    compression: Compression,
-    mut ctx_for: impl FnMut() -> WalkCtx<'a>,
-    limits: &crate::Limits,
-    retained: &Retained,
-    on_bytes: Box<dyn FnMut(u64) + Send + 'a>,
-) -> Result<Streamed> {
-    let keep = |bytes: usize| {
-        retained.keep(bytes).map_err(|limit| Error::LimitExceeded {
-            archive: path.to_path_buf(),
-            what: retained::WHAT.into(),
-            limit,
-            unit: "bytes",
+impl StreamSource {
+    pub(crate) fn new(
+        at: Location,
+        input: Box<dyn Read + Send + Sync>,
+        compression: Compression,
+        size: u64,
+        kind: Option<SourceKind>,
+    ) -> Self {
+        StreamSource {
+            store: MemStore {
+                at: at.clone(),
+                files: HashMap::new(),
+                links: HashMap::new(),
+            },
+            at,
+            input: Some(input),
+            compression,
+            size,
+            kind,
+            analysed: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl ImageSource for StreamSource {
+    fn location(&self) -> &Location {
+        &self.at
+    }
+
+    fn plan(&mut self, ctx: &ScanCtx) -> Result<ImagePlan> {
+        let input = self.input.take().ok_or_else(|| {
+            Error::io(
+                self.at.clone(),
+                std::io::Error::other("the stream was read already"),
+            )
+        })?;
+        ctx.emit(Progress::Streaming {
+            total_bytes: self.size,
+        });
+        let analysed = read_stream(&self.at, input, self.compression, ctx, &mut self.store)?;
+        let kind = match self.kind {
+            Some(k) => k,
+            None => {
+                let names = self.store.files.keys().chain(analysed.keys());
+                classify_names(&self.at, names.map(String::as_str))?
+            }
+        };
+        *self.analysed.get_mut().unwrap_or_else(|p| p.into_inner()) = analysed;
+        resolve(&self.store, kind, &ctx.resolve_options())
+    }
+
+    // identical layers are one member, named again by each place they take (through links)
+    fn blob_key<'p>(&self, plan: &'p ImagePlan, i: usize) -> std::borrow::Cow<'p, str> {
+        std::borrow::Cow::Owned(self.store.resolve_name(&plan.layers[i].blob))
+    }
+
+    fn layer(&self, plan: &ImagePlan, i: usize, ctx: &ScanCtx) -> Result<LayerAnalysis> {
+        let l = &plan.layers[i];
+        let name = self.store.resolve_name(&l.blob);
+        let passed = self
+            .analysed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&name);
+        let result = match passed {
+            Some(r) => r,
+            None => match self.store.files.get(&name) {
+                Some(bytes) => analyze_blob(&bytes[..], ctx.walk(Some(i), false)),
+                None => {
+                    return Err(Error::MissingBlob {
+                        at: self.at.clone(),
+                        name: l.blob.clone(),
+                    })
+                }
+            },
+        };
+        result.map_err(|e| {
+            e.at(
+                &self.at,
+                LayerAt {
+                    index: i,
+                    blob: l.blob.clone(),
+                },
+            )
         })
-    };
+    }
+}
+
+/// Reads the whole archive once, keeping small members and links in `store`; returns the
+/// large members, analysed as layers.
+fn read_stream(
+    at: &Location,
+    input: Box<dyn Read + Send + Sync>,
+    compression: Compression,
+    ctx: &ScanCtx,
+    store: &mut MemStore,
+) -> Result<Analysed> {
+    let err = |e: std::io::Error| Error::from_stream(at.clone(), None, e);
+    let keep = |bytes: usize| ctx.retained.keep(bytes).map_err(|hit| err(hit.into_io()));
     // counted for progress only: the outer archive has no digest to check (its members do)
-    let mut raw = HashingReader::counting(file).with_progress(on_bytes);
+    let mut raw = HashingReader::counting(input).with_progress(ctx.stream_progress());
     let buffered = BufReader::with_capacity(1 << 20, &mut raw);
-    let decoded = blob::decoder(buffered, compression).map_err(|e| Error::io(path, e))?;
-    let limited = Limited::new(decoded, limits.max_archive_bytes);
+    let decoded = blob::decoder(buffered, compression).map_err(err)?;
+    let limited = Limited::new(decoded, Limit::ArchiveBytes, ctx.limits.max_archive_bytes);
     let mut archive = tar::Archive::new(TarGuard::new(limited));
-    let mut store = MemStore {
-        path: path.to_path_buf(),
-        files: HashMap::new(),
-        links: HashMap::new(),
-    };
     let mut analysed = HashMap::new();
-    let entries = archive
-        .entries()
-        .map_err(|e| stream_error(path, e, limits))?;
+    let entries = archive.entries().map_err(err)?;
     for entry in entries {
-        let entry = entry.map_err(|e| stream_error(path, e, limits))?;
+        let entry = entry.map_err(err)?;
         let Ok(name) = names::clean(&entry.path_bytes()) else {
             continue;
         };
@@ -90,51 +181,26 @@ pub(crate) fn read_stream<'a>(
         }
         let size = entry.size();
         let mut reader = BufReader::with_capacity(256 << 10, entry);
-        let head = reader
-            .fill_buf()
-            .map_err(|e| stream_error(path, e, limits))?;
+        let head = reader.fill_buf().map_err(err)?;
         let json = matches!(head.first(), Some(b'{') | Some(b'['));
         if size <= KEEP_SMALL || (json && size <= KEEP_JSON) {
             keep(name.len() + size as usize)?;
             let mut body = Vec::with_capacity(size as usize);
-            reader
-                .read_to_end(&mut body)
-                .map_err(|e| stream_error(path, e, limits))?;
+            reader.read_to_end(&mut body).map_err(err)?;
             store.files.insert(name, body);
         } else {
-            let result = analyze_blob(&mut reader, ctx_for());
+            let result = analyze_blob(&mut reader, ctx.walk(None, false));
             // a failed analysis may be a member that is no layer at all: only an error if
             // the manifest names it. Its bytes must still be consumed to go on.
-            std::io::copy(&mut reader, &mut std::io::sink())
-                .map_err(|e| stream_error(path, e, limits))?;
+            std::io::copy(&mut reader, &mut std::io::sink()).map_err(err)?;
             analysed.insert(name, result);
         }
     }
     // tar stops at its end marker; read on to the end of the compressed stream so the gzip
     // trailer (CRC and length) or the zstd frame end is checked: a cut archive is an error
     let mut rest = archive.into_inner();
-    std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| stream_error(path, e, limits))?;
+    std::io::copy(&mut rest, &mut std::io::sink()).map_err(err)?;
     drop(rest);
-    raw.finish().map_err(|e| stream_error(path, e, limits))?;
-    Ok(Streamed { store, analysed })
-}
-
-fn stream_error(path: &Path, e: std::io::Error, limits: &crate::Limits) -> Error {
-    if e.to_string().contains(blob::LIMIT_MESSAGE) {
-        return Error::LimitExceeded {
-            archive: path.to_path_buf(),
-            what: "the uncompressed archive".into(),
-            limit: limits.max_archive_bytes,
-            unit: "bytes",
-        };
-    }
-    let reason = match e.kind() {
-        _ if tar_guard::metadata_too_large(&e).is_some() => e.to_string(),
-        std::io::ErrorKind::UnexpectedEof => {
-            "truncated: the compressed archive ends early".to_string()
-        }
-        _ => format!("the compressed archive is corrupt: {e}"),
-    };
-    // the outer stream is not a layer: an I/O error on the archive file itself
-    Error::io(path, std::io::Error::new(e.kind(), reason))
+    raw.finish().map_err(err)?;
+    Ok(analysed)
 }

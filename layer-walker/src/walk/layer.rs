@@ -3,17 +3,18 @@
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::blob::{self, Compression, HashingReader, Limited};
-use crate::detect::{Claim, Detector, EntryMeta, Parsed};
-use crate::walk::path::{self, Name};
-use crate::walk::retained::{self, Retained};
-use crate::walk::sparse;
-use crate::walk::tar_guard::TarGuard;
-use crate::Limits;
+use crate::detect::{Detector, EntryMeta, Parsed};
+use crate::digest::Digest;
+use crate::error::{Error, LayerAt, Location};
+use crate::limits::{Limit, LimitHit, Limits, Retained};
+use crate::tar::guard::TarGuard;
+use crate::tar::path::{self, Name};
+use crate::tar::sparse;
+use crate::walk::claim::{offer, Offer};
 
 /// One detector's result for one file.
 #[derive(Clone)]
@@ -47,15 +48,18 @@ pub(crate) enum Change {
 
 /// Everything the walk learned from one layer blob.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct LayerAnalysis {
     pub(crate) changes: Vec<Change>,
-    /// `sha256:` of the blob as stored.
-    pub digest: String,
+    /// The digest of the blob as stored (`None` for a root filesystem: there is no blob).
+    pub digest: Option<Digest>,
     /// Blob size as stored.
     pub size: u64,
-    /// `sha256:` of the uncompressed tar: the diff_id.
-    pub diff_id: String,
+    /// The digest of the uncompressed tar: the diff_id (`None` for a root filesystem).
+    pub diff_id: Option<Digest>,
+    /// Size of the uncompressed tar.
     pub uncompressed_size: u64,
+    /// How the blob is compressed, from its bytes.
     pub compression: Compression,
     /// Tar entries in the layer.
     pub entries: u64,
@@ -92,40 +96,30 @@ impl LayerAnalysis {
     }
 }
 
-/// Why a layer could not be read. The caller adds which archive and layer.
+/// Why a layer could not be read. The caller adds where, with [`LayerError::at`].
 #[derive(Debug)]
 pub(crate) enum LayerError {
-    Io(io::Error),
-    /// What, the limit, and what the limit counts.
-    Limit(&'static str, u64, &'static str),
+    /// Reading or decoding failed; what kind of failure is told by what the `io::Error`
+    /// carries ([`Error::from_stream`]).
+    Read(io::Error),
+    /// A bound the walk counts itself.
+    Limit(LimitHit),
     PathEscapes(String),
     Cancelled,
 }
 
-impl std::fmt::Display for LayerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl LayerError {
+    /// The scan error for this failure in layer `layer` of the image at `at`.
+    pub(crate) fn at(self, at: &Location, layer: LayerAt) -> Error {
         match self {
-            LayerError::Io(e) => write!(f, "{}", describe_io(e)),
-            LayerError::Limit(what, n, unit) => write!(f, "{what} exceeds the limit of {n} {unit}"),
-            LayerError::PathEscapes(p) => write!(
-                f,
-                "entry {p:?} points outside the image root (path traversal)"
-            ),
-            LayerError::Cancelled => f.write_str("cancelled"),
-        }
-    }
-}
-
-fn describe_io(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::UnexpectedEof => "truncated: the data ends before the archive does".into(),
-        _ => {
-            let s = e.to_string();
-            if s.contains("corrupt deflate stream") || s.contains("invalid gzip header") {
-                format!("corrupt gzip stream ({s})")
-            } else {
-                s
-            }
+            LayerError::Read(e) => Error::from_stream(at.clone(), Some(layer), e),
+            LayerError::Limit(hit) => Error::from_stream(at.clone(), Some(layer), hit.into_io()),
+            LayerError::PathEscapes(path) => Error::PathTraversal {
+                at: at.clone(),
+                layer: Some(layer),
+                path,
+            },
+            LayerError::Cancelled => Error::Cancelled,
         }
     }
 }
@@ -157,7 +151,7 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
     // (debian-large docker-archive: 3.3 s inline, 3.8 s threaded).
     let mut head = [0u8; 8];
     let mut peek = BufReader::with_capacity(8 << 10, raw);
-    let sniffed = peek.fill_buf().map_err(LayerError::Io)?;
+    let sniffed = peek.fill_buf().map_err(LayerError::Read)?;
     let n = sniffed.len().min(head.len());
     head[..n].copy_from_slice(&sniffed[..n]);
     let compression = Compression::sniff(&head[..n]);
@@ -168,8 +162,8 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
     if let Some(p) = progress {
         raw = raw.with_progress(p);
     }
-    let decoded = blob::decoder(&mut raw, compression).map_err(LayerError::Io)?;
-    let limited = Limited::new(decoded, limits.max_layer_bytes);
+    let decoded = blob::decoder(&mut raw, compression).map_err(LayerError::Read)?;
+    let limited = Limited::new(decoded, Limit::LayerBytes, limits.max_layer_bytes);
     let mut plain = match compression {
         Compression::None => HashingReader::counting(limited),
         _ => HashingReader::threaded(limited),
@@ -184,12 +178,12 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
         whiteouts: 0,
         claimed: 0,
     };
-    walk.run(&mut plain).map_err(|e| lift(e, limits))?;
+    walk.run(&mut plain)?;
     // the tar ends with zero blocks; read what follows so both digests cover every byte
-    io::copy(&mut plain, &mut io::sink()).map_err(|e| lift(LayerError::Io(e), limits))?;
-    let (diff_id, uncompressed_size) = plain.finish().map_err(LayerError::Io)?;
-    io::copy(&mut raw, &mut io::sink()).map_err(LayerError::Io)?;
-    let (digest, size) = raw.finish().map_err(LayerError::Io)?;
+    io::copy(&mut plain, &mut io::sink()).map_err(LayerError::Read)?;
+    let (diff_id, uncompressed_size) = plain.finish().map_err(LayerError::Read)?;
+    io::copy(&mut raw, &mut io::sink()).map_err(LayerError::Read)?;
+    let (digest, size) = raw.finish().map_err(LayerError::Read)?;
     // an uncompressed blob is its own tar: the diff_id is the blob digest (hashed once)
     let diff_id = if compression == Compression::None {
         digest.clone()
@@ -207,15 +201,6 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
         whiteouts: walk.whiteouts,
         claimed_files: walk.claimed,
     })
-}
-
-fn lift(e: LayerError, limits: &Limits) -> LayerError {
-    match e {
-        LayerError::Io(io) if io.to_string().contains(blob::LIMIT_MESSAGE) => {
-            LayerError::Limit("the uncompressed layer", limits.max_layer_bytes, "bytes")
-        }
-        other => other,
-    }
 }
 
 struct TarWalk<'a> {
@@ -311,9 +296,7 @@ impl TarWalk<'_> {
                 path.len() + target.len()
             }
         };
-        self.retained
-            .keep(bytes)
-            .map_err(|limit| LayerError::Limit(retained::WHAT, limit, "bytes"))?;
+        self.retained.keep(bytes).map_err(LayerError::Limit)?;
         self.changes.push(change);
         Ok(())
     }
@@ -322,7 +305,7 @@ impl TarWalk<'_> {
         let mut archive = tar::Archive::new(ForwardSeek::new(TarGuard::new(plain)));
         // claimed files of this layer by path, for hard links to them
         let mut claimed_here: HashMap<String, Arc<[ClaimResult]>> = HashMap::new();
-        for entry in archive.entries_with_seek().map_err(LayerError::Io)? {
+        for entry in archive.entries_with_seek().map_err(LayerError::Read)? {
             if self
                 .cancel
                 .map(|c| c.load(Ordering::Relaxed))
@@ -330,20 +313,19 @@ impl TarWalk<'_> {
             {
                 return Err(LayerError::Cancelled);
             }
-            let mut entry = entry.map_err(LayerError::Io)?;
+            let mut entry = entry.map_err(LayerError::Read)?;
             self.entries += 1;
             if self.entries > self.limits.max_entries {
-                return Err(LayerError::Limit(
-                    "the number of tar entries",
-                    self.limits.max_entries,
-                    "entries",
-                ));
+                return Err(LayerError::Limit(LimitHit {
+                    limit: Limit::Entries,
+                    max: self.limits.max_entries,
+                }));
             }
             // a PAX-format sparse file carries its real name (and size) in GNU records
-            let sparse = match entry.pax_extensions().map_err(LayerError::Io)? {
+            let sparse = match entry.pax_extensions().map_err(LayerError::Read)? {
                 Some(pax) => sparse::from_pax(pax).map_err(|e| {
                     let at = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-                    LayerError::Io(io::Error::new(e.kind(), format!("entry {at:?}: {e}")))
+                    LayerError::Read(io::Error::new(e.kind(), format!("entry {at:?}: {e}")))
                 })?,
                 None => None,
             };
@@ -377,7 +359,7 @@ impl TarWalk<'_> {
                 | tar::EntryType::Fifo
                     if sparse.is_some() =>
                 {
-                    return Err(LayerError::Io(io::Error::new(
+                    return Err(LayerError::Read(io::Error::new(
                         io::ErrorKind::InvalidData,
                         format!("entry {path:?}: GNU sparse records on a {kind:?} entry"),
                     )));
@@ -391,30 +373,23 @@ impl TarWalk<'_> {
                         .unwrap_or_else(|| entry.size());
                     let mode = entry.header().mode().unwrap_or(0o644);
                     let meta = EntryMeta { size, mode };
-                    let wanted: Vec<(&Arc<dyn Detector>, Claim)> = self
-                        .detectors
-                        .iter()
-                        .filter_map(|d| d.claim(&path, &meta).map(|c| (d, c)))
-                        .collect();
-                    if wanted.is_empty() {
-                        continue;
-                    }
-                    let read = match &sparse {
-                        Some(sp) => {
-                            let mut content = sp.expand(&mut entry, size).map_err(|e| {
-                                LayerError::Io(io::Error::new(e.kind(), format!("{path}: {e}")))
-                            })?;
-                            read_claimed(self.limits, &path, &mut content, size, wanted)?
-                        }
-                        None => read_claimed(self.limits, &path, &mut entry, size, wanted)?,
-                    };
-                    match read {
-                        Some(claims) => {
+                    let offered =
+                        offer(self.detectors, self.limits, &path, &meta, || {
+                            Ok(match &sparse {
+                                Some(sp) => Box::new(sp.expand(&mut entry, size).map_err(|e| {
+                                    io::Error::new(e.kind(), format!("{path}: {e}"))
+                                })?),
+                                None => Box::new(&mut entry),
+                            })
+                        })?;
+                    match offered {
+                        Offer::Unclaimed => {}
+                        Offer::Parsed(claims) => {
                             self.claimed += 1;
                             claimed_here.insert(path.clone(), claims.clone());
                             self.keep(Change::File { path, claims })?;
                         }
-                        None => self.keep(Change::Replaced(path))?,
+                        Offer::Rejected => self.keep(Change::Replaced(path))?,
                     }
                 }
                 tar::EntryType::Symlink => {
@@ -446,89 +421,4 @@ impl TarWalk<'_> {
         }
         Ok(())
     }
-}
-
-/// Reads a claimed body (if it fits the claims) and parses it with each claimant.
-/// `None` when every claim's magic bytes failed: the path holds something else now.
-pub(crate) fn read_claimed(
-    limits: &Limits,
-    path: &str,
-    entry: &mut dyn Read,
-    size: u64,
-    wanted: Vec<(&Arc<dyn Detector>, Claim)>,
-) -> Result<Option<Arc<[ClaimResult]>>, LayerError> {
-    let mut results: Vec<ClaimResult> = Vec::with_capacity(wanted.len());
-    let fitting: Vec<&(&Arc<dyn Detector>, Claim)> = wanted
-        .iter()
-        .filter(|(d, c)| {
-            let fits = size <= c.max_size.min(limits.max_claimed_file);
-            if !fits && c.magic.is_none() {
-                results.push(ClaimResult {
-                    detector: d.name(),
-                    parsed: Err(format!(
-                        "{path} is {size} bytes, more than the {} bytes the {} detector reads; not analysed",
-                        c.max_size.min(limits.max_claimed_file),
-                        d.name()
-                    )
-                    .into()),
-                });
-            }
-            fits
-        })
-        .collect();
-    if fitting.is_empty() {
-        return Ok(if results.is_empty() {
-            None
-        } else {
-            Some(results.into())
-        });
-    }
-    // magic first, so a claim on "every executable" reads only ELF files in full
-    let magic_len = fitting
-        .iter()
-        .filter_map(|(_, c)| c.magic.map(<[u8]>::len))
-        .max()
-        .unwrap_or(0);
-    let mut body = Vec::new();
-    if magic_len > 0 {
-        let mut head = entry.take(magic_len as u64);
-        head.read_to_end(&mut body).map_err(LayerError::Io)?;
-    }
-    let passing: Vec<&&(&Arc<dyn Detector>, Claim)> = fitting
-        .iter()
-        .filter(|(_, c)| c.magic.map(|m| body.starts_with(m)).unwrap_or(true))
-        .collect();
-    if passing.is_empty() {
-        return Ok(if results.is_empty() {
-            None
-        } else {
-            Some(results.into())
-        });
-    }
-    body.reserve_exact(size.saturating_sub(body.len() as u64) as usize);
-    entry
-        .take(size - body.len() as u64)
-        .read_to_end(&mut body)
-        .map_err(LayerError::Io)?;
-    if (body.len() as u64) < size {
-        return Err(LayerError::Io(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("{path}: body shorter than its header says"),
-        )));
-    }
-    for (d, _) in passing {
-        let parsed = match catch_unwind(AssertUnwindSafe(|| d.parse(path, &body))) {
-            Ok(Ok(p)) => Ok(p),
-            Ok(Err(e)) => Err(Arc::<str>::from(format!("{path}: {e}"))),
-            Err(_) => Err(Arc::<str>::from(format!(
-                "{path}: the {} parser failed on this file",
-                d.name()
-            ))),
-        };
-        results.push(ClaimResult {
-            detector: d.name(),
-            parsed,
-        });
-    }
-    Ok(Some(results.into()))
 }

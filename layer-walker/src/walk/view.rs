@@ -103,17 +103,9 @@ impl FsView {
                 size: body.len() as u64,
                 mode: 0o755,
             };
-            let wanted: Vec<_> = detectors
-                .iter()
-                .filter_map(|d| d.claim(path, &meta).map(|c| (d, c)))
-                .collect();
-            if wanted.is_empty() {
-                continue;
-            }
-            let mut reader: &[u8] = body;
-            if let Ok(Some(claims)) =
-                crate::walk::layer::read_claimed(&limits, path, &mut reader, meta.size, wanted)
-            {
+            let offered =
+                crate::walk::claim::offer(detectors, &limits, path, &meta, || Ok(Box::new(*body)));
+            if let Ok(crate::walk::claim::Offer::Parsed(claims)) = offered {
                 changes.push(Change::File {
                     path: path.to_string(),
                     claims,
@@ -128,9 +120,9 @@ impl FsView {
         }
         let layer = LayerAnalysis {
             changes,
-            digest: String::new(),
+            digest: None,
             size: 0,
-            diff_id: String::new(),
+            diff_id: None,
             uncompressed_size: 0,
             compression: crate::blob::Compression::None,
             entries: files.len() as u64,

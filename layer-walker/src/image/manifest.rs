@@ -14,8 +14,6 @@ pub(crate) struct DockerManifestEntry {
     pub repo_tags: Option<Vec<String>>,
     #[serde(rename = "Layers", default)]
     pub layers: Vec<String>,
-    #[serde(rename = "LayerSources", default)]
-    pub layer_sources: Option<BTreeMap<String, Descriptor>>,
 }
 
 /// An OCI content descriptor.

@@ -1,15 +1,15 @@
 //! From an archive's files to one image: which manifest, which config, which layer blobs,
 //! each checked against its digest.
 
-use std::path::Path;
-
 use sbom_core::{HistoryEntry, ImageInfo, Platform};
 
 use super::manifest::{self, Descriptor, DockerManifestEntry, ImageConfig, OciIndex, OciManifest};
-use super::store::BlobStore;
-use super::SourceKind;
-use crate::blob::sha256_of;
-use crate::error::{Error, Result};
+use super::{ImagePlan, LayerRef};
+use crate::digest::{Algorithm, Digest};
+use crate::error::{Error, Location, Result};
+use crate::limits::Limit;
+use crate::source::store::BlobStore;
+use crate::source::SourceKind;
 
 /// Metadata files larger than this are refused (real ones are a few KiB).
 const MAX_METADATA: u64 = 16 << 20;
@@ -20,36 +20,12 @@ const MAX_DESCRIPTORS: usize = 10_000;
 /// Bytes of nested indexes read in all.
 const MAX_INDEX_BYTES: u64 = 256 << 20;
 
-/// A layer to read: where its blob is and what it must hash to.
-#[derive(Debug, Clone)]
-pub(crate) struct LayerRef {
-    /// Name of the blob in the store.
-    pub blob: String,
-    /// Expected `sha256:` of the blob as stored, when the archive says.
-    pub digest: Option<String>,
-    /// Expected `sha256:` of the uncompressed tar (config `rootfs.diff_ids`).
-    pub diff_id: Option<String>,
-    pub media_type: Option<String>,
-    pub size: Option<u64>,
-}
-
-/// The image chosen from an archive.
-#[derive(Debug, Clone)]
-pub(crate) struct ResolvedImage {
-    pub info: ImageInfo,
-    pub layers: Vec<LayerRef>,
-    /// Digest problems found while resolving, when verification is off.
-    pub unverified: Vec<String>,
-}
-
 /// Options for resolution.
 pub(crate) struct ResolveOptions<'a> {
     pub platform: Option<&'a Platform>,
     /// A tag or `@N`, for archives holding several images.
     pub image: Option<&'a str>,
     pub verify: bool,
-    /// Most layers an image may have.
-    pub max_layers: u64,
 }
 
 /// Picks the image out of `store`, which holds a docker-archive or an OCI layout.
@@ -57,28 +33,10 @@ pub(crate) fn resolve(
     store: &dyn BlobStore,
     kind: SourceKind,
     opts: &ResolveOptions,
-) -> Result<ResolvedImage> {
-    let resolved = resolve_any(store, kind, opts)?;
-    // each place a layer takes is laid over the view in turn, even when the blob is shared
-    if resolved.layers.len() as u64 > opts.max_layers {
-        return Err(Error::LimitExceeded {
-            archive: store.location().to_path_buf(),
-            what: format!("the image's {} layers", resolved.layers.len()),
-            limit: opts.max_layers,
-            unit: "layers",
-        });
-    }
-    Ok(resolved)
-}
-
-fn resolve_any(
-    store: &dyn BlobStore,
-    kind: SourceKind,
-    opts: &ResolveOptions,
-) -> Result<ResolvedImage> {
-    let archive = store.location();
+) -> Result<ImagePlan> {
+    let at = store.location();
     let index = match store.read_small("index.json", MAX_METADATA)? {
-        Some(b) => Some(parse_json::<OciIndex>(archive, "index.json", &b)?),
+        Some(b) => Some(parse_json::<OciIndex>(at, "index.json", &b)?),
         None => None,
     };
     let has_oci_manifests = index
@@ -94,54 +52,43 @@ fn resolve_any(
     }
     if index.is_some() {
         return Err(Error::NotAnImage {
-            path: archive.to_path_buf(),
+            at: at.clone(),
             reason: "its index.json lists no manifests and there is no manifest.json".into(),
         });
     }
     Err(Error::NotAnImage {
-        path: archive.to_path_buf(),
+        at: at.clone(),
         reason: "it has neither manifest.json (docker-archive) nor index.json (OCI layout)".into(),
     })
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(
-    archive: &Path,
+    at: &Location,
     what: &str,
     bytes: &[u8],
 ) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| Error::BadMetadata {
-        archive: archive.to_path_buf(),
+        at: at.clone(),
         what: what.to_string(),
         reason: e.to_string(),
     })
 }
 
-/// `sha256:<64 hex>` -> `blobs/sha256/<hex>`. Anything else is refused: a digest is also a
-/// file name, and a crafted one must not name a file outside `blobs/`.
-fn blob_path(archive: &Path, digest: &str) -> Result<String> {
-    let bad = || Error::BadMetadata {
-        archive: archive.to_path_buf(),
-        what: format!("digest {digest:?}"),
-        reason: "not of the form sha256:<64 hex digits> (or sha512:<128>)".into(),
-    };
-    let (alg, hex) = digest.split_once(':').ok_or_else(bad)?;
-    let want = match alg {
-        "sha256" => 64,
-        "sha512" => 128,
-        _ => return Err(bad()),
-    };
-    if hex.len() != want
-        || !hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return Err(bad());
-    }
-    Ok(format!("blobs/{alg}/{hex}"))
+/// A digest the image names, parsed. Anything but `sha256:<64 hex>` (or `sha512:<128>`) is
+/// refused: a digest is also a file name, and a crafted one must not name a file outside
+/// `blobs/`.
+fn digest_in(at: &Location, digest: &str) -> Result<Digest> {
+    digest
+        .parse()
+        .map_err(|e: crate::digest::DigestError| Error::BadMetadata {
+            at: at.clone(),
+            what: format!("digest {:?}", e.input),
+            reason: "not of the form sha256:<64 hex digits> (or sha512:<128>)".into(),
+        })
 }
 
 struct Verifier<'a> {
-    archive: &'a Path,
+    at: &'a Location,
     verify: bool,
     problems: Vec<String>,
     /// Descriptors met and nested-index bytes read while walking indexes: an index can name
@@ -151,24 +98,24 @@ struct Verifier<'a> {
 }
 
 impl Verifier<'_> {
-    fn check(&mut self, what: &str, name: &str, expected: &str, bytes: &[u8]) -> Result<()> {
-        if !expected.starts_with("sha256:") {
+    fn check(&mut self, what: &str, name: &str, expected: &Digest, bytes: &[u8]) -> Result<()> {
+        if expected.algorithm() != Algorithm::Sha256 {
             // only sha256 is computed; other algorithms are rare and reported as unverified
             self.problems.push(format!(
                 "{what} {name}: digest algorithm of {expected} not verified"
             ));
             return Ok(());
         }
-        let actual = sha256_of(bytes);
-        if actual == expected {
+        let actual = Digest::sha256(bytes);
+        if actual == *expected {
             return Ok(());
         }
         if self.verify {
             return Err(Error::DigestMismatch {
-                archive: self.archive.to_path_buf(),
+                at: self.at.clone(),
                 what: what.to_string(),
                 name: name.to_string(),
-                expected: expected.to_string(),
+                expected: expected.clone(),
                 actual,
             });
         }
@@ -182,7 +129,7 @@ fn read_blob(store: &dyn BlobStore, name: &str) -> Result<Vec<u8>> {
     store
         .read_small(name, MAX_METADATA)?
         .ok_or_else(|| Error::MissingBlob {
-            archive: store.location().to_path_buf(),
+            at: store.location().clone(),
             name: name.to_string(),
         })
 }
@@ -201,10 +148,10 @@ fn resolve_oci(
     kind: SourceKind,
     index: OciIndex,
     opts: &ResolveOptions,
-) -> Result<ResolvedImage> {
-    let archive = store.location();
+) -> Result<ImagePlan> {
+    let at = store.location();
     let mut v = Verifier {
-        archive,
+        at,
         verify: opts.verify,
         problems: Vec::new(),
         descriptors: 0,
@@ -222,18 +169,19 @@ fn resolve_oci(
             .map(|p| p.os != "unknown")
             .unwrap_or(true)
     });
-    let candidates = choose_image(archive, candidates, opts)?;
-    let chosen = choose_platform(archive, candidates, opts.platform)?;
+    let candidates = choose_image(at, candidates, opts)?;
+    let chosen = choose_platform(at, candidates, opts.platform)?;
     let tags = chosen.tags.clone();
-    let mdesc = chosen.manifest;
-    let mname = blob_path(archive, &mdesc.digest)?;
+    let mdigest = digest_in(at, &chosen.manifest.digest)?;
+    let mname = mdigest.blob_path();
     let mbytes = read_blob(store, &mname)?;
-    v.check("manifest", &mname, &mdesc.digest, &mbytes)?;
-    let manifest: OciManifest = parse_json(archive, &format!("manifest {mname}"), &mbytes)?;
-    let cname = blob_path(archive, &manifest.config.digest)?;
+    v.check("manifest", &mname, &mdigest, &mbytes)?;
+    let manifest: OciManifest = parse_json(at, &format!("manifest {mname}"), &mbytes)?;
+    let cdigest = digest_in(at, &manifest.config.digest)?;
+    let cname = cdigest.blob_path();
     let cbytes = read_blob(store, &cname)?;
-    v.check("config", &cname, &manifest.config.digest, &cbytes)?;
-    let config: ImageConfig = parse_json(archive, &format!("config {cname}"), &cbytes)?;
+    v.check("config", &cname, &cdigest, &cbytes)?;
+    let config: ImageConfig = parse_json(at, &format!("config {cname}"), &cbytes)?;
     let diff_ids = config
         .rootfs
         .as_ref()
@@ -241,7 +189,7 @@ fn resolve_oci(
         .unwrap_or_default();
     if diff_ids.len() != manifest.layers.len() {
         return Err(Error::BadMetadata {
-            archive: archive.to_path_buf(),
+            at: at.clone(),
             what: format!("config {cname}"),
             reason: format!(
                 "it lists {} diff_ids for {} layers in the manifest",
@@ -252,23 +200,17 @@ fn resolve_oci(
     }
     let mut layers = Vec::with_capacity(manifest.layers.len());
     for (l, diff_id) in manifest.layers.iter().zip(diff_ids) {
+        let digest = digest_in(at, &l.digest)?;
         layers.push(LayerRef {
-            blob: blob_path(archive, &l.digest)?,
-            digest: Some(l.digest.clone()),
-            diff_id: Some(diff_id),
+            blob: digest.blob_path(),
+            digest: Some(digest),
+            diff_id: Some(digest_in(at, &diff_id)?),
             media_type: l.media_type.clone(),
             size: l.size.and_then(|s| u64::try_from(s).ok()),
         });
     }
-    let info = image_info(
-        store,
-        kind,
-        &config,
-        Some(mdesc.digest.clone()),
-        manifest.config.digest.clone(),
-        tags,
-    );
-    Ok(ResolvedImage {
+    let info = image_info(at, kind, &config, Some(mdigest), cdigest, tags);
+    Ok(ImagePlan {
         info,
         layers,
         unverified: v.problems,
@@ -296,38 +238,43 @@ fn collect_candidates(
     tags: &[String],
     out: &mut Vec<Candidate>,
 ) -> Result<()> {
-    let archive = store.location();
+    let at = store.location();
     if depth > MAX_INDEX_DEPTH {
-        return Err(Error::BadMetadata {
-            archive: archive.to_path_buf(),
-            what: "index.json".into(),
-            reason: format!("indexes nest deeper than {MAX_INDEX_DEPTH} levels"),
+        return Err(Error::LimitExceeded {
+            at: at.clone(),
+            layer: None,
+            limit: Limit::IndexDepth,
+            what: "the nesting of index.json's indexes".into(),
+            max: MAX_INDEX_DEPTH as u64,
         });
     }
     for d in manifests {
         v.descriptors += 1;
         if v.descriptors > MAX_DESCRIPTORS {
-            return Err(Error::BadMetadata {
-                archive: archive.to_path_buf(),
-                what: "index.json".into(),
-                reason: format!("its indexes name more than {MAX_DESCRIPTORS} manifests"),
+            return Err(Error::LimitExceeded {
+                at: at.clone(),
+                layer: None,
+                limit: Limit::IndexManifests,
+                what: "the number of manifests index.json's indexes name".into(),
+                max: MAX_DESCRIPTORS as u64,
             });
         }
         if manifest::is_index(d.media_type.as_deref()) {
-            let name = blob_path(archive, &d.digest)?;
+            let digest = digest_in(at, &d.digest)?;
+            let name = digest.blob_path();
             let bytes = read_blob(store, &name)?;
             v.index_bytes += bytes.len() as u64;
             if v.index_bytes > MAX_INDEX_BYTES {
-                return Err(Error::BadMetadata {
-                    archive: archive.to_path_buf(),
-                    what: "index.json".into(),
-                    reason: format!(
-                        "its nested indexes add up to more than {MAX_INDEX_BYTES} bytes"
-                    ),
+                return Err(Error::LimitExceeded {
+                    at: at.clone(),
+                    layer: None,
+                    limit: Limit::IndexBytes,
+                    what: "the nested indexes of index.json".into(),
+                    max: MAX_INDEX_BYTES,
                 });
             }
-            v.check("index", &name, &d.digest, &bytes)?;
-            let nested: OciIndex = parse_json(archive, &format!("index {name}"), &bytes)?;
+            v.check("index", &name, &digest, &bytes)?;
+            let nested: OciIndex = parse_json(at, &format!("index {name}"), &bytes)?;
             collect_candidates(
                 store,
                 v,
@@ -367,7 +314,7 @@ fn collect_candidates(
 /// without a wish, checks the layout does not hold several differently tagged images for
 /// the platform (platform variants of one image share their tags, or have none).
 fn choose_image(
-    archive: &Path,
+    at: &Location,
     candidates: Vec<Candidate>,
     opts: &ResolveOptions,
 ) -> Result<Vec<Candidate>> {
@@ -398,7 +345,7 @@ fn choose_image(
         tag_sets.dedup();
         if tag_sets.len() > 1 {
             return Err(Error::ImageNotChosen {
-                archive: archive.to_path_buf(),
+                at: at.clone(),
                 problem: format!("{} images in one layout and none chosen", tag_sets.len()),
                 available: describe(&candidates),
             });
@@ -413,25 +360,20 @@ fn choose_image(
             Some(n) => c.top == n,
             None => {
                 c.tags.iter().any(|t| tag_matches(wanted, t))
-                    || digest_matches(wanted, &c.manifest.digest)
+                    || c.manifest
+                        .digest
+                        .parse::<Digest>()
+                        .is_ok_and(|d| d.matches_prefix(wanted))
             }
         });
     if keep.is_empty() {
         return Err(Error::ImageNotChosen {
-            archive: archive.to_path_buf(),
+            at: at.clone(),
             problem: format!("no image {wanted}"),
             available: describe(&rest),
         });
     }
     Ok(keep)
-}
-
-/// Whether `wanted` names `digest`: the whole `sha256:<hex>`, or at least 12 hex digits of
-/// it (with or without `sha256:`), as `docker images` shows image IDs.
-fn digest_matches(wanted: &str, digest: &str) -> bool {
-    let hex = |s: &str| s.strip_prefix("sha256:").unwrap_or(s).to_ascii_lowercase();
-    let (w, d) = (hex(wanted), hex(digest));
-    w.len() >= 12 && w.bytes().all(|b| b.is_ascii_hexdigit()) && d.starts_with(&w)
 }
 
 /// `@N (tag, tag)` or `@N (untagged)`.
@@ -490,13 +432,13 @@ fn default_platform() -> Platform {
 }
 
 fn choose_platform(
-    archive: &Path,
+    at: &Location,
     candidates: Vec<Candidate>,
     wanted: Option<&Platform>,
 ) -> Result<Candidate> {
     if candidates.is_empty() {
         return Err(Error::NotAnImage {
-            path: archive.to_path_buf(),
+            at: at.clone(),
             reason: "its index lists no image manifest".into(),
         });
     }
@@ -521,7 +463,7 @@ fn choose_platform(
     match matching.next() {
         Some(c) => Ok(c),
         None => Err(Error::PlatformNotFound {
-            archive: archive.to_path_buf(),
+            at: at.clone(),
             wanted: want.to_string(),
             available: available.join(", "),
         }),
@@ -533,19 +475,19 @@ fn resolve_docker(
     kind: SourceKind,
     bytes: &[u8],
     opts: &ResolveOptions,
-) -> Result<ResolvedImage> {
-    let archive = store.location();
+) -> Result<ImagePlan> {
+    let at = store.location();
     let mut v = Verifier {
-        archive,
+        at,
         verify: opts.verify,
         problems: Vec::new(),
         descriptors: 0,
         index_bytes: 0,
     };
-    let entries: Vec<DockerManifestEntry> = parse_json(archive, "manifest.json", bytes)?;
+    let entries: Vec<DockerManifestEntry> = parse_json(at, "manifest.json", bytes)?;
     if entries.is_empty() {
         return Err(Error::BadMetadata {
-            archive: archive.to_path_buf(),
+            at: at.clone(),
             what: "manifest.json".into(),
             reason: "it lists no image".into(),
         });
@@ -563,7 +505,7 @@ fn resolve_docker(
         None if entries.len() == 1 => 0,
         None => {
             return Err(Error::ImageNotChosen {
-                archive: archive.to_path_buf(),
+                at: at.clone(),
                 problem: format!("{} images in one archive and none chosen", entries.len()),
                 available: available(),
             })
@@ -577,11 +519,11 @@ fn resolve_docker(
                 // a tag, or the image ID (the config digest, in the config's file name)
                 None => entries.iter().position(|e| {
                     tags_of(e).iter().any(|t| tag_matches(wanted, t))
-                        || hex_in_name(&e.config).is_some_and(|h| digest_matches(wanted, h))
+                        || digest_in_name(&e.config).is_some_and(|d| d.matches_prefix(wanted))
                 }),
             };
             found.ok_or_else(|| Error::ImageNotChosen {
-                archive: archive.to_path_buf(),
+                at: at.clone(),
                 problem: format!("no image {wanted}"),
                 available: available(),
             })?
@@ -589,21 +531,20 @@ fn resolve_docker(
     };
     let Some(entry) = entries.into_iter().nth(chosen) else {
         return Err(Error::BadMetadata {
-            archive: archive.to_path_buf(),
+            at: at.clone(),
             what: "manifest.json".into(),
             reason: "it lists no image".into(),
         });
     };
     let cbytes = read_blob(store, &entry.config)?;
-    let config_digest = match hex_in_name(&entry.config) {
-        Some(hex) => {
-            let d = format!("sha256:{hex}");
+    let config_digest = match digest_in_name(&entry.config) {
+        Some(d) => {
             v.check("config", &entry.config, &d, &cbytes)?;
             d
         }
-        None => sha256_of(&cbytes),
+        None => Digest::sha256(&cbytes),
     };
-    let config: ImageConfig = parse_json(archive, &format!("config {}", entry.config), &cbytes)?;
+    let config: ImageConfig = parse_json(at, &format!("config {}", entry.config), &cbytes)?;
     if let (Some(want), Some(os), Some(arch)) = (opts.platform, &config.os, &config.architecture) {
         let have = Platform {
             os: os.clone(),
@@ -612,7 +553,7 @@ fn resolve_docker(
         };
         if !platform_matches(&have, want) {
             return Err(Error::PlatformNotFound {
-                archive: archive.to_path_buf(),
+                at: at.clone(),
                 wanted: want.to_string(),
                 available: have.to_string(),
             });
@@ -625,7 +566,7 @@ fn resolve_docker(
         .unwrap_or_default();
     if diff_ids.len() != entry.layers.len() {
         return Err(Error::BadMetadata {
-            archive: archive.to_path_buf(),
+            at: at.clone(),
             what: format!("config {}", entry.config),
             reason: format!(
                 "it lists {} diff_ids for {} layers in manifest.json",
@@ -634,61 +575,58 @@ fn resolve_docker(
             ),
         });
     }
-    let sources = entry.layer_sources.clone().unwrap_or_default();
+    // `LayerSources` is not read: it describes each layer as a registry serves it (foreign
+    // layers, or the compressed blobs go-containerregistry pulled), not the file stored here,
+    // and Docker loads archives whose stored layers are the uncompressed tars of those blobs.
     let mut layers = Vec::new();
     for (blob, diff_id) in entry.layers.iter().zip(diff_ids) {
-        let source = sources.get(&diff_id);
         // the file name is the blob digest in Docker 25+ (`blobs/sha256/<hex>`) and in
         // containers/image archives (`<hex>.tar`); classic `<id>/layer.tar` names say nothing
-        let digest = source.map(|s| s.digest.clone()).or_else(|| {
-            if blob.ends_with("/layer.tar") {
-                None
-            } else {
-                hex_in_name(blob).map(|h| format!("sha256:{h}"))
-            }
-        });
+        let digest = if blob.ends_with("/layer.tar") {
+            None
+        } else {
+            digest_in_name(blob)
+        };
         layers.push(LayerRef {
             blob: blob.clone(),
             digest,
-            diff_id: Some(diff_id),
-            media_type: source.and_then(|s| s.media_type.clone()),
-            size: source
-                .and_then(|s| s.size)
-                .and_then(|s| u64::try_from(s).ok()),
+            diff_id: Some(digest_in(at, &diff_id)?),
+            media_type: None,
+            size: None,
         });
     }
     let tags = entry.repo_tags.clone().unwrap_or_default();
-    let info = image_info(store, kind, &config, None, config_digest, tags);
-    Ok(ResolvedImage {
+    let info = image_info(at, kind, &config, None, config_digest, tags);
+    Ok(ImagePlan {
         info,
         layers,
         unverified: v.problems,
     })
 }
 
-/// The 64-hex-digit digest a blob's file name carries, if it carries one.
-fn hex_in_name(name: &str) -> Option<&str> {
+/// The sha256 digest a blob's file name carries (`<hex>`, `<hex>.json`, `<hex>.tar`), if it
+/// carries one.
+fn digest_in_name(name: &str) -> Option<Digest> {
     let base = name.rsplit('/').next()?;
     let stem = base
         .strip_suffix(".json")
         .or_else(|| base.strip_suffix(".tar"))
         .unwrap_or(base);
-    (stem.len() == 64 && stem.bytes().all(|b| b.is_ascii_hexdigit())).then_some(stem)
+    Digest::new(Algorithm::Sha256, stem).ok()
 }
 
 fn image_info(
-    store: &dyn BlobStore,
+    at: &Location,
     kind: SourceKind,
     config: &ImageConfig,
-    manifest_digest: Option<String>,
-    config_digest: String,
+    manifest_digest: Option<Digest>,
+    config_digest: Digest,
     repo_tags: Vec<String>,
 ) -> ImageInfo {
-    let source = store.location().display().to_string();
+    let source = at.to_string();
     let name = repo_tags.first().cloned().unwrap_or_else(|| {
-        store
-            .location()
-            .file_name()
+        at.path()
+            .and_then(|p| p.file_name())
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| source.clone())
     });
@@ -720,8 +658,8 @@ fn image_info(
         source_kind: kind.as_str().to_string(),
         source,
         repo_tags,
-        manifest_digest,
-        config_digest: Some(config_digest),
+        manifest_digest: manifest_digest.map(|d| d.to_string()),
+        config_digest: Some(config_digest.to_string()),
         platform: Platform {
             os: config.os.clone().unwrap_or_default(),
             architecture: config.architecture.clone().unwrap_or_default(),

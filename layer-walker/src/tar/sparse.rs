@@ -243,7 +243,7 @@ mod tests {
     fn pax(records: &[(&str, &str)]) -> Vec<u8> {
         records
             .iter()
-            .flat_map(|(k, v)| crate::walk::tar_guard::tests::pax_record(k, v))
+            .flat_map(|(k, v)| crate::tar::guard::tests::pax_record(k, v))
             .collect()
     }
 

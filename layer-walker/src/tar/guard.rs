@@ -33,8 +33,9 @@ pub(crate) struct MetadataTooLarge {
     pub offset: u64,
     /// What it declares (bytes, or blocks for a sparse map).
     pub declared: u64,
-    pub limit: u64,
-    pub unit: &'static str,
+    /// Which bound, and its value.
+    pub limit: crate::limits::Limit,
+    pub max: u64,
 }
 
 impl std::fmt::Display for MetadataTooLarge {
@@ -42,7 +43,11 @@ impl std::fmt::Display for MetadataTooLarge {
         write!(
             f,
             "the {} at byte {} of the tar declares {} {}, over the limit of {} (Docker's tar reader refuses it too)",
-            self.what, self.offset, self.declared, self.unit, self.limit
+            self.what,
+            self.offset,
+            self.declared,
+            self.limit.unit(),
+            self.max
         )
     }
 }
@@ -187,7 +192,13 @@ impl<R> TarGuard<R> {
                 _ => "PAX global header",
             };
             if size > MAX_EXTENSION {
-                return Err(too_large(what, offset, size, MAX_EXTENSION, "bytes"));
+                return Err(too_large(
+                    what,
+                    offset,
+                    size,
+                    crate::limits::Limit::TarExtension,
+                    MAX_EXTENSION,
+                ));
             }
             if !recognized && !kind.is_pax_global_extensions() {
                 // Go applies it to the next entry whatever the magic; `tar` only under a
@@ -258,8 +269,8 @@ impl<R> TarGuard<R> {
                 "GNU sparse map",
                 offset,
                 *blocks,
+                crate::limits::Limit::SparseMap,
                 MAX_SPARSE_BLOCKS,
-                "extension blocks or more",
             ));
         }
         // `isextended` of a GnuExtSparseHeader: after 21 fragments of 24 bytes
@@ -284,15 +295,15 @@ fn too_large(
     what: &'static str,
     offset: u64,
     declared: u64,
-    limit: u64,
-    unit: &'static str,
+    limit: crate::limits::Limit,
+    max: u64,
 ) -> io::Error {
     io::Error::other(MetadataTooLarge {
         what,
         offset,
         declared,
         limit,
-        unit,
+        max,
     })
 }
 

@@ -1,0 +1,52 @@
+//! Images whose blobs can be opened by name, in any order and at once: an archive file on
+//! disk (indexed once) or an OCI layout directory.
+
+use super::store::BlobStore;
+use super::{ImageSource, SourceKind};
+use crate::error::{Error, LayerAt, Location, Result};
+use crate::image::resolve::resolve;
+use crate::image::ImagePlan;
+use crate::scan::ScanCtx;
+use crate::walk::layer::{analyze_blob, LayerAnalysis};
+
+/// A docker-archive or OCI layout, in a tar file or a directory.
+pub(crate) struct ArchiveSource {
+    store: Box<dyn BlobStore>,
+    kind: SourceKind,
+}
+
+impl ArchiveSource {
+    pub(crate) fn new(store: Box<dyn BlobStore>, kind: SourceKind) -> Self {
+        ArchiveSource { store, kind }
+    }
+}
+
+impl ImageSource for ArchiveSource {
+    fn location(&self) -> &Location {
+        self.store.location()
+    }
+
+    fn plan(&mut self, ctx: &ScanCtx) -> Result<ImagePlan> {
+        resolve(self.store.as_ref(), self.kind, &ctx.resolve_options())
+    }
+
+    fn layer(&self, plan: &ImagePlan, i: usize, ctx: &ScanCtx) -> Result<LayerAnalysis> {
+        let l = &plan.layers[i];
+        let (reader, _) = self
+            .store
+            .open(&l.blob)?
+            .ok_or_else(|| Error::MissingBlob {
+                at: self.location().clone(),
+                name: l.blob.clone(),
+            })?;
+        analyze_blob(reader, ctx.walk(Some(i), true)).map_err(|e| {
+            e.at(
+                self.location(),
+                LayerAt {
+                    index: i,
+                    blob: l.blob.clone(),
+                },
+            )
+        })
+    }
+}
