@@ -8,11 +8,27 @@
 //! 3. [`Detector::collect`] reads the parsed files visible in a filesystem view (the image
 //!    after some layer, whiteouts applied) and reports packages.
 //!
-//! Adding an ecosystem is adding a folder here with a type that implements [`Detector`],
-//! and one line in [`default_detectors`].
+//! # Where code goes
+//!
+//! A new detector is one folder here, named after its ecosystem, with a type that
+//! implements [`Detector`] (and its tests, on real fixtures, in the folder's `tests.rs`),
+//! plus one line in [`default_detectors`]. No folder uses another ecosystem's folder: what
+//! two detectors share lives in `common/`, one small file per kind of thing, named after
+//! it:
+//!
+//! * `common/elf.rs`: executables: the one claim (size cap, ELF magic) of every detector
+//!   that reads binaries (Go, Rust), so the walker reads each binary once for all of them,
+//!   and opening a body to read its sections;
+//! * `common/version.rs`: the digit-run comparison the dpkg, rpm and apk orders share, and
+//!   [`version_order`], which picks an ecosystem's order;
+//! * `common/encoding.rs`: base64 and hex, for the checksums package databases record.
+//!
+//! A helper moves to `common/` when a second detector needs it; until then it stays in the
+//! folder of the one that uses it. The test helpers all detectors' tests use (fixture
+//! paths, one-layer views, version tables) are in `testutil.rs`.
 
 pub mod apk;
-mod base64;
+mod common;
 pub mod distro;
 pub mod dotnet;
 pub mod dpkg;
@@ -33,6 +49,7 @@ use std::sync::Arc;
 use sbom_core::{Distro, Package, Relationship, Warning};
 
 pub use crate::walk::view::{FsView, ViewFile};
+pub use common::version::version_order;
 
 /// What a detector kept from one claimed file. Each detector downcasts its own.
 pub type Parsed = Arc<dyn Any + Send + Sync>;
@@ -40,12 +57,14 @@ pub type Parsed = Arc<dyn Any + Send + Sync>;
 /// What the walker knows about a file before reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntryMeta {
+    /// Body size in bytes, as the tar header gives it.
     pub size: u64,
     /// Unix permission bits.
     pub mode: u32,
 }
 
 impl EntryMeta {
+    /// Whether any execute bit (user, group, other) is set.
     pub fn is_executable(&self) -> bool {
         self.mode & 0o111 != 0
     }
@@ -108,8 +127,11 @@ impl From<&str> for ParseError {
 /// Where [`Detector::collect`] puts what it found.
 #[derive(Debug, Default)]
 pub struct Findings {
+    /// The packages found, in the order the detector reports them.
     pub packages: Vec<Package>,
+    /// Relationships between packages that only the detector can tell.
     pub relationships: Vec<Relationship>,
+    /// Problems met, each saying whether packages may be missing because of it.
     pub warnings: Vec<Warning>,
     /// Set by the distro detector.
     pub distro: Option<Distro>,
@@ -159,30 +181,6 @@ pub trait Detector: Send + Sync {
 }
 
 /// Every detector this crate has, in the order they run.
-/// Orders two versions of one package by its package manager's rules, where we have them:
-/// dpkg, rpm (epoch, version, release) and apk. `None` for other ecosystems.
-///
-/// ```
-/// use std::cmp::Ordering;
-/// use sbom_core::Ecosystem;
-/// use layer_walker::detect::version_order;
-/// assert_eq!(version_order(Ecosystem::Deb, "1:1.0", "2.0"), Some(Ordering::Greater));
-/// assert_eq!(version_order(Ecosystem::Apk, "1.2.3-r1", "1.2.3-r0"), Some(Ordering::Greater));
-/// ```
-pub fn version_order(
-    ecosystem: sbom_core::Ecosystem,
-    a: &str,
-    b: &str,
-) -> Option<std::cmp::Ordering> {
-    use sbom_core::Ecosystem;
-    match ecosystem {
-        Ecosystem::Deb => Some(dpkg::version::compare(a, b)),
-        Ecosystem::Rpm => Some(rpm::compare_evr(a, b)),
-        Ecosystem::Apk => Some(apk::version::compare(a, b)),
-        _ => None,
-    }
-}
-
 pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
     vec![
         // the distro first, then OS package databases: language packages are linked to the

@@ -2,6 +2,8 @@
 //! `apk-package(5)` field letters): records separated by blank lines, one `X:value` field a
 //! line. File lists are `F:dir` followed by that directory's `R:name` entries.
 
+use crate::detect::common::encoding::{base64_decode, lower_hex};
+
 /// One installed package, reduced to what the inventory uses.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ApkRecord {
@@ -36,6 +38,7 @@ pub struct ApkRecord {
 /// The records of one database.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InstalledDb {
+    /// The readable records, in file order.
     pub packages: Vec<ApkRecord>,
     /// Records that could not be read (bad lines, no `P` or `V`).
     pub unreadable: usize,
@@ -144,11 +147,11 @@ fn strip_constraint(dep: &str) -> &str {
 /// `Q1` + base64(SHA-1) (apk's checksum notation) -> lower-case hex; other forms (`Q2`
 /// SHA-256 in newer databases is not in the installed db) are left out.
 fn checksum_hex(v: &str) -> Option<String> {
-    let raw = crate::detect::base64::decode(v.strip_prefix("Q1")?)?;
+    let raw = base64_decode(v.strip_prefix("Q1")?)?;
     if raw.len() != 20 {
         return None;
     }
-    Some(raw.iter().map(|b| format!("{b:02x}")).collect())
+    Some(lower_hex(&raw))
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@
 
 use std::cmp::Ordering;
 
-use crate::detect::dpkg::version::compare_numbers;
+use crate::detect::common::version::compare_numbers;
 
 /// Token kinds in apk's rank order; `Invalid` is below all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -59,7 +59,7 @@ impl Weight<'_> {
         match (self, other) {
             (Weight::Small(a), Weight::Small(b)) => a.cmp(&b),
             _ => match (digits(self), digits(other)) {
-                (Some(a), Some(b)) => compare_numbers(a, b),
+                (Some(a), Some(b)) => compare_numbers(a.as_bytes(), b.as_bytes()),
                 // a non-zero small weight against a number: small weights here are the
                 // negative zero-run and pre-suffix weights, or letters and post-suffixes
                 // (never compared with numbers: token kinds match in the main loop)

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use sbom_core::{Checksum, Ecosystem, Package};
 use serde::Deserialize;
 
+use super::common::encoding::{base64_decode, lower_hex};
 use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseError, Parsed};
 
 #[cfg(test)]
@@ -25,7 +26,9 @@ pub struct DotnetDetector;
 /// One shipped library of a `deps.json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DotnetLibrary {
+    /// Package id, the part of the `libraries` key before the `/`.
     pub name: String,
+    /// Version, the part of the key after the `/`.
     pub version: String,
     /// `package` or `runtimepack`.
     pub kind: String,
@@ -88,9 +91,9 @@ pub fn parse_deps_json(body: &[u8]) -> Result<Vec<DotnetLibrary>, ParseError> {
         let sha512 = lib
             .sha512
             .strip_prefix("sha512-")
-            .and_then(super::base64::decode)
+            .and_then(base64_decode)
             .filter(|d| d.len() == 64)
-            .map(|d| d.iter().map(|b| format!("{b:02x}")).collect());
+            .map(|d| lower_hex(&d));
         let depends = target
             .and_then(|t| t.get(key))
             .map(|e| e.dependencies.keys().cloned().collect())

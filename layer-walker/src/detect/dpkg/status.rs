@@ -6,16 +6,21 @@ use deb822_fast::Paragraph;
 /// One installed package as the status file recorded it, reduced to what the inventory uses.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DebRecord {
+    /// `Package:`.
     pub name: String,
+    /// `Version:`, epoch and revision included.
     pub version: String,
+    /// `Architecture:`.
     pub arch: Option<String>,
     /// `Source:` name, when the field is there.
     pub source_name: Option<String>,
     /// The `(version)` of `Source:`, when given.
     pub source_version: Option<String>,
+    /// `Maintainer:`.
     pub maintainer: Option<String>,
     /// `Installed-Size`, in KiB as dpkg writes it.
     pub installed_size_kib: Option<u64>,
+    /// `Homepage:`.
     pub homepage: Option<String>,
     /// First line of `Description`.
     pub description: Option<String>,

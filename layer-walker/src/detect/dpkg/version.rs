@@ -10,12 +10,14 @@
 
 use std::cmp::Ordering;
 
+use crate::detect::common::version::compare_numbers;
+
 /// Compares two Debian versions the way `dpkg --compare-versions` does. A total preorder:
 /// `1.0` and `1.00` (or `0:1` and `1`) are equal.
 pub fn compare(a: &str, b: &str) -> Ordering {
     let (ea, ua, ra) = split(a);
     let (eb, ub, rb) = split(b);
-    compare_numbers(ea, eb)
+    compare_numbers(ea.as_bytes(), eb.as_bytes())
         .then_with(|| verrevcmp(ua, ub))
         .then_with(|| verrevcmp(ra, rb))
 }
@@ -68,22 +70,12 @@ fn verrevcmp(a: &str, b: &str) -> Ordering {
         while j < b.len() && b[j].is_ascii_digit() {
             j += 1;
         }
-        let ord = compare_numbers(
-            std::str::from_utf8(&a[si..i]).unwrap_or(""),
-            std::str::from_utf8(&b[sj..j]).unwrap_or(""),
-        );
+        let ord = compare_numbers(&a[si..i], &b[sj..j]);
         if ord != Ordering::Equal {
             return ord;
         }
     }
     Ordering::Equal
-}
-
-/// Compares two runs of ASCII digits by value (empty is 0) without parsing them.
-pub(crate) fn compare_numbers(a: &str, b: &str) -> Ordering {
-    let a = a.trim_start_matches('0');
-    let b = b.trim_start_matches('0');
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 #[cfg(test)]

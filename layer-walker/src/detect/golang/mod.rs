@@ -15,6 +15,7 @@ use std::sync::Arc;
 use object::{Object, ObjectSection, ObjectSegment};
 use sbom_core::{Ecosystem, Package};
 
+use super::common::elf;
 use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseError, Parsed};
 
 #[cfg(test)]
@@ -22,8 +23,6 @@ mod tests;
 
 const NAME: &str = "golang";
 const MAGIC: &[u8] = b"\xff Go buildinf:";
-/// Go binaries of a few hundred MiB exist (kubelet-style monoliths); beyond this, skip.
-pub const MAX_BINARY: u64 = 256 << 20;
 /// No real version or module-info string is this long; a larger length is corruption.
 const MAX_STRING: u64 = 16 << 20;
 
@@ -71,8 +70,7 @@ impl Detector for GoDetector {
     }
 
     fn claim(&self, _path: &str, meta: &EntryMeta) -> Option<Claim> {
-        meta.is_executable()
-            .then_some(Claim::with_magic(MAX_BINARY, b"\x7fELF"))
+        elf::claim_executable(meta)
     }
 
     fn parse(&self, _path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
@@ -135,7 +133,7 @@ impl Detector for GoDetector {
 
 /// Finds and decodes the build info of an ELF body. `Ok(None)` when the file has none.
 pub fn read_buildinfo(body: &[u8]) -> Result<GoBinary, ParseError> {
-    let file = object::File::parse(body).map_err(|e| ParseError(format!("unreadable ELF: {e}")))?;
+    let file = elf::open(body)?;
     let Some(start) = find_header(&file, body) else {
         return Ok(None);
     };

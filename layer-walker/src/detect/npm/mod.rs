@@ -15,6 +15,7 @@ use std::sync::Arc;
 use sbom_core::{license, Checksum, Ecosystem, Package};
 use serde_json::Value;
 
+use super::common::encoding::{base64_decode, lower_hex};
 use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseError, Parsed};
 
 #[cfg(test)]
@@ -164,8 +165,7 @@ fn integrity_checksum(sri: &str) -> Option<Checksum> {
             "sha1" => "SHA1",
             _ => continue,
         };
-        let bytes = super::base64::decode(b64)?;
-        let value: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let value = lower_hex(&base64_decode(b64)?);
         let rank = |a: &str| {
             ["SHA1", "SHA256", "SHA384", "SHA512"]
                 .iter()

@@ -220,7 +220,7 @@ fn lockfile_integrity_becomes_the_installed_packages_checksum() {
         assert_eq!(c.algorithm, alg.to_uppercase());
         assert_eq!(
             c.value.len(),
-            crate::detect::base64::decode(b64).expect("b64").len() * 2
+            super::base64_decode(b64).expect("b64").len() * 2
         );
         assert_eq!(p.properties.get("npm:resolved"), e.resolved.as_ref());
         checked += 1;

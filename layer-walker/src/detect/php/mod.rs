@@ -22,17 +22,23 @@ pub struct ComposerDetector;
 /// One package of `installed.json`, as far as an SBOM needs it.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct ComposerPackage {
+    /// `vendor/name`.
     pub name: String,
+    /// Version as Composer writes it (`v1.2.3`, `dev-main`, ...).
     pub version: String,
-    /// Composer allows a string or a list.
+    /// Declared licenses; Composer allows a string or a list.
     #[serde(default, deserialize_with = "one_or_many")]
     pub license: Vec<String>,
+    /// The package's authors, in the order its `composer.json` lists them.
     #[serde(default)]
     pub authors: Vec<Author>,
+    /// One-line description.
     #[serde(default)]
     pub description: Option<String>,
+    /// Project home page.
     #[serde(default)]
     pub homepage: Option<String>,
+    /// The archive Composer installed the package from.
     #[serde(default)]
     pub dist: Option<Dist>,
     /// Package name -> version constraint.
@@ -40,16 +46,21 @@ pub struct ComposerPackage {
     pub require: std::collections::BTreeMap<String, String>,
 }
 
+/// One entry of a package's `authors`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct Author {
+    /// The author's name.
     #[serde(default)]
     pub name: Option<String>,
+    /// The author's e-mail address.
     #[serde(default)]
     pub email: Option<String>,
 }
 
+/// A package's `dist`: the archive it was installed from.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct Dist {
+    /// Where the archive was downloaded from.
     #[serde(default)]
     pub url: Option<String>,
     /// SHA-1 of the archive, often empty.
@@ -60,6 +71,7 @@ pub struct Dist {
 /// What one `installed.json` holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Installed {
+    /// The packages with a name and a version, in file order.
     pub packages: Vec<ComposerPackage>,
     /// Names Composer installed as development requirements (Composer 2 records them).
     pub dev: Vec<String>,

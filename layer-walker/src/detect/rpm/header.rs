@@ -63,24 +63,39 @@ const ENTRY_LEN: usize = 16;
 /// The facts this crate keeps from one installed package's header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RpmHeader {
+    /// `NAME`.
     pub name: String,
+    /// `VERSION`.
     pub version: String,
+    /// `RELEASE`.
     pub release: String,
     /// Present only when the header has an EPOCH tag (which may hold 0).
     pub epoch: Option<u32>,
+    /// `SUMMARY`: the one-line description.
     pub summary: Option<String>,
+    /// `SIZE`: installed size in bytes.
     pub size: Option<u64>,
+    /// `VENDOR`.
     pub vendor: Option<String>,
+    /// `LICENSE`, as the spec file wrote it.
     pub license: Option<String>,
+    /// `PACKAGER`.
     pub packager: Option<String>,
+    /// `URL`: the project home page.
     pub url: Option<String>,
+    /// `ARCH`.
     pub arch: Option<String>,
+    /// `SOURCERPM`: the file name of the source package (`name-version-release.src.rpm`).
     pub source_rpm: Option<String>,
+    /// `PROVIDENAME`: capabilities, without versions.
     pub provides: Vec<String>,
+    /// `REQUIRENAME`: required capabilities, without versions.
     pub requires: Vec<String>,
     /// Owned files, absolute: `DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]`.
     pub files: Vec<String>,
+    /// `SIGMD5`: MD5 digest of the package's header and payload, from its signature header.
     pub sigmd5: Option<Vec<u8>>,
+    /// `MODULARITYLABEL`: the module stream of a RHEL/Fedora modular package.
     pub modularity_label: Option<String>,
 }
 

@@ -78,7 +78,9 @@ impl DbFormat {
 /// What [`RpmDetector::parse`] keeps of one database file.
 #[derive(Debug)]
 pub struct RpmDb {
+    /// The container the packages were read from.
     pub format: DbFormat,
+    /// One header per readable package record, in the container's order.
     pub packages: Vec<RpmHeader>,
     /// Records present in the file that could not be read.
     pub damaged: usize,

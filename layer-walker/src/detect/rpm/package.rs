@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use sbom_core::{license, Ecosystem, Package, SourcePackage};
 
 use super::header::RpmHeader;
+use crate::detect::common::encoding::lower_hex;
 
 /// Maps one header. `database_path` is the image path of the database that recorded it;
 /// `full_detail` adds the owned files.
@@ -46,8 +47,7 @@ pub fn to_package(h: &RpmHeader, database_path: &str, full_detail: bool) -> Pack
         p.properties.insert("rpm:modularitylabel".into(), m.clone());
     }
     if let Some(md5) = &h.sigmd5 {
-        let hex: String = md5.iter().map(|b| format!("{b:02x}")).collect();
-        p.properties.insert("rpm:sigmd5".into(), hex);
+        p.properties.insert("rpm:sigmd5".into(), lower_hex(md5));
     }
     p
 }

@@ -8,6 +8,8 @@
 
 use std::cmp::Ordering;
 
+use crate::detect::common::version::compare_numbers;
+
 /// Compares two full `[epoch:]version[-release]` strings as rpm orders packages: epoch
 /// (missing = 0) by value, then version, then release with [`rpmvercmp`]. A release missing
 /// on one side is not compared (rpm's rule for dependency ranges, and the safe one here).
@@ -31,7 +33,7 @@ pub fn compare_evr(a: &str, b: &str) -> Ordering {
     }
     let (ea, va, ra) = split(a);
     let (eb, vb, rb) = split(b);
-    crate::detect::dpkg::version::compare_numbers(ea, eb)
+    compare_numbers(ea.as_bytes(), eb.as_bytes())
         .then_with(|| rpmvercmp(va, vb))
         .then_with(|| match (ra, rb) {
             (Some(x), Some(y)) => rpmvercmp(x, y),
@@ -104,7 +106,7 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
                 .count()
         };
         let (n1, n2) = (run(one), run(two));
-        let (mut s1, mut s2) = (&one[..n1], &two[..n2]);
+        let (s1, s2) = (&one[..n1], &two[..n2]);
         one = &one[n1..];
         two = &two[n2..];
         if s2.is_empty() {
@@ -115,15 +117,13 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
                 Ordering::Less
             };
         }
-        if numeric {
-            s1 = &s1[s1.iter().take_while(|&&c| c == b'0').count()..];
-            s2 = &s2[s2.iter().take_while(|&&c| c == b'0').count()..];
-            match s1.len().cmp(&s2.len()) {
-                Ordering::Equal => {}
-                longer => return longer,
-            }
-        }
-        match s1.cmp(s2) {
+        // numbers by value (leading zeros ignored), letters bytewise
+        let ord = if numeric {
+            compare_numbers(s1, s2)
+        } else {
+            s1.cmp(s2)
+        };
+        match ord {
             Ordering::Equal => {}
             other => return other,
         }

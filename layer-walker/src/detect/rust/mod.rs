@@ -6,10 +6,10 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use object::{Object, ObjectSection};
 use sbom_core::{Ecosystem, Package};
 use serde::Deserialize;
 
+use super::common::elf;
 use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseError, Parsed};
 
 #[cfg(test)]
@@ -37,8 +37,10 @@ pub struct AuditPackage {
     /// `runtime` (default) or `build`.
     #[serde(default)]
     pub kind: Option<String>,
+    /// Indexes, into the same package list, of the packages this one depends on.
     #[serde(default)]
     pub dependencies: Vec<usize>,
+    /// The binary's own crate, the root of the dependency graph.
     #[serde(default)]
     pub root: bool,
 }
@@ -58,10 +60,7 @@ impl Detector for RustDetector {
 
     fn claim(&self, _path: &str, meta: &EntryMeta) -> Option<Claim> {
         // the same claim as the Go detector: the walker reads each ELF once for both
-        meta.is_executable().then_some(Claim::with_magic(
-            crate::detect::golang::MAX_BINARY,
-            b"\x7fELF",
-        ))
+        elf::claim_executable(meta)
     }
 
     fn parse(&self, _path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
@@ -101,13 +100,10 @@ impl Detector for RustDetector {
 
 /// The audit data of an ELF body; `Ok(None)` when it has no `.dep-v0` section.
 pub fn read_audit_data(body: &[u8]) -> Result<AuditData, ParseError> {
-    let file = object::File::parse(body).map_err(|e| ParseError(format!("unreadable ELF: {e}")))?;
-    let Some(sec) = file.section_by_name(SECTION) else {
+    let file = elf::open(body)?;
+    let Some(compressed) = elf::section_data(&file, SECTION)? else {
         return Ok(None);
     };
-    let compressed = sec
-        .data()
-        .map_err(|e| ParseError(format!("unreadable {SECTION} section: {e}")))?;
     decode(compressed).map(Some)
 }
 
