@@ -21,6 +21,9 @@ use crate::{Inventory, Package, RelationshipKind};
 /// `NOASSERTION`: the SPDX way of saying "we did not look / do not know".
 pub const NOASSERTION: &str = "NOASSERTION";
 
+/// The SPDX version both SPDX formats write: the document's `spdxVersion` is `SPDX-` and this.
+pub const SPDX_VERSION: &str = "2.3";
+
 /// An SPDX 2.3 document.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -564,7 +567,7 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
         .collect();
 
     Document {
-        spdx_version: "SPDX-2.3".into(),
+        spdx_version: format!("SPDX-{SPDX_VERSION}"),
         data_license: "CC0-1.0".into(),
         spdx_id: "SPDXRef-DOCUMENT".into(),
         name: image_name,
