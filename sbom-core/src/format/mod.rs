@@ -148,7 +148,17 @@ impl WriteOptions {
         out
     }
 
-    /// A version 4 style UUID from [`WriteOptions::unique_bytes`].
+    /// A version 4 style UUID from [`WriteOptions::unique_bytes`]: the SPDX namespace's and
+    /// the CycloneDX serial number's.
+    ///
+    /// ```
+    /// use sbom_core::{format::WriteOptions, Inventory};
+    /// let inv = Inventory::default();
+    /// let fixed = WriteOptions::fixed(1_700_000_000);
+    /// assert_eq!(fixed.uuid(&inv, "cdx"), fixed.uuid(&inv, "cdx"));
+    /// assert_ne!(fixed.uuid(&inv, "cdx"), fixed.uuid(&inv, "spdx"));
+    /// assert_eq!(&fixed.uuid(&inv, "cdx")[14..15], "4");
+    /// ```
     pub fn uuid(&self, inv: &Inventory, format: &str) -> String {
         let mut b = self.unique_bytes(inv, format);
         b[6] = (b[6] & 0x0f) | 0x40;
