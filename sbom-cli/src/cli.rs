@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use sbom_core::format::{FORMATS, FORMAT_NAMES};
 
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SBOM_GIT_HASH"), ")");
 
@@ -50,9 +51,14 @@ pub struct ScanArgs {
     /// archive tar, an unpacked root filesystem, or - for an archive on standard input. Force
     /// the kind with a prefix: docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH
     pub image: std::ffi::OsString,
-    /// Output FORMAT[=FILE], repeatable: spdx-json, spdx-tag-value, cyclonedx-json (1.6),
-    /// cyclonedx-json@1.5, json, table. Without =FILE the document goes to stdout (only one may).
-    #[arg(short, long = "output", value_name = "FORMAT[=FILE]")]
+    // help built from sbom-core's format registry, so it cannot fall behind it
+    #[arg(
+        short,
+        long = "output",
+        value_name = "FORMAT[=FILE]",
+        help = output_help(),
+        long_help = output_long_help()
+    )]
     pub outputs: Vec<String>,
     /// The Dockerfile the image was built from: maps every layer to the instruction that made it
     #[arg(long, value_name = "PATH")]
@@ -79,6 +85,29 @@ pub struct ScanArgs {
     /// List every package in the table report instead of collapsing long lists (as does -v)
     #[arg(long)]
     pub full: bool,
+}
+
+const OUTPUT_STDOUT: &str = "Without =FILE the document goes to stdout (only one may).";
+
+/// `-h`: the names, from the registry so a new format shows up without touching this file.
+fn output_help() -> String {
+    format!(
+        "Output FORMAT[=FILE], repeatable: {}. {OUTPUT_STDOUT}",
+        FORMAT_NAMES.join(", ")
+    )
+}
+
+/// `--help`: one line per format with what it writes and the other names it answers to.
+fn output_long_help() -> String {
+    let width = FORMATS.iter().map(|f| f.id.len()).max().unwrap_or(0) + 2;
+    let mut s = format!("Output FORMAT[=FILE], repeatable. {OUTPUT_STDOUT}\n\nFORMAT is one of:");
+    for f in FORMATS {
+        s += &format!("\n  {:width$}{}", f.id, f.description);
+        if !f.aliases.is_empty() {
+            s += &format!(" (also: {})", f.aliases.join(", "));
+        }
+    }
+    s
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

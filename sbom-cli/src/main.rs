@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, ScanArgs, ScopeArg};
 use layer_walker::{ImageRef, Scanner};
-use sbom_core::format::WriteOptions;
+use sbom_core::format::{Table, WriteOptions};
 use sbom_core::Scope;
 
 fn main() -> ExitCode {
@@ -114,10 +114,14 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
     } else {
         "json"
     };
+    // --verbose shows more everywhere: logs, and every package in the layer report
+    let table = Table::new()
+        .full(args.full || verbose)
+        .width(terminal_width());
     let outs = if layers_report && args.outputs.is_empty() {
-        output::parse(&["table".to_string()], default_format)
+        output::parse(&["table".to_string()], default_format, &table)
     } else {
-        output::parse(&args.outputs, default_format)
+        output::parse(&args.outputs, default_format, &table)
     }
     .map_err(usage)?;
     let mut scanner = Scanner::new()
@@ -166,11 +170,7 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
             tracing::warn!("the inventory is INCOMPLETE: some package databases could not be read in full (recorded in the SBOM)");
         }
     }
-    let mut opts = WriteOptions::from_env();
-    // --verbose shows more everywhere: logs, and every package in the layer report
-    opts.verbose = args.full || verbose;
-    opts.width = terminal_width();
-    output::write_all(&outs, &inv, &opts)
+    output::write_all(&outs, &inv, &WriteOptions::from_env())
 }
 
 fn run(scanner: &Scanner, image: &ImageRef) -> Result<sbom_core::Inventory> {

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use sbom_core::format::{writer_for, WriteOptions, Writer};
+use sbom_core::format::{find, Format, Table, WriteOptions, Writer};
 use sbom_core::Inventory;
 
 /// One requested document.
@@ -14,8 +14,9 @@ pub struct Output {
     pub file: Option<PathBuf>,
 }
 
-/// Parses the `-o` values; `default` is used when there are none.
-pub fn parse(specs: &[String], default: &str) -> Result<Vec<Output>> {
+/// Parses the `-o` values; `default` is used when there are none. A `table` output gets
+/// `table`, the report writer set up from the command line (`--full`, the terminal width).
+pub fn parse(specs: &[String], default: &str, table: &Table) -> Result<Vec<Output>> {
     let specs: Vec<String> = if specs.is_empty() {
         vec![default.to_string()]
     } else {
@@ -28,14 +29,25 @@ pub fn parse(specs: &[String], default: &str) -> Result<Vec<Output>> {
             Some((_, _)) => bail!("-o {spec}: the file name after '=' is empty"),
             None => (spec.as_str(), None),
         };
-        let name = if name == "text" { "table" } else { name };
-        let writer = writer_for(name).map_err(|e| anyhow::anyhow!("-o {spec}: {e}"))?;
-        outs.push(Output { writer, file });
+        let format = find(name).map_err(|e| anyhow::anyhow!("-o {spec}: {e}"))?;
+        outs.push(Output {
+            writer: writer(format, table),
+            file,
+        });
     }
     if outs.iter().filter(|o| o.file.is_none()).count() > 1 {
         bail!("only one -o may write to stdout; give the others a file: -o FORMAT=FILE");
     }
     Ok(outs)
+}
+
+/// The table is the one format with options of its own; every other writer has none.
+fn writer(format: &Format, table: &Table) -> Box<dyn Writer> {
+    if *format == Table::FORMAT {
+        Box::new(table.clone())
+    } else {
+        format.writer()
+    }
 }
 
 /// Writes every document.

@@ -322,11 +322,16 @@ fn two_outputs_to_stdout_is_a_usage_error() {
 #[test]
 fn unknown_format_is_a_usage_error() {
     let o = run(&scan_args(&tiny("oci"), &["-o", "spdx-yaml"]));
-    assert_clean_error(
-        &o,
-        2,
-        &["spdx-yaml", "unknown output format", "cyclonedx-json"],
-    );
+    let mut want = vec!["-o spdx-yaml", "unknown output format"];
+    want.extend(sbom_core::format::FORMAT_NAMES);
+    assert_clean_error(&o, 2, &want);
+    // with a file too, the name is checked before anything is scanned or created
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.yaml");
+    let spec = format!("spdx-yaml={}", file.display());
+    let o = run(&scan_args(&tiny("oci"), &["-o", &spec]));
+    assert_clean_error(&o, 2, &["unknown output format"]);
+    assert!(dir_entries(dir.path()).is_empty());
 }
 
 #[test]
@@ -565,6 +570,144 @@ fn verbose_and_full_list_every_package_in_the_report() {
             "{flag}:\n{out}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the format registry: help, names and aliases all come from sbom-core's FORMATS
+
+/// The `FORMAT is one of:` list of `--help`, as (id, description, aliases).
+fn help_formats(help: &str) -> Vec<(String, String, Vec<String>)> {
+    let list = help
+        .split_once("FORMAT is one of:\n")
+        .unwrap_or_else(|| panic!("no format list in:\n{help}"))
+        .1;
+    list.lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (id, rest) = l.trim().split_once(' ').unwrap_or((l.trim(), ""));
+            let rest = rest.trim();
+            let (desc, aliases) = match rest
+                .strip_suffix(')')
+                .and_then(|r| r.split_once(" (also: "))
+            {
+                Some((d, a)) => (d, a.split(", ").map(String::from).collect()),
+                None => (rest, Vec::new()),
+            };
+            (id.to_string(), desc.to_string(), aliases)
+        })
+        .collect()
+}
+
+#[test]
+fn help_lists_exactly_the_registry_formats() {
+    let registry: Vec<(String, String, Vec<String>)> = sbom_core::format::FORMATS
+        .iter()
+        .map(|f| {
+            (
+                f.id.to_string(),
+                f.description.to_string(),
+                f.aliases.iter().map(|a| a.to_string()).collect(),
+            )
+        })
+        .collect();
+    for cmd in ["scan", "layers"] {
+        // wide enough that no line of the list is wrapped
+        let long = sbom()
+            .env("COLUMNS", "200")
+            .args([cmd, "--help"])
+            .output()
+            .unwrap();
+        assert!(long.status.success());
+        let long = String::from_utf8(long.stdout).unwrap();
+        assert_eq!(help_formats(&long), registry, "{cmd} --help:\n{long}");
+
+        let short = sbom()
+            .env("COLUMNS", "200")
+            .args([cmd, "-h"])
+            .output()
+            .unwrap();
+        let short = String::from_utf8(short.stdout).unwrap();
+        let names = short
+            .split_once("repeatable: ")
+            .and_then(|(_, r)| r.split_once(". "))
+            .unwrap_or_else(|| panic!("{cmd} -h:\n{short}"))
+            .0;
+        assert_eq!(
+            names.split(", ").collect::<Vec<_>>(),
+            sbom_core::format::FORMAT_NAMES,
+            "{cmd} -h:\n{short}"
+        );
+    }
+}
+
+/// The formats these tests run are the registry's: a new format cannot go untested here.
+#[test]
+fn the_tests_cover_every_registry_format() {
+    let tested: Vec<&str> = FORMATS.iter().map(|(f, _)| *f).collect();
+    assert_eq!(tested, sbom_core::format::FORMAT_NAMES);
+}
+
+#[test]
+fn aliases_write_what_their_format_writes() {
+    let image = tiny("oci");
+    for f in sbom_core::format::FORMATS {
+        let want = ok(&scan_args(&image, &["-o", f.id]));
+        for alias in f.aliases {
+            assert_eq!(ok(&scan_args(&image, &["-o", alias])), want, "{alias}");
+        }
+    }
+    // the two the project promises
+    assert_eq!(
+        ok(&scan_args(&image, &["-o", "text"])),
+        ok(&scan_args(&image, &["-o", "table"]))
+    );
+    assert_eq!(
+        ok(&scan_args(&image, &["-o", "cyclonedx-json@1.6"])),
+        ok(&scan_args(&image, &["-o", "cyclonedx-json"]))
+    );
+}
+
+/// The report fits `COLUMNS` (40 or more; else 80), whichever `-o` selects it.
+#[test]
+fn the_table_is_as_wide_as_columns_says() {
+    let image = tiny("docker.tar.gz");
+    let report = |columns: Option<&str>, rest: &[&str]| {
+        let mut c = sbom();
+        if let Some(n) = columns {
+            c.env("COLUMNS", n);
+        }
+        let o = c.args(scan_args(&image, rest)).output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let widest = |s: &str| {
+        s.lines()
+            // a digest is one word, and a heading keeps its first entry: the only lines
+            // the report lets run long
+            .filter(|l| !l.starts_with("Digest: ") && !l.starts_with("  Added "))
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap()
+    };
+    let default = report(None, &["-o", "table"]);
+    assert!((70..=80).contains(&widest(&default)), "{default}");
+    assert_eq!(
+        report(Some("30"), &["-o", "table"]),
+        default,
+        "below 40 is ignored"
+    );
+    let narrow = report(Some("50"), &["-o", "text"]);
+    assert!(
+        widest(&narrow) <= 50 && narrow.lines().count() > default.lines().count(),
+        "{narrow}"
+    );
+    let wide = report(Some("200"), &["-o", "table", "--full"]);
+    assert!(widest(&wide) > 80 && wide.contains("zlib1g 1:"), "{wide}");
+    // a file gets the same report as the terminal
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.txt");
+    report(Some("50"), &["-o", &format!("table={}", file.display())]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), narrow);
 }
 
 #[test]

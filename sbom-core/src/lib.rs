@@ -14,6 +14,8 @@
 //! assert!(inv.packages[0].purl.starts_with("pkg:deb/"));
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod format;
 pub mod license;
 pub mod model;

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use sbom_core::format::{writer_for, WriteOptions, FORMAT_NAMES};
+use sbom_core::format::{writer_for, Table, WriteOptions, Writer, FORMAT_NAMES};
 use sbom_core::Inventory;
 use serde_json::Value;
 
@@ -349,9 +349,12 @@ fn tag_value_carries_the_json_content() {
 #[test]
 fn table_matches_golden() {
     let inv = common::realistic();
-    let mut opts = WriteOptions::fixed(0);
-    opts.width = 72;
-    let got = String::from_utf8(write("table", &inv, &opts)).unwrap();
+    let mut out = Vec::new();
+    Table::new()
+        .width(72)
+        .write(&inv, &WriteOptions::fixed(0), &mut out)
+        .unwrap();
+    let got = String::from_utf8(out).unwrap();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/table.txt");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &got).unwrap();
@@ -372,16 +375,46 @@ fn table_matches_golden() {
 }
 
 #[test]
-fn table_collapses_and_verbose_expands() {
+fn table_collapses_and_full_expands() {
     let inv = common::big(40);
     let opts = WriteOptions::fixed(0);
     let short = String::from_utf8(write("table", &inv, &opts)).unwrap();
     assert!(short.contains(" more"));
-    let mut v = opts.clone();
-    v.verbose = true;
-    let long = String::from_utf8(write("table", &inv, &v)).unwrap();
+    let mut out = Vec::new();
+    Table::new()
+        .full(true)
+        .write(&inv, &opts, &mut out)
+        .unwrap();
+    let long = String::from_utf8(out).unwrap();
     assert!(!long.contains(" more"));
     assert!(long.contains("INCOMPLETE"));
+}
+
+/// The registry's `table` is the table with its defaults: collapsed lists, 80 columns.
+#[test]
+fn registry_table_is_the_default_table() {
+    let inv = common::big(40);
+    let opts = WriteOptions::fixed(0);
+    let from_registry = write("table", &inv, &opts);
+    let mut default = Vec::new();
+    Table::new().write(&inv, &opts, &mut default).unwrap();
+    assert_eq!(from_registry, default);
+    let text = String::from_utf8(default).unwrap();
+    assert!(text.lines().any(|l| l.chars().count() > 72), "{text}");
+    for l in text.lines() {
+        // longer lines only where one word (a digest) cannot be broken
+        let last = l.rsplit(' ').next().unwrap_or(l);
+        assert!(
+            l.chars().count() <= Table::DEFAULT_WIDTH || last.len() > 36,
+            "too long: {l:?}"
+        );
+    }
+    let mut narrow = Vec::new();
+    Table::new()
+        .width(40)
+        .write(&inv, &opts, &mut narrow)
+        .unwrap();
+    assert_ne!(narrow, from_registry, "the width reaches the report");
 }
 
 /// Writes every format for the realistic inventory to `$SBOM_DUMP_DIR`, for the external

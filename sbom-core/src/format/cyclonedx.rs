@@ -44,21 +44,32 @@ use std::io;
 use serde::Serialize;
 
 use super::util::{layer_instruction, parse_party, split_digest};
-use super::{FormatError, WriteOptions, Writer};
+use super::{Format, FormatError, WriteOptions, Writer};
 use crate::{Inventory, Package};
 
 /// Which CycloneDX version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpecVersion {
+    /// CycloneDX 1.5, for consumers that do not read 1.6 yet: no license `acknowledgement`.
     V1_5,
+    /// CycloneDX 1.6, the default.
     V1_6,
 }
 
 impl SpecVersion {
-    fn as_str(self) -> &'static str {
+    /// `1.5`, `1.6`: as the document's `specVersion` and schema URL spell it.
+    pub const fn as_str(self) -> &'static str {
         match self {
             SpecVersion::V1_5 => "1.5",
             SpecVersion::V1_6 => "1.6",
+        }
+    }
+
+    /// The registry entry of the format that writes this version.
+    pub const fn format(self) -> &'static Format {
+        match self {
+            SpecVersion::V1_5 => &CycloneDx::FORMAT_1_5,
+            SpecVersion::V1_6 => &CycloneDx::FORMAT_1_6,
         }
     }
 }
@@ -72,7 +83,35 @@ impl SpecVersion {
 /// let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
 /// assert_eq!(doc["specVersion"], "1.5");
 /// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CycloneDx(pub SpecVersion);
+
+impl CycloneDx {
+    /// `cyclonedx-json`: CycloneDX 1.6, the newest version we write; its entry in
+    /// [`super::FORMATS`]. `cyclonedx-json@1.6` spelled out selects it too.
+    pub const FORMAT_1_6: Format = Format {
+        id: "cyclonedx-json",
+        aliases: &["cyclonedx-json@1.6"],
+        spec: "CycloneDX",
+        spec_version: Some(SpecVersion::V1_6.as_str()),
+        description: "CycloneDX 1.6 as JSON",
+        media_type: "application/vnd.cyclonedx+json; version=1.6",
+        file_extension: "cdx.json",
+        new: || Box::new(CycloneDx(SpecVersion::V1_6)),
+    };
+
+    /// `cyclonedx-json@1.5`: CycloneDX 1.5; its entry in [`super::FORMATS`].
+    pub const FORMAT_1_5: Format = Format {
+        id: "cyclonedx-json@1.5",
+        aliases: &[],
+        spec: "CycloneDX",
+        spec_version: Some(SpecVersion::V1_5.as_str()),
+        description: "CycloneDX 1.5 as JSON, for consumers without 1.6",
+        media_type: "application/vnd.cyclonedx+json; version=1.5",
+        file_extension: "cdx.json",
+        new: || Box::new(CycloneDx(SpecVersion::V1_5)),
+    };
+}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -543,11 +582,8 @@ fn build(inv: &Inventory, opts: &WriteOptions, v: SpecVersion) -> Bom {
 }
 
 impl Writer for CycloneDx {
-    fn name(&self) -> &'static str {
-        match self.0 {
-            SpecVersion::V1_6 => "cyclonedx-json",
-            SpecVersion::V1_5 => "cyclonedx-json@1.5",
-        }
+    fn format(&self) -> &'static Format {
+        self.0.format()
     }
 
     fn write(

@@ -1,7 +1,18 @@
-//! SBOM writers: one module per output format, all behind [`Writer`].
+//! SBOM writers: one module per output format, all behind [`Writer`], all listed in one
+//! registry, [`FORMATS`].
 //!
-//! Adding a format is adding a module with a type that implements [`Writer`] and one line in
-//! [`writer_for`].
+//! Each writer declares what it writes as a [`Format`]: the name users select it by, other
+//! names that select it too, the specification and version it follows, a line for `--help`,
+//! its media type and file extension. Everything that names formats derives from the
+//! registry: [`find`] and [`writer_for`], [`FORMAT_NAMES`], the error for an unknown name, and
+//! the command line's `-o` help and parsing. Nothing else keeps a list.
+//!
+//! **Adding a format** is one module with a type that implements [`Writer`] (its
+//! [`Writer::format`] returning the type's own `FORMAT` descriptor), and one entry in
+//! [`FORMATS`]. A name that collides with another format's fails the build.
+//!
+//! Options every document needs (creation time, reproducibility) are [`WriteOptions`];
+//! options of one format belong to its writer, as the table's width does to [`Table`].
 //!
 //! ```
 //! use sbom_core::{format::{writer_for, WriteOptions}, Inventory};
@@ -28,24 +39,37 @@ use sha2::{Digest, Sha256};
 use crate::Inventory;
 
 pub use cyclonedx::{CycloneDx, SpecVersion};
-pub use native_json::NativeJson;
+pub use native_json::{NativeJson, NATIVE_SCHEMA_VERSION};
 pub use spdx_json::SpdxJson;
 pub use spdx_tag_value::SpdxTagValue;
-pub use table::Table;
+pub use table::{Table, COLLAPSE_AFTER};
 pub use util::printable;
 
-/// Why a document could not be written.
+/// Why a document could not be written, or its format not found.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
+    /// The output could not be written to (a full disk, a closed pipe).
     #[error("writing the document: {0}")]
     Io(#[from] io::Error),
+    /// The document could not be serialised as JSON.
     #[error("serialising the document: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("unknown output format {0:?} (known: {1})")]
-    UnknownFormat(String, String),
+    /// No format in [`FORMATS`] has this name; the message lists the ones that do.
+    #[error("unknown output format {0:?} (known: {known})", known = FORMAT_NAMES.join(", "))]
+    UnknownFormat(String),
 }
 
-/// What a document needs besides the inventory: when it was made and what makes it unique.
+/// What every document needs besides the inventory: when it was made and what makes it unique.
+///
+/// Options that only one format reads belong to that format's writer (the table's width and
+/// `full` listing are [`Table`]'s), so this stays what all of them share.
+///
+/// ```
+/// use sbom_core::format::WriteOptions;
+/// let opts = WriteOptions::fixed(1_700_000_000);
+/// assert!(opts.reproducible);
+/// assert_eq!(opts.created_rfc3339(), "2023-11-14T22:13:20Z");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteOptions {
     /// Seconds since the Unix epoch, written as the document's creation time.
@@ -53,10 +77,6 @@ pub struct WriteOptions {
     /// True when the timestamp came from `SOURCE_DATE_EPOCH`: then the document namespace
     /// and serial number are derived from the image, so the bytes are reproducible.
     pub reproducible: bool,
-    /// Show every package in human reports instead of collapsing long lists.
-    pub verbose: bool,
-    /// Terminal width for human reports.
-    pub width: usize,
 }
 
 impl WriteOptions {
@@ -75,8 +95,6 @@ impl WriteOptions {
         WriteOptions {
             created_unix: now,
             reproducible: false,
-            verbose: false,
-            width: 80,
         }
     }
 
@@ -85,8 +103,6 @@ impl WriteOptions {
         WriteOptions {
             created_unix,
             reproducible: true,
-            verbose: false,
-            width: 80,
         }
     }
 
@@ -132,7 +148,17 @@ impl WriteOptions {
         out
     }
 
-    /// A version 4 style UUID from [`WriteOptions::unique_bytes`].
+    /// A version 4 style UUID from [`WriteOptions::unique_bytes`]: the SPDX namespace's and
+    /// the CycloneDX serial number's.
+    ///
+    /// ```
+    /// use sbom_core::{format::WriteOptions, Inventory};
+    /// let inv = Inventory::default();
+    /// let fixed = WriteOptions::fixed(1_700_000_000);
+    /// assert_eq!(fixed.uuid(&inv, "cdx"), fixed.uuid(&inv, "cdx"));
+    /// assert_ne!(fixed.uuid(&inv, "cdx"), fixed.uuid(&inv, "spdx"));
+    /// assert_eq!(&fixed.uuid(&inv, "cdx")[14..15], "4");
+    /// ```
     pub fn uuid(&self, inv: &Inventory, format: &str) -> String {
         let mut b = self.unique_bytes(inv, format);
         b[6] = (b[6] & 0x0f) | 0x40;
@@ -149,10 +175,19 @@ impl WriteOptions {
     }
 }
 
-/// An output format.
+/// An output format's writer.
+///
+/// Writers are stateless apart from their own options, so one can write any number of
+/// documents, from several threads.
 pub trait Writer: Send + Sync {
-    /// The name users select it by (`spdx-json`, `cyclonedx-json@1.5`, ...).
-    fn name(&self) -> &'static str;
+    /// The registry entry of the format this writer writes: its names, version, media type.
+    fn format(&self) -> &'static Format;
+
+    /// The name users select it by: the [`Format::id`] of [`Writer::format`].
+    fn name(&self) -> &'static str {
+        self.format().id
+    }
+
     /// Writes `inv` as one document.
     fn write(
         &self,
@@ -162,29 +197,167 @@ pub trait Writer: Send + Sync {
     ) -> Result<(), FormatError>;
 }
 
-/// Every format name [`writer_for`] knows.
-pub const FORMAT_NAMES: &[&str] = &[
-    "json",
-    "spdx-json",
-    "spdx-tag-value",
-    "cyclonedx-json",
-    "cyclonedx-json@1.5",
-    "table",
+/// One output format, as users select it and as tools downstream identify it: the registry's
+/// entry for a writer, declared by the writer's module (`Table::FORMAT`, ...).
+///
+/// ```
+/// use sbom_core::format::find;
+/// let f = find("cyclonedx-json@1.6").unwrap();
+/// assert_eq!(f.id, "cyclonedx-json");
+/// assert_eq!(f.spec_version, Some("1.6"));
+/// assert_eq!(f.media_type, "application/vnd.cyclonedx+json; version=1.6");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Format {
+    /// The name users select it by (`-o spdx-json`, [`writer_for`]), and that
+    /// [`FORMAT_NAMES`] lists.
+    pub id: &'static str,
+    /// Other names that select it: older or more explicit spellings (`text` for `table`,
+    /// `cyclonedx-json@1.6` for `cyclonedx-json`). Not listed as formats of their own.
+    pub aliases: &'static [&'static str],
+    /// The specification the document follows (`SPDX`, `CycloneDX`), or what the output is
+    /// when it follows none.
+    pub spec: &'static str,
+    /// The version of [`Format::spec`] written (`2.3`, `1.6`; the native JSON's
+    /// [`NATIVE_SCHEMA_VERSION`]); `None` when the output is not versioned (the table).
+    pub spec_version: Option<&'static str>,
+    /// One line for `--help`: what the document is and who it is for.
+    pub description: &'static str,
+    /// The document's media type (IANA registered where one is), with the spec version as a
+    /// parameter where the registration defines one: what an OCI artifact or attestation
+    /// carrying the document declares.
+    pub media_type: &'static str,
+    /// The conventional file name extension, without the leading dot (`spdx.json`).
+    pub file_extension: &'static str,
+    /// Makes the writer, with its default options.
+    new: fn() -> Box<dyn Writer>,
+}
+
+impl Format {
+    /// The writer of this format, with its default options (a format with options of its
+    /// own, like [`Table`], can also be built directly).
+    pub fn writer(&self) -> Box<dyn Writer> {
+        (self.new)()
+    }
+
+    /// Every name that selects this format: [`Format::id`], then [`Format::aliases`].
+    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.id).chain(self.aliases.iter().copied())
+    }
+
+    /// True when `name` selects this format (exactly: names are case-sensitive).
+    pub fn is_named(&self, name: &str) -> bool {
+        self.names().any(|n| n == name)
+    }
+}
+
+/// Two descriptors are the same format when they have the same [`Format::id`]: the registry
+/// guarantees ids are unique, and constructors cannot be compared meaningfully.
+impl PartialEq for Format {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Format {}
+
+/// Every output format, in the order help and error messages list them. The one list: a new
+/// format is added here and nowhere else.
+pub const FORMATS: &[Format] = &[
+    NativeJson::FORMAT,
+    SpdxJson::FORMAT,
+    SpdxTagValue::FORMAT,
+    // the newest CycloneDX we write is the default; older versions are `@`-suffixed
+    CycloneDx::FORMAT_1_6,
+    CycloneDx::FORMAT_1_5,
+    Table::FORMAT,
 ];
 
-/// The writer for a format name.
-pub fn writer_for(name: &str) -> Result<Box<dyn Writer>, FormatError> {
-    match name {
-        "json" => Ok(Box::new(NativeJson)),
-        "spdx-json" => Ok(Box::new(SpdxJson)),
-        "spdx-tag-value" => Ok(Box::new(SpdxTagValue)),
-        // the newest version we write is the default; `@1.6` spelled out is accepted too
-        "cyclonedx-json" | "cyclonedx-json@1.6" => Ok(Box::new(CycloneDx(SpecVersion::V1_6))),
-        "cyclonedx-json@1.5" => Ok(Box::new(CycloneDx(SpecVersion::V1_5))),
-        "table" => Ok(Box::new(Table)),
-        other => Err(FormatError::UnknownFormat(
-            other.to_string(),
-            FORMAT_NAMES.join(", "),
-        )),
+/// The [`Format::id`] of every format in [`FORMATS`], in the same order (aliases are left
+/// out: they are other spellings, not other formats).
+pub const FORMAT_NAMES: &[&str] = &format_ids();
+
+const fn format_ids() -> [&'static str; FORMATS.len()] {
+    let mut ids = [""; FORMATS.len()];
+    let mut i = 0;
+    while i < FORMATS.len() {
+        ids[i] = FORMATS[i].id;
+        i += 1;
     }
+    ids
+}
+
+// Two formats answering to one name would make the second unreachable: refuse to build.
+const _: () = assert!(
+    names_are_unique(),
+    "two formats in FORMATS share a name (id or alias)"
+);
+
+const fn names_are_unique() -> bool {
+    let mut a = 0;
+    while a < FORMATS.len() {
+        let mut b = a;
+        while b < FORMATS.len() {
+            let mut i = 0;
+            while i <= FORMATS[a].aliases.len() {
+                let x = name_at(&FORMATS[a], i);
+                let mut j = 0;
+                while j <= FORMATS[b].aliases.len() {
+                    let same_name = a == b && i == j;
+                    if !same_name && str_eq(x, name_at(&FORMATS[b], j)) {
+                        return false;
+                    }
+                    j += 1;
+                }
+                i += 1;
+            }
+            b += 1;
+        }
+        a += 1;
+    }
+    true
+}
+
+/// The id at 0, then the aliases.
+const fn name_at(f: &Format, i: usize) -> &'static str {
+    if i == 0 {
+        f.id
+    } else {
+        f.aliases[i - 1]
+    }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The format a name (an id or an alias) selects.
+///
+/// ```
+/// use sbom_core::format::find;
+/// assert_eq!(find("text").unwrap().id, "table");
+/// let err = find("spdx-yaml").unwrap_err().to_string();
+/// assert!(err.contains("spdx-yaml") && err.contains("spdx-json"), "{err}");
+/// ```
+pub fn find(name: &str) -> Result<&'static Format, FormatError> {
+    FORMATS
+        .iter()
+        .find(|f| f.is_named(name))
+        .ok_or_else(|| FormatError::UnknownFormat(name.to_string()))
+}
+
+/// The writer, with default options, for a format name (an id or an alias).
+pub fn writer_for(name: &str) -> Result<Box<dyn Writer>, FormatError> {
+    find(name).map(Format::writer)
 }

@@ -7,14 +7,38 @@ use std::io;
 
 use serde::Serialize;
 
-use super::{FormatError, WriteOptions, Writer};
+use super::{Format, FormatError, WriteOptions, Writer};
 use crate::Inventory;
 
 /// Version of the native JSON shape. Bumped on any incompatible change.
 pub const NATIVE_SCHEMA_VERSION: &str = "1";
 
 /// The `json` writer.
+///
+/// ```
+/// use sbom_core::{format::{NativeJson, WriteOptions, Writer, NATIVE_SCHEMA_VERSION}, Inventory};
+/// let mut out = Vec::new();
+/// NativeJson.write(&Inventory::default(), &WriteOptions::fixed(0), &mut out).unwrap();
+/// let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+/// assert_eq!(doc["schema_version"], NATIVE_SCHEMA_VERSION);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
 pub struct NativeJson;
+
+impl NativeJson {
+    /// Its entry in [`super::FORMATS`].
+    pub const FORMAT: Format = Format {
+        id: "json",
+        aliases: &[],
+        spec: "sbom native JSON",
+        spec_version: Some(NATIVE_SCHEMA_VERSION),
+        description: "the inventory model itself, all the scan found",
+        // our own shape, not a registered one: plain JSON is what consumers can assume
+        media_type: "application/json",
+        file_extension: "json",
+        new: || Box::new(NativeJson),
+    };
+}
 
 #[derive(Serialize)]
 struct Envelope<'a> {
@@ -26,8 +50,8 @@ struct Envelope<'a> {
 }
 
 impl Writer for NativeJson {
-    fn name(&self) -> &'static str {
-        "json"
+    fn format(&self) -> &'static Format {
+        &Self::FORMAT
     }
 
     fn write(

@@ -2,8 +2,8 @@
 
 use std::io;
 
-use super::spdx_model::build_document;
-use super::{FormatError, WriteOptions, Writer};
+use super::spdx_model::{build_document, SPDX_VERSION};
+use super::{Format, FormatError, WriteOptions, Writer};
 use crate::Inventory;
 
 /// The `spdx-json` writer.
@@ -15,11 +15,26 @@ use crate::Inventory;
 /// let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
 /// assert_eq!(doc["spdxVersion"], "SPDX-2.3");
 /// ```
+#[derive(Debug, Clone, Copy, Default)]
 pub struct SpdxJson;
 
+impl SpdxJson {
+    /// Its entry in [`super::FORMATS`].
+    pub const FORMAT: Format = Format {
+        id: "spdx-json",
+        aliases: &[],
+        spec: "SPDX",
+        spec_version: Some(SPDX_VERSION),
+        description: "SPDX 2.3 as JSON",
+        media_type: "application/spdx+json",
+        file_extension: "spdx.json",
+        new: || Box::new(SpdxJson),
+    };
+}
+
 impl Writer for SpdxJson {
-    fn name(&self) -> &'static str {
-        "spdx-json"
+    fn format(&self) -> &'static Format {
+        &Self::FORMAT
     }
 
     fn write(

@@ -21,23 +21,41 @@ use crate::{Inventory, Package, RelationshipKind};
 /// `NOASSERTION`: the SPDX way of saying "we did not look / do not know".
 pub const NOASSERTION: &str = "NOASSERTION";
 
+/// The SPDX version both SPDX formats write: the document's `spdxVersion` is `SPDX-` and this.
+pub const SPDX_VERSION: &str = "2.3";
+
 /// An SPDX 2.3 document.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Document {
+    /// `SPDX-2.3` (see [`SPDX_VERSION`]).
     pub spdx_version: String,
+    /// `CC0-1.0`: the only data license SPDX allows for the document itself.
     pub data_license: String,
+    /// `SPDXRef-DOCUMENT`, the element the `DESCRIBES` relationship starts from.
     #[serde(rename = "SPDXID")]
     pub spdx_id: String,
+    /// The image's name (`image` when it has none).
     pub name: String,
+    /// A URI unique to this document: derived from the image when the options are
+    /// reproducible, so the same image gives the same namespace.
     pub document_namespace: String,
+    /// When and by which tool the document was made.
     pub creation_info: CreationInfo,
+    /// A one-sentence summary (packages, layers), and the `INCOMPLETE` notice when packages
+    /// may be missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The image, its layers, the operating system, then every package.
     pub packages: Vec<SpdxPackage>,
+    /// One entry per `LicenseRef-` the packages' license expressions use, as SPDX requires.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub has_extracted_licensing_infos: Vec<ExtractedLicense>,
+    /// Containment (document, image, layers, OS) and the inventory's package relationships,
+    /// sorted.
     pub relationships: Vec<SpdxRelationship>,
+    /// An `OTHER` annotation saying why the inventory is incomplete, when it is: tools that
+    /// skip comments still see it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub annotations: Vec<Annotation>,
 }
@@ -46,8 +64,12 @@ pub struct Document {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreationInfo {
+    /// `2024-01-02T03:04:05Z`, from [`WriteOptions::created_rfc3339`].
     pub created: String,
+    /// `Tool: sbom-<version>`.
     pub creators: Vec<String>,
+    /// The SPDX license list version the expressions were checked against; not written
+    /// today (the field is optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub license_list_version: Option<String>,
 }
@@ -56,29 +78,49 @@ pub struct CreationInfo {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SpdxPackage {
+    /// The package name (`layer-<i>` for a layer, the distro id for the OS).
     pub name: String,
+    /// [`IMAGE_ID`], [`layer_spdx_id`], [`OS_ID`] or [`package_spdx_id`].
     #[serde(rename = "SPDXID")]
     pub spdx_id: String,
+    /// The version; the image's digest for the image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_info: Option<String>,
+    /// `Organization: ...`, `Person: ...`, or [`NOASSERTION`] when nobody says.
     pub supplier: String,
+    /// Always [`NOASSERTION`]: an image says what is installed, not where it was fetched.
     pub download_location: String,
+    /// Always false: the document lists packages, not their files.
     pub files_analyzed: bool,
+    /// Digests the package database recorded, in SPDX's algorithm spelling.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checksums: Vec<SpdxChecksum>,
+    /// The project's home page, when the metadata names one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub homepage: Option<String>,
+    /// How we know of it: the database that recorded it, its layer, the layer that removed
+    /// it and the source package it was built from; for the OS, the release file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_info: Option<String>,
+    /// Always [`NOASSERTION`]: the scan reads what packages declare, it concludes nothing.
     pub license_concluded: String,
+    /// The license the package metadata declares, as a valid SPDX expression (unknown
+    /// names as `LicenseRef-`), or [`NOASSERTION`].
     pub license_declared: String,
+    /// Always [`NOASSERTION`]: copyright notices are not collected.
     pub copyright_text: String,
+    /// The package's own description, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// What SPDX has no field for: the image's source and ID, a layer's digests and
+    /// instruction, a package's removal and license strings as declared.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The purl and CPEs.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub external_refs: Vec<ExternalRef>,
+    /// `CONTAINER` for the image, `ARCHIVE` for a layer, `OPERATING_SYSTEM`, and `LIBRARY`
+    /// for every package.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_package_purpose: Option<String>,
 }
@@ -87,7 +129,9 @@ pub struct SpdxPackage {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SpdxChecksum {
+    /// `SHA256`, `SHA1`, `MD5`, ...: only names the SPDX 2.3 schema allows.
     pub algorithm: String,
+    /// Lower-case hex.
     pub checksum_value: String,
 }
 
@@ -95,8 +139,11 @@ pub struct SpdxChecksum {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalRef {
+    /// `PACKAGE-MANAGER` for a purl, `SECURITY` for a CPE.
     pub reference_category: String,
+    /// `purl`, `cpe23Type` or `cpe22Type`.
     pub reference_type: String,
+    /// The purl or CPE itself.
     pub reference_locator: String,
 }
 
@@ -104,8 +151,12 @@ pub struct ExternalRef {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExtractedLicense {
+    /// The `LicenseRef-...` as the expressions use it.
     pub license_id: String,
+    /// Says that the metadata named a license without an SPDX id: the text itself is not
+    /// collected, and SPDX requires this field.
     pub extracted_text: String,
+    /// The license name as the metadata wrote it, roughly: the id without `LicenseRef-`.
     pub name: String,
 }
 
@@ -113,8 +164,11 @@ pub struct ExtractedLicense {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SpdxRelationship {
+    /// The SPDXID the relationship starts from.
     pub spdx_element_id: String,
+    /// `DESCRIBES`, `CONTAINS`, `DEPENDS_ON`, ...
     pub relationship_type: String,
+    /// The SPDXID it points to.
     pub related_spdx_element: String,
 }
 
@@ -122,9 +176,13 @@ pub struct SpdxRelationship {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Annotation {
+    /// When it was made: the document's creation time.
     pub annotation_date: String,
+    /// `OTHER` (SPDX's other choice, `REVIEW`, is for people).
     pub annotation_type: String,
+    /// `Tool: sbom-<version>`.
     pub annotator: String,
+    /// The text.
     pub comment: String,
 }
 
@@ -564,7 +622,7 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
         .collect();
 
     Document {
-        spdx_version: "SPDX-2.3".into(),
+        spdx_version: format!("SPDX-{SPDX_VERSION}"),
         data_license: "CC0-1.0".into(),
         spdx_id: "SPDXRef-DOCUMENT".into(),
         name: image_name,

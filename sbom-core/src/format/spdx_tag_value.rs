@@ -7,8 +7,8 @@
 
 use std::io::{self, Write as _};
 
-use super::spdx_model::{build_document, Document};
-use super::{FormatError, WriteOptions, Writer};
+use super::spdx_model::{build_document, Document, SPDX_VERSION};
+use super::{Format, FormatError, WriteOptions, Writer};
 use crate::Inventory;
 
 /// The `spdx-tag-value` writer.
@@ -19,7 +19,23 @@ use crate::Inventory;
 /// SpdxTagValue.write(&Inventory::default(), &WriteOptions::fixed(0), &mut out).unwrap();
 /// assert!(String::from_utf8(out).unwrap().starts_with("SPDXVersion: SPDX-2.3\n"));
 /// ```
+#[derive(Debug, Clone, Copy, Default)]
 pub struct SpdxTagValue;
+
+impl SpdxTagValue {
+    /// Its entry in [`super::FORMATS`].
+    pub const FORMAT: Format = Format {
+        id: "spdx-tag-value",
+        aliases: &[],
+        spec: "SPDX",
+        spec_version: Some(SPDX_VERSION),
+        description: "SPDX 2.3 in the tag: value syntax",
+        // IANA's registration for SPDX tag-value
+        media_type: "text/spdx",
+        file_extension: "spdx",
+        new: || Box::new(SpdxTagValue),
+    };
+}
 
 /// `<text>..</text>`; a literal `</text>` inside would end the value, so it is broken up.
 fn text(s: &str) -> String {
@@ -125,8 +141,8 @@ fn render(doc: &Document, w: &mut dyn io::Write) -> io::Result<()> {
 }
 
 impl Writer for SpdxTagValue {
-    fn name(&self) -> &'static str {
-        "spdx-tag-value"
+    fn format(&self) -> &'static Format {
+        &Self::FORMAT
     }
 
     fn write(

@@ -3,29 +3,85 @@
 //! For each layer: index, short diff_id, size, the instruction that made it (with the
 //! Dockerfile line range when known), the distro if the layer changed it, and the packages it
 //! added, changed and removed. Long package lists are cut to the first
-//! [`COLLAPSE_AFTER`] names plus "and N more" unless [`WriteOptions::verbose`]; everything is
-//! wrapped to [`WriteOptions::width`]. A summary follows: distro, totals per ecosystem,
+//! [`COLLAPSE_AFTER`] names plus "and N more" unless [`Table::full`]; everything is
+//! wrapped to [`Table::width`]. A summary follows: distro, totals per ecosystem,
 //! warnings, and a loud `INCOMPLETE` when packages may be missing.
+//!
+//! Those two options are the table's own, not [`WriteOptions`]: no other format has a
+//! terminal to fit.
 
 use std::collections::BTreeMap;
 use std::io;
 
 use super::util::{human_size, layer_label, printable};
-use super::{FormatError, WriteOptions, Writer};
+use super::{Format, FormatError, WriteOptions, Writer};
 use crate::{Ecosystem, Inventory};
 
-/// How many names a list shows before "and N more" (without `verbose`).
+/// How many names a list shows before "and N more" (unless [`Table::full`]).
 pub const COLLAPSE_AFTER: usize = 8;
 
-/// The `table` writer.
+/// The `table` writer, with its options: how wide the report may be and whether long package
+/// lists are shown in full.
 ///
 /// ```
 /// use sbom_core::{format::{Table, WriteOptions, Writer}, Inventory};
 /// let mut out = Vec::new();
-/// Table.write(&Inventory::default(), &WriteOptions::fixed(0), &mut out).unwrap();
+/// Table::new()
+///     .full(true)
+///     .width(100)
+///     .write(&Inventory::default(), &WriteOptions::fixed(0), &mut out)
+///     .unwrap();
 /// assert!(String::from_utf8(out).unwrap().contains("Summary"));
 /// ```
-pub struct Table;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    full: bool,
+    width: usize,
+}
+
+impl Table {
+    /// Its entry in [`super::FORMATS`]; `text` selects it too.
+    pub const FORMAT: Format = Format {
+        id: "table",
+        aliases: &["text"],
+        spec: "text report",
+        spec_version: None,
+        description: "a layer-by-layer report for people",
+        media_type: "text/plain; charset=utf-8",
+        file_extension: "txt",
+        new: || Box::new(Table::new()),
+    };
+
+    /// The width when none is set: what a terminal has when it does not say.
+    pub const DEFAULT_WIDTH: usize = 80;
+
+    /// Lists collapsed after [`COLLAPSE_AFTER`] names, [`Table::DEFAULT_WIDTH`] columns.
+    pub fn new() -> Self {
+        Table {
+            full: false,
+            width: Self::DEFAULT_WIDTH,
+        }
+    }
+
+    /// Show every package of a layer instead of the first [`COLLAPSE_AFTER`] and "and N more".
+    pub fn full(mut self, full: bool) -> Self {
+        self.full = full;
+        self
+    }
+
+    /// Wrap lines to `width` columns (at least 20; a word longer than a line, such as a
+    /// digest, is kept whole).
+    pub fn width(mut self, width: usize) -> Self {
+        self.width = width;
+        self
+    }
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Greedy word wrap: `first` starts the first line, `indent` the others. Words longer than a
 /// line are left whole rather than split (package names must stay copy-pasteable).
@@ -57,14 +113,14 @@ fn wrap(first: &str, indent: &str, text: &str, width: usize) -> String {
 
 /// `a 1.0, b 2.0, c 3.0 and 5 more`. Inside one entry the spaces are no-break spaces so
 /// [`wrap`] never puts a name and its version on different lines; [`render`] turns them back.
-fn name_list(names: &[String], verbose: bool) -> String {
+fn name_list(names: &[String], full: bool) -> String {
     let glue = |v: &[String]| {
         v.iter()
             .map(|n| n.replace(' ', NBSP))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if verbose || names.len() <= COLLAPSE_AFTER {
+    if full || names.len() <= COLLAPSE_AFTER {
         return glue(names);
     }
     format!(
@@ -88,8 +144,8 @@ fn per_ecosystem<'a>(it: impl Iterator<Item = Ecosystem> + 'a) -> String {
         .join(", ")
 }
 
-fn render(inv: &Inventory, opts: &WriteOptions) -> String {
-    let w = opts.width;
+fn render(inv: &Inventory, table: &Table) -> String {
+    let w = table.width;
     let mut s = String::new();
     let img = &inv.image;
     let name = if img.name.is_empty() {
@@ -146,7 +202,7 @@ fn render(inv: &Inventory, opts: &WriteOptions) -> String {
                 l.added.len(),
                 per_ecosystem(l.added.iter().map(|p| p.ecosystem))
             );
-            s += &wrap(&head, "    ", &name_list(&names, opts.verbose), w);
+            s += &wrap(&head, "    ", &name_list(&names, table.full), w);
         }
         if !l.changed.is_empty() {
             let names: Vec<String> = l
@@ -162,7 +218,7 @@ fn render(inv: &Inventory, opts: &WriteOptions) -> String {
                 })
                 .collect();
             let head = format!("  Changed {}: ", l.changed.len());
-            s += &wrap(&head, "    ", &name_list(&names, opts.verbose), w);
+            s += &wrap(&head, "    ", &name_list(&names, table.full), w);
         }
         if !l.removed.is_empty() {
             let names: Vec<String> = l
@@ -171,7 +227,7 @@ fn render(inv: &Inventory, opts: &WriteOptions) -> String {
                 .map(|p| format!("{} {}", p.name, p.version))
                 .collect();
             let head = format!("  Removed {}: ", l.removed.len());
-            s += &wrap(&head, "    ", &name_list(&names, opts.verbose), w);
+            s += &wrap(&head, "    ", &name_list(&names, table.full), w);
         }
         if l.added.is_empty() && l.changed.is_empty() && l.removed.is_empty() {
             s += "  No package changes\n";
@@ -232,17 +288,18 @@ fn render(inv: &Inventory, opts: &WriteOptions) -> String {
 }
 
 impl Writer for Table {
-    fn name(&self) -> &'static str {
-        "table"
+    fn format(&self) -> &'static Format {
+        &Self::FORMAT
     }
 
+    /// The report has no creation time or identifier: `_opts` is not read.
     fn write(
         &self,
         inv: &Inventory,
-        opts: &WriteOptions,
+        _opts: &WriteOptions,
         out: &mut dyn io::Write,
     ) -> Result<(), FormatError> {
-        out.write_all(render(inv, opts).as_bytes())?;
+        out.write_all(render(inv, self).as_bytes())?;
         out.flush()?;
         Ok(())
     }
@@ -273,7 +330,7 @@ mod tests {
             message: "m\u{9b}31m".into(),
             incomplete: false,
         });
-        let out = render(&inv, &WriteOptions::fixed(0));
+        let out = render(&inv, &Table::new());
         assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
         assert!(!out.lines().any(|l| l.starts_with("***")), "{out}");
         assert!(out.contains("img\\u{1b}[2J"), "{out}");

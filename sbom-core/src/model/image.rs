@@ -3,10 +3,21 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// `os/architecture[/variant]` of an image.
+///
+/// ```
+/// use sbom_core::Platform;
+/// let p: Platform = "linux/arm64/v8".parse().unwrap();
+/// assert_eq!((p.os.as_str(), p.architecture.as_str()), ("linux", "arm64"));
+/// assert_eq!(p.to_string(), "linux/arm64/v8");
+/// assert!("linux".parse::<Platform>().is_err());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Platform {
+    /// `linux`, `windows`, as the OCI image config's `os`.
     pub os: String,
+    /// `amd64`, `arm64`, ... (Go's `GOARCH` names, as OCI uses them).
     pub architecture: String,
+    /// The CPU variant where it matters: `v7` for `arm`, `v8` for `arm64`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
 }
@@ -49,6 +60,8 @@ pub struct ImageInfo {
     pub source_kind: String,
     /// The path or reference the user gave.
     pub source: String,
+    /// The tags the archive records for the image (`debian:12`); empty for OCI layouts
+    /// without a `ref.name` annotation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repo_tags: Vec<String>,
     /// Digest of the image manifest, when the archive has one (OCI layouts do; classic
@@ -58,9 +71,12 @@ pub struct ImageInfo {
     /// Digest of the image config: the image ID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_digest: Option<String>,
+    /// The platform the config declares.
     pub platform: Platform,
+    /// The config's `created` timestamp, as written (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// The config's labels (`org.opencontainers.image.*` and the builder's own).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     /// The config's `author` (Docker's `MAINTAINER`): who made the image, as it says itself.
@@ -71,6 +87,7 @@ pub struct ImageInfo {
     /// anything the image says; see [`ImageInfo::supplier`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplier: Option<String>,
+    /// The config's `history`, one entry per build step, with or without a layer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
 }
@@ -105,13 +122,17 @@ impl ImageInfo {
 /// One entry of the image config's `history`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
+    /// When the step ran, as written (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Exactly as the builder wrote it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
+    /// The builder's comment (`buildkit.dockerfile.v0`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// True for steps that made no layer (`ENV`, `CMD`, ...): they do not count when
+    /// history is matched to layers.
     #[serde(default)]
     pub empty_layer: bool,
     /// Index into [`crate::Inventory::layers`] when this entry made a layer.
@@ -133,7 +154,9 @@ pub struct DockerfileRef {
     pub keyword: String,
     /// The instruction as written (continuations joined).
     pub text: String,
+    /// The line the instruction starts on.
     pub start_line: usize,
+    /// Its last line (the same as `start_line` without continuations).
     pub end_line: usize,
     /// The stage name or index (`FROM ... AS name`), when the file has several stages.
     #[serde(skip_serializing_if = "Option::is_none")]

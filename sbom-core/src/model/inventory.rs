@@ -18,7 +18,9 @@ pub enum Scope {
 /// The program that made the inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolInfo {
+    /// `sbom`: the name documents give as their creator tool.
     pub name: String,
+    /// The version of this crate that made the inventory.
     pub version: String,
 }
 
@@ -41,10 +43,15 @@ pub enum RelationshipKind {
     Contains,
 }
 
+/// A directed edge between two packages of the inventory; [`Inventory::finalize`] drops
+/// edges whose ends are not both in [`Inventory::packages`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Relationship {
+    /// The package the edge starts from.
     pub from: PackageId,
+    /// What the edge says.
     pub kind: RelationshipKind,
+    /// The package it points to.
     pub to: PackageId,
 }
 
@@ -55,25 +62,36 @@ pub struct Warning {
     /// Absolute path in the image, when the warning is about a file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Index of the layer it concerns, when it concerns one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layer: Option<usize>,
+    /// What went wrong, for people.
     pub message: String,
+    /// True when packages may be missing because of it: writers then mark the whole
+    /// document incomplete.
     pub incomplete: bool,
 }
 
 /// Everything a scan found: the image, its layers, and its packages.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Inventory {
+    /// The program that made it.
     pub tool: ToolInfo,
+    /// Whether [`Inventory::packages`] also holds packages a later layer removed.
     pub scope: Scope,
+    /// The image as a whole.
     pub image: ImageInfo,
     /// The distro of the final image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distro: Option<Distro>,
+    /// Every layer, base first, with what each added, changed and removed.
     pub layers: Vec<LayerInfo>,
+    /// Every package found, sorted by [`Inventory::finalize`].
     pub packages: Vec<Package>,
+    /// Dependencies and ownership between [`Inventory::packages`].
     #[serde(default)]
     pub relationships: Vec<Relationship>,
+    /// What the scan could not read; see [`Inventory::is_incomplete`].
     #[serde(default)]
     pub warnings: Vec<Warning>,
 }

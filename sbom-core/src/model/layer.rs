@@ -5,11 +5,13 @@ use super::{Distro, DockerfileRef, Ecosystem, PackageId};
 /// One filesystem layer, in image order (index 0 is the base).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LayerInfo {
+    /// Position in the image, 0 for the base layer.
     pub index: usize,
     /// `sha256:` of the uncompressed tar, from the config's `rootfs.diff_ids` (verified).
     pub diff_id: String,
     /// `sha256:` of the blob as stored (compressed or not), verified.
     pub digest: String,
+    /// The manifest's media type for the blob, when the image has a manifest that says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
     /// `none`, `gzip` or `zstd`, from the bytes themselves.
@@ -23,11 +25,14 @@ pub struct LayerInfo {
     /// Index into the image history of the entry that made this layer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history_index: Option<usize>,
+    /// That history entry's `created_by`, as the builder wrote it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     /// Cleaned-up instruction (see [`crate::HistoryEntry::instruction`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instruction: Option<String>,
+    /// The Dockerfile instruction that made the layer, when a Dockerfile was given and it
+    /// matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dockerfile: Option<DockerfileRef>,
     /// The distro as of this layer, when this layer changed it (wrote an os-release file).
@@ -60,9 +65,13 @@ impl LayerInfo {
 /// removed is not in the final inventory.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PackageRef {
+    /// The package's id, as in [`crate::Inventory::packages`] (when it is still there).
     pub id: PackageId,
+    /// Its ecosystem.
     pub ecosystem: Ecosystem,
+    /// Its name.
     pub name: String,
+    /// Its version at that layer.
     pub version: String,
 }
 
@@ -71,9 +80,13 @@ pub struct PackageRef {
 pub struct PackageChange {
     /// The package as it is after the layer.
     pub id: PackageId,
+    /// Its ecosystem.
     pub ecosystem: Ecosystem,
+    /// Its name.
     pub name: String,
+    /// The version before the layer.
     pub from_version: String,
+    /// The version after it.
     pub to_version: String,
     /// Which way the version moved, by the package manager's own ordering (dpkg, rpm, apk);
     /// `None` where the ecosystem has none we implement.
@@ -85,7 +98,9 @@ pub struct PackageChange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeDirection {
+    /// The new version sorts after the old one.
     Upgrade,
+    /// The new version sorts before the old one: rare, and worth a look.
     Downgrade,
     /// A different string for the same version (`1.0` and `1.00` to dpkg): a rebuild, or a
     /// package replaced by another of the same version.

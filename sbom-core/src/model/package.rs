@@ -8,15 +8,24 @@ use serde::{Deserialize, Serialize};
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Ecosystem {
+    /// Debian packages (dpkg): Debian, Ubuntu, distroless.
     #[default]
     Deb,
+    /// rpm packages: RHEL and its rebuilds, Fedora, SUSE, Amazon Linux, CBL-Mariner.
     Rpm,
+    /// Alpine packages (apk): Alpine, Wolfi.
     Apk,
+    /// Python distributions (`dist-info`, `egg-info`), from pip or a distro package.
     Python,
+    /// npm packages under `node_modules`.
     Npm,
+    /// Go modules compiled into executables.
     Go,
+    /// Java archives, named by their Maven coordinates where they carry them.
     Maven,
+    /// Rust crates compiled into executables built with `cargo auditable`.
     Cargo,
+    /// Ruby gems.
     Gem,
     /// PHP packages installed by Composer.
     Composer,
@@ -79,6 +88,7 @@ impl std::fmt::Display for Ecosystem {
 pub struct PackageId(pub String);
 
 impl PackageId {
+    /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -94,7 +104,9 @@ impl std::fmt::Display for PackageId {
 /// `origin`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourcePackage {
+    /// The source package's name (`glibc` for `libc6`).
     pub name: String,
+    /// Its version, when known; it can differ from the binary package's (a binNMU).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
@@ -113,7 +125,9 @@ pub struct Checksum {
 pub struct Package {
     /// Filled by [`crate::Inventory::finalize`] when empty.
     pub id: PackageId,
+    /// Which package manager installed it.
     pub ecosystem: Ecosystem,
+    /// The name the package manager knows it by.
     pub name: String,
     /// The version as the package manager prints it: dpkg `1:2.3-4`, rpm `2:3.4.5-7.el9`
     /// (epoch only when set), apk `1.2.3-r0`, pip `23.0.1`.
@@ -121,16 +135,21 @@ pub struct Package {
     /// Epoch, for deb and rpm, when the database has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub epoch: Option<u64>,
+    /// The architecture the database records (`amd64`, `x86_64`, `noarch`), for packages
+    /// that have one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arch: Option<String>,
     /// Namespace for the purl where the ecosystem has one: Maven group, npm scope (`@types`),
     /// Go module path prefix. OS packages take the distro id instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// The source package it was built from, for OS packages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<SourcePackage>,
     /// Filled by [`crate::Inventory::finalize`] when empty.
     pub purl: String,
+    /// CPE names for vulnerability matching, written as SPDX `SECURITY` references and the
+    /// CycloneDX `cpe`. Empty unless the caller sets them: no detector derives CPEs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cpes: Vec<String>,
     /// License strings exactly as declared by the package metadata.
@@ -142,14 +161,19 @@ pub struct Package {
     /// Who supplies the package: the distribution for OS packages, the author for others.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier: Option<String>,
+    /// The maintainer as the metadata names them (`Name <mail>`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub maintainer: Option<String>,
+    /// The project's home page, as the metadata gives it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub homepage: Option<String>,
+    /// The package's own description (the summary line where there is one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Digests of the package as its database recorded them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checksums: Vec<Checksum>,
+    /// Bytes the package occupies once installed, when the database says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub installed_size: Option<u64>,
     /// Index of the layer that introduced the package in the version listed here.
@@ -179,6 +203,14 @@ pub struct Package {
 }
 
 impl Package {
+    /// A package with only its ecosystem, name and version set; detectors fill the rest,
+    /// [`crate::Inventory::finalize`] the purl and id.
+    ///
+    /// ```
+    /// use sbom_core::{Ecosystem, Package};
+    /// let p = Package::new(Ecosystem::Python, "six", "1.16.0");
+    /// assert!(p.purl.is_empty() && p.id.as_str().is_empty());
+    /// ```
     pub fn new(ecosystem: Ecosystem, name: impl Into<String>, version: impl Into<String>) -> Self {
         Package {
             ecosystem,
