@@ -4,7 +4,7 @@
 mod support;
 
 use layer_walker::walk::view::FsView;
-use layer_walker::{Error, ImageRef, Limits};
+use layer_walker::{Error, ImageRef, Limits, Scanner};
 use support::*;
 
 #[global_allocator]
@@ -430,4 +430,57 @@ fn several_images_in_one_oci_layout_need_a_choice() {
     assert_eq!(names_of(scan("@0")), ["one"]);
     let s = scan("1.0").unwrap();
     assert_eq!(s.inventory.image.repo_tags, ["1.0"]);
+}
+
+/// An archive from a pipe (`<(docker save app)`, a FIFO) is read as a stream; a hard link at
+/// a claimed path to an earlier, unread entry of a large layer cannot be read again from a
+/// pipe, so the inventory says it is incomplete, naming the path, instead of passing over it.
+#[test]
+fn a_pipe_is_streamed_and_a_hard_link_it_cannot_reread_is_reported() {
+    let db = b"Package: linked-db\nStatus: install ok installed\nVersion: 1.0\nArchitecture: amd64\nDescription: x\n\n";
+    let padding = vec![0x55u8; 96 << 10];
+    let big = layer(&[
+        E::Dir("var/"),
+        E::Dir("var/lib/"),
+        E::Dir("var/lib/dpkg/"),
+        E::File("var/lib/dpkg/status.stored", db),
+        E::File("opt/padding", &padding),
+        E::Hardlink("var/lib/dpkg/status", "var/lib/dpkg/status.stored"),
+    ]);
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("image.pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    for (archive, packages, incomplete) in [
+        (docker_archive(&[big.clone()]), 0, true),
+        // the same layer small enough to be kept in memory is read again from there
+        (
+            docker_archive(&[layer(&[
+                E::File("var/lib/dpkg/status.stored", db),
+                E::Hardlink("var/lib/dpkg/status", "var/lib/dpkg/status.stored"),
+            ])]),
+            1,
+            false,
+        ),
+    ] {
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, archive))
+        };
+        let scan = Scanner::new()
+            .scan(&ImageRef::from_path(&fifo))
+            .expect("a pipe scans");
+        writer.join().unwrap().unwrap();
+        let inv = &scan.inventory;
+        assert_eq!(inv.image.source_kind, "docker-archive");
+        assert_eq!(inv.installed().count(), packages, "{:?}", inv.packages);
+        assert_eq!(inv.is_incomplete(), incomplete, "{:?}", inv.warnings);
+        if incomplete {
+            assert!(inv
+                .warnings
+                .iter()
+                .any(|w| w.path.as_deref() == Some("/var/lib/dpkg/status")
+                    && w.message.contains("hard link")));
+        }
+    }
 }

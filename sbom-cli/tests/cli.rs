@@ -928,3 +928,110 @@ fn documents_of_the_tiny_image_match_the_golden_files() {
         stale.join(", ")
     );
 }
+
+/// The native JSON of `sbom scan ARG -o json` with `input` on standard input.
+fn scan_stdin(arg: &str, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = sbom()
+        .args(["scan", arg, "-o", "json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running sbom");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    // written from a thread: the scan reads as it goes, and a full pipe must not deadlock
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("waiting for sbom");
+    writer.join().expect("writer");
+    out
+}
+
+/// Everything in the native JSON but where it was read from.
+fn without_source(mut doc: Value) -> Value {
+    doc["image"]["source"] = Value::Null;
+    doc
+}
+
+#[test]
+fn standard_input_is_read_as_a_stream_with_the_same_result() {
+    // compressed docker-archive, and a plain tar (an OCI archive) that could not be indexed
+    for suffix in ["docker.tar.gz", "oci-zstd.tar"] {
+        let path = tiny(suffix);
+        let from_file = json(&ok(&scan_args(&path, &["-o", "json"])));
+        let bytes = std::fs::read(&path).unwrap();
+        for arg in ["-", "docker-archive:-"] {
+            if arg.starts_with("docker") && suffix.starts_with("oci") {
+                continue;
+            }
+            let o = scan_stdin(arg, &bytes);
+            assert!(o.status.success(), "{suffix} {arg}: {}", stderr(&o));
+            let doc = json(&o.stdout);
+            assert_eq!(doc["image"]["source"], "standard input", "{suffix}");
+            assert_eq!(
+                without_source(doc),
+                without_source(from_file.clone()),
+                "{suffix} {arg}"
+            );
+        }
+    }
+    // a cut stream fails like a cut file, naming standard input
+    let bytes = std::fs::read(tiny("docker.tar.gz")).unwrap();
+    let o = scan_stdin("-", &bytes[..bytes.len() / 2]);
+    assert_clean_error(&o, 1, &["standard input", "truncated"]);
+    let o = scan_stdin("-", b"");
+    assert_clean_error(&o, 1, &["standard input", "empty"]);
+}
+
+#[test]
+fn an_unknown_kind_is_a_usage_error_listing_the_known_ones() {
+    for image in ["registry:localhost:5000/app:1", "podman:app", "debian:12"] {
+        let o = run(&["scan", image]);
+        assert_clean_error(
+            &o,
+            2,
+            &[
+                "unknown image kind",
+                "docker-archive:",
+                "oci-dir:",
+                "oci-archive:",
+                "dir:",
+            ],
+        );
+    }
+}
+
+#[test]
+fn an_existing_file_whose_name_looks_like_a_kind_is_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(tiny("docker.tar.gz"), dir.path().join("app:1.tar.gz")).unwrap();
+    let o = sbom()
+        .current_dir(dir.path())
+        .args(["scan", "app:1.tar.gz", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let reference = native_packages(&json(&ok(&scan_args(
+        &tiny("docker.tar.gz"),
+        &["-o", "json"],
+    ))));
+    assert_eq!(native_packages(&json(&o.stdout)), reference);
+}
+
+#[test]
+fn a_path_that_is_not_utf8_is_kept_as_it_is() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"tiny-\xff.tar.gz");
+    let path = dir.path().join(name);
+    std::fs::copy(tiny("docker.tar.gz"), &path).unwrap();
+    let doc = json(&ok(&scan_args(&path, &["-o", "json"])));
+    let reference = native_packages(&json(&ok(&scan_args(
+        &tiny("docker.tar.gz"),
+        &["-o", "json"],
+    ))));
+    assert_eq!(native_packages(&doc), reference);
+}

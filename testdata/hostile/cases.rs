@@ -84,6 +84,29 @@ fn base() -> Vec<u8> {
     ])
 }
 
+/// A layer whose dpkg status is stored under another name, and the real path a hard link to
+/// it (through `via`, a link to the stored file, when given); `pad` makes the layer too big
+/// to be kept in memory when its archive is streamed.
+fn linked_status_layer(via: Option<&str>, pad: bool) -> Vec<u8> {
+    let db = status(&[("linked-db", "1.0"), ("tzdata", "2024a-0+deb12u1")]);
+    let padding = vec![0x55u8; if pad { 96 << 10 } else { 0 }];
+    let mut entries = vec![
+        E::Dir("var/"),
+        E::Dir("var/lib/"),
+        E::Dir("var/lib/dpkg/"),
+        E::File("var/lib/dpkg/status.stored", &db),
+        E::File("opt/padding", &padding),
+    ];
+    match via {
+        Some(mid) => {
+            entries.push(E::Hardlink(mid, "var/lib/dpkg/status.stored"));
+            entries.push(E::Hardlink(STATUS, mid));
+        }
+        None => entries.push(E::Hardlink(STATUS, "var/lib/dpkg/status.stored")),
+    }
+    layer(&entries)
+}
+
 fn oci(layers: Vec<Vec<u8>>, then: impl Fn(&Path, &Oci) + 'static) -> Image {
     Image::OciDir(Box::new(move |dir| {
         let oci = Oci::gzip_layers(layers.clone());
@@ -502,6 +525,27 @@ pub fn all() -> Vec<Case> {
                 ])],
                 |_, _| {},
             ),
+        },
+        Case {
+            name: "hardlink-to-unclaimed-file",
+            what: "the status file is a hard link to an earlier entry nobody reads (the database stored under another name)",
+            expect: Expect::Complete(&["linked-db", "tzdata"]),
+            image: oci(vec![linked_status_layer(None, false)], |_, _| {}),
+        },
+        Case {
+            name: "hardlink-chain",
+            what: "the status file is a hard link to a hard link to an earlier entry nobody reads",
+            expect: Expect::Complete(&["linked-db", "tzdata"]),
+            image: oci(
+                vec![linked_status_layer(Some("var/lib/dpkg/status.mid"), false)],
+                |_, _| {},
+            ),
+        },
+        Case {
+            name: "hardlink-to-unclaimed-file-in-gzip-archive",
+            what: "the hard-linked status file, in a layer too big to keep, in a gzip-wrapped docker-archive (read as one stream)",
+            expect: Expect::Complete(&["linked-db", "tzdata"]),
+            image: Image::File(gzip(&docker_archive(&[linked_status_layer(None, true)]))),
         },
         Case {
             name: "huge-size-header",

@@ -7,7 +7,8 @@ use crate::error::{Error, LayerAt, Location, Result};
 use crate::image::resolve::resolve;
 use crate::image::ImagePlan;
 use crate::scan::ScanCtx;
-use crate::walk::layer::{analyze_blob, LayerAnalysis};
+use crate::walk::layer::{analyze_blob, LayerAnalysis, LayerError};
+use crate::walk::links;
 
 /// A docker-archive or OCI layout, in a tar file or a directory.
 pub(crate) struct ArchiveSource {
@@ -39,7 +40,7 @@ impl ImageSource for ArchiveSource {
                 at: self.location().clone(),
                 name: l.blob.clone(),
             })?;
-        analyze_blob(reader, ctx.walk(Some(i), true)).map_err(|e| {
+        let at = |e: LayerError| {
             e.at(
                 self.location(),
                 LayerAt {
@@ -47,6 +48,19 @@ impl ImageSource for ArchiveSource {
                     blob: l.blob.clone(),
                 },
             )
-        })
+        };
+        let mut a = analyze_blob(reader, ctx.walk(Some(i), true)).map_err(at)?;
+        if !a.pending_links.is_empty() {
+            // hard links to bodies the first pass did not keep: read the blob once more
+            let (again, _) = self
+                .store
+                .open(&l.blob)?
+                .ok_or_else(|| Error::MissingBlob {
+                    at: self.location().clone(),
+                    name: l.blob.clone(),
+                })?;
+            links::resolve(again, &mut a, ctx.detectors, ctx.limits).map_err(at)?;
+        }
+        Ok(a)
     }
 }

@@ -136,5 +136,6 @@ fn walk(root: &Path, ctx: &ScanCtx) -> Result<LayerAnalysis> {
         entries,
         whiteouts: 0,
         claimed_files: claimed,
+        pending_links: Vec::new(),
     })
 }

@@ -18,6 +18,7 @@ use crate::scan::{Progress, ScanCtx};
 use crate::tar::guard::TarGuard;
 use crate::tar::path as names;
 use crate::walk::layer::{analyze_blob, LayerAnalysis, LayerError};
+use crate::walk::links;
 
 /// Members up to this size are kept in memory (metadata, tiny layers): a layer blob is
 /// analysed from memory when it turns out to be one.
@@ -107,19 +108,7 @@ impl ImageSource for StreamSource {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&name);
-        let result = match passed {
-            Some(r) => r,
-            None => match self.store.files.get(&name) {
-                Some(bytes) => analyze_blob(&bytes[..], ctx.walk(Some(i), false)),
-                None => {
-                    return Err(Error::MissingBlob {
-                        at: self.at.clone(),
-                        name: l.blob.clone(),
-                    })
-                }
-            },
-        };
-        result.map_err(|e| {
+        let at = |e: LayerError| {
             e.at(
                 &self.at,
                 LayerAt {
@@ -127,7 +116,66 @@ impl ImageSource for StreamSource {
                     blob: l.blob.clone(),
                 },
             )
-        })
+        };
+        let small = self.store.files.get(&name);
+        let mut a = match (passed, small) {
+            (Some(r), _) => r,
+            (None, Some(bytes)) => analyze_blob(&bytes[..], ctx.walk(Some(i), false)),
+            (None, None) => {
+                return Err(Error::MissingBlob {
+                    at: self.at.clone(),
+                    name: l.blob.clone(),
+                })
+            }
+        }
+        .map_err(at)?;
+        if !a.pending_links.is_empty() {
+            match (small, &self.at) {
+                (Some(bytes), _) => {
+                    links::resolve(&bytes[..], &mut a, ctx.detectors, ctx.limits).map_err(at)?
+                }
+                // a file can be streamed again, up to the member
+                (None, Location::Path(p)) if self.size > 0 => {
+                    a = self.reread_member(p, &name, a, ctx).map_err(at)?
+                }
+                _ => links::unreadable(
+                    &mut a,
+                    ctx.detectors,
+                    "an archive read from a pipe or standard input cannot be read again",
+                ),
+            }
+        }
+        Ok(a)
+    }
+}
+
+impl StreamSource {
+    /// Streams the archive file at `path` again up to the member `name` (the last of that
+    /// name, as in the first pass) and reads the targets of `a`'s pending hard links from it.
+    fn reread_member(
+        &self,
+        path: &std::path::Path,
+        name: &str,
+        a: LayerAnalysis,
+        ctx: &ScanCtx,
+    ) -> std::result::Result<LayerAnalysis, LayerError> {
+        let file = std::fs::File::open(path).map_err(LayerError::Read)?;
+        let buffered = BufReader::with_capacity(1 << 20, file);
+        let decoded = blob::decoder(buffered, self.compression).map_err(LayerError::Read)?;
+        let limited = Limited::new(decoded, Limit::ArchiveBytes, ctx.limits.max_archive_bytes);
+        let mut archive = tar::Archive::new(TarGuard::new(limited));
+        let mut resolved = None;
+        for entry in archive.entries().map_err(LayerError::Read)? {
+            let entry = entry.map_err(LayerError::Read)?;
+            let is_it =
+                names::clean(&entry.path_bytes()).is_ok_and(|n| n.trim_start_matches('/') == name);
+            if is_it && entry.header().entry_type().is_file() {
+                let mut again = a.clone();
+                links::resolve(entry, &mut again, ctx.detectors, ctx.limits)?;
+                resolved = Some(again);
+            }
+        }
+        Ok(resolved.unwrap_or(a))
     }
 }
 
@@ -201,6 +249,12 @@ fn read_stream(
     let mut rest = archive.into_inner();
     std::io::copy(&mut rest, &mut std::io::sink()).map_err(err)?;
     drop(rest);
-    raw.finish().map_err(err)?;
+    let (_, read) = raw.finish().map_err(err)?;
+    if read == 0 {
+        return Err(Error::NotAnImage {
+            at: at.clone(),
+            reason: "it is empty".into(),
+        });
+    }
     Ok(analysed)
 }

@@ -15,6 +15,7 @@ use crate::tar::guard::TarGuard;
 use crate::tar::path::{self, Name};
 use crate::tar::sparse;
 use crate::walk::claim::{offer, Offer};
+use crate::walk::links::PendingLink;
 
 /// One detector's result for one file.
 #[derive(Clone)]
@@ -67,6 +68,9 @@ pub struct LayerAnalysis {
     pub whiteouts: u64,
     /// Bodies read for detectors.
     pub claimed_files: u64,
+    /// Hard links at claimed paths whose target this walk did not read: the source reads the
+    /// targets in a second pass ([`crate::walk::links`]) before the analysis is used.
+    pub(crate) pending_links: Vec<PendingLink>,
 }
 
 impl LayerAnalysis {
@@ -169,6 +173,7 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
         _ => HashingReader::threaded(limited),
     };
     let mut walk = TarWalk {
+        pending: Vec::new(),
         detectors,
         limits,
         cancel,
@@ -200,10 +205,15 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
         entries: walk.entries,
         whiteouts: walk.whiteouts,
         claimed_files: walk.claimed,
+        pending_links: walk.pending,
     })
 }
 
+/// Hard links followed through a chain of them within a layer.
+const MAX_LINK_CHAIN: usize = 16;
+
 struct TarWalk<'a> {
+    pending: Vec<PendingLink>,
     detectors: &'a [Arc<dyn Detector>],
     limits: &'a Limits,
     cancel: Option<&'a AtomicBool>,
@@ -214,20 +224,56 @@ struct TarWalk<'a> {
     claimed: u64,
 }
 
+/// The name of an entry as Docker reads it, and its GNU sparse map if it is a PAX-format
+/// sparse file (which carries its real name and size in GNU records).
+pub(crate) fn entry_name<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+) -> Result<(Name, Option<sparse::PaxSparse>), LayerError> {
+    let sparse = match entry.pax_extensions().map_err(LayerError::Read)? {
+        Some(pax) => sparse::from_pax(pax).map_err(|e| {
+            let at = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            LayerError::Read(io::Error::new(e.kind(), format!("entry {at:?}: {e}")))
+        })?,
+        None => None,
+    };
+    let name = match sparse.as_ref().and_then(|s| s.name.as_deref()) {
+        Some(real) => path::classify(real),
+        None => path::classify(&entry.path_bytes()),
+    }
+    .map_err(|e| LayerError::PathEscapes(e.0))?;
+    Ok((name, sparse))
+}
+
+/// A regular entry's content: its stored bytes, or a sparse file's with the holes filled.
+pub(crate) fn body<'e, R: Read + 'e>(
+    entry: &'e mut tar::Entry<'_, R>,
+    sparse: Option<&sparse::PaxSparse>,
+    path: &str,
+    size: u64,
+) -> io::Result<Box<dyn Read + 'e>> {
+    Ok(match sparse {
+        Some(sp) => Box::new(
+            sp.expand(entry, size)
+                .map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?,
+        ),
+        None => Box::new(entry),
+    })
+}
+
 /// A stream tar can "seek" forward in: skipping reads and discards into one reusable buffer.
 ///
 /// Without `Seek`, tar skips an entry's unread body and padding through a 32 KiB stack
 /// buffer it zero-fills on every call: on a layer of a million small files that memset was
 /// 14 % of the CPU. The bytes are still read (the digests must cover every one), just not
 /// zeroed first. Only forward moves exist; anything else is an error.
-struct ForwardSeek<R> {
+pub(crate) struct ForwardSeek<R> {
     inner: R,
     pos: u64,
     scratch: Vec<u8>,
 }
 
 impl<R: Read> ForwardSeek<R> {
-    fn new(inner: R) -> Self {
+    pub(crate) fn new(inner: R) -> Self {
         ForwardSeek {
             inner,
             pos: 0,
@@ -285,6 +331,23 @@ impl<R: Read> io::Seek for ForwardSeek<R> {
 }
 
 impl TarWalk<'_> {
+    /// Where a chain of this layer's hard links starting at `target` ends (Docker links to
+    /// the path, which is by then a regular file). Only for claimed links, which are few.
+    fn chain_end(&self, target: &str) -> String {
+        let mut at = target.to_string();
+        for _ in 0..MAX_LINK_CHAIN {
+            let next = self.changes.iter().rev().find_map(|c| match c {
+                Change::Hardlink { path, target } if *path == at => Some(target.clone()),
+                _ => None,
+            });
+            match next {
+                Some(t) if t != at => at = t,
+                _ => break,
+            }
+        }
+        at
+    }
+
     /// Records a change, counting its strings against the scan's budget.
     fn keep(&mut self, change: Change) -> Result<(), LayerError> {
         let bytes = match &change {
@@ -321,19 +384,7 @@ impl TarWalk<'_> {
                     max: self.limits.max_entries,
                 }));
             }
-            // a PAX-format sparse file carries its real name (and size) in GNU records
-            let sparse = match entry.pax_extensions().map_err(LayerError::Read)? {
-                Some(pax) => sparse::from_pax(pax).map_err(|e| {
-                    let at = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-                    LayerError::Read(io::Error::new(e.kind(), format!("entry {at:?}: {e}")))
-                })?,
-                None => None,
-            };
-            let name = match sparse.as_ref().and_then(|s| s.name.as_deref()) {
-                Some(real) => path::classify(real),
-                None => path::classify(&entry.path_bytes()),
-            }
-            .map_err(|e| LayerError::PathEscapes(e.0))?;
+            let (name, sparse) = entry_name(&mut entry)?;
             let kind = entry.header().entry_type();
             let path = match name {
                 Name::Root | Name::AufsMeta => continue,
@@ -411,7 +462,29 @@ impl TarWalk<'_> {
                             claimed_here.insert(path.clone(), claims.clone());
                             self.keep(Change::File { path, claims })?;
                         }
-                        None => self.keep(Change::Hardlink { path, target })?,
+                        None => {
+                            // Docker gives the link its target's body: when a detector wants
+                            // the link's path and the target was not read, it may be an
+                            // earlier entry nobody claimed, read in a second pass
+                            let meta = EntryMeta {
+                                size: 0,
+                                mode: entry.header().mode().unwrap_or(0o644),
+                            };
+                            if self
+                                .detectors
+                                .iter()
+                                .any(|d| d.claim(&path, &meta).is_some())
+                            {
+                                self.pending.push(PendingLink {
+                                    path: path.clone(),
+                                    target: self.chain_end(&target),
+                                    entry: self.entries,
+                                    mode: meta.mode,
+                                    change_at: self.changes.len(),
+                                });
+                            }
+                            self.keep(Change::Hardlink { path, target })?;
+                        }
                     }
                 }
                 tar::EntryType::Directory => self.keep(Change::Dir(path))?,

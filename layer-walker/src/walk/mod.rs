@@ -4,6 +4,7 @@
 
 pub(crate) mod claim;
 pub(crate) mod layer;
+pub(crate) mod links;
 pub mod view;
 
 pub use layer::LayerAnalysis;

@@ -128,6 +128,7 @@ impl FsView {
             entries: files.len() as u64,
             whiteouts: 0,
             claimed_files: 0,
+            pending_links: Vec::new(),
         };
         let mut view = FsView::new();
         view.apply(&layer);
