@@ -452,7 +452,7 @@ fn a_pipe_is_streamed_and_a_hard_link_it_cannot_reread_is_reported() {
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
     assert!(made.is_ok_and(|s| s.success()), "mkfifo");
     for (archive, packages, incomplete) in [
-        (docker_archive(&[big.clone()]), 0, true),
+        (docker_archive(std::slice::from_ref(&big)), 0, true),
         // the same layer small enough to be kept in memory is read again from there
         (
             docker_archive(&[layer(&[
