@@ -6,35 +6,53 @@
 //! layers are then laid over each other in order (whiteouts applied) to tell which layer
 //! added, changed or removed every package.
 //!
-//! ```no_run
-//! use layer_walker::{ImageRef, Scanner};
+//! This crate is all an embedder needs for the common path: it re-exports the model and the
+//! writers of `sbom-core` ([`Inventory`], [`Scope`], [`Platform`], [`format`](mod@format)).
 //!
-//! let scan = Scanner::new().scan(&ImageRef::parse("image.tar").unwrap())?;
+//! ```
+//! use layer_walker::format::{writer_for, WriteOptions};
+//! use layer_walker::{ImageRef, Scanner, Scope};
+//!
+//! let image = ImageRef::parse("oci-dir:../testdata/images/tiny-debian.oci")?;
+//! let scan = Scanner::new().scope(Scope::AllLayers).scan(&image)?;
 //! for pkg in scan.inventory.installed() {
 //!     println!("{} {} (layer {:?})", pkg.name, pkg.version, pkg.layer);
 //! }
-//! # Ok::<(), layer_walker::Error>(())
-//! ```
-//!
-//! Scanning the shipped test image and writing an SBOM with `sbom-core`'s writers (runs as a
-//! doc test):
-//!
-//! ```
-//! use layer_walker::{ImageRef, Scanner};
-//! use sbom_core::format::{writer_for, WriteOptions};
-//! use sbom_core::Scope;
-//!
-//! let image = ImageRef::parse("oci-dir:../testdata/images/tiny-debian.oci").unwrap();
-//! let scan = Scanner::new().scope(Scope::AllLayers).scan(&image)?;
 //! // the last layer purged sensible-utils: with all-layers it is listed, with its layer
 //! let purged = scan.inventory.packages.iter().find(|p| p.name == "sensible-utils").unwrap();
 //! assert_eq!(purged.removed_in, Some(2));
 //!
 //! let mut spdx = Vec::new();
-//! writer_for("spdx-json").unwrap().write(&scan.inventory, &WriteOptions::fixed(0), &mut spdx).unwrap();
-//! assert!(String::from_utf8(spdx).unwrap().contains("\"SPDX-2.3\""));
-//! # Ok::<(), layer_walker::Error>(())
+//! writer_for("spdx-json")?.write(&scan.inventory, &WriteOptions::fixed(0), &mut spdx)?;
+//! assert!(String::from_utf8(spdx)?.contains("\"SPDX-2.3\""));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Errors are typed: [`Error::kind`] tells a truncated download from a digest mismatch or a
+//! limit, and every error names where it happened ([`Location`]).
+//!
+//! # Where things go
+//!
+//! A scan is one pipeline ([`Scanner::scan`], `scan.rs`): open the source, plan the image,
+//! analyse every layer in parallel (`parallel.rs`), verify each against the plan
+//! (`verify.rs`), assemble the inventory (`assemble.rs`).
+//!
+//! - **A new image source** (a registry, an engine) is one module in `source/` implementing
+//!   its `ImageSource` trait (plan, layer, verify), plus one arm in `source::open` and a
+//!   kind in [`ImageRef`].
+//! - **A new detector** (an ecosystem) is one folder in [`detect`] with a type implementing
+//!   [`detect::Detector`], plus one line in [`detect::default_detectors`]; code detectors
+//!   share lives in `detect/common/`.
+//! - **A new output format** is one module in `sbom-core`'s [`format`](mod@format) implementing
+//!   [`format::Writer`], plus one entry in [`format::FORMATS`].
+//!
+//! Beneath them: `limits.rs` (every bound, and the budget of kept tar metadata), `digest.rs`,
+//! `error.rs`, `tar/` (tar as Docker reads it: names, whiteouts, metadata bombs, sparse
+//! files), `blob/` (compression and hashing), `image/` (manifests and configs to an image
+//! plan), `walk/` (one layer's tar walk, claim -> read -> parse, hard links, the overlay
+//! view), `dockerfile/` (mapping layers to the instructions that made them).
+
+#![deny(missing_docs)]
 
 mod assemble;
 pub mod blob;
@@ -46,7 +64,7 @@ mod image;
 mod limits;
 mod parallel;
 mod scan;
-pub mod source;
+mod source;
 mod tar;
 mod verify;
 pub mod walk;
@@ -56,3 +74,6 @@ pub use error::{Error, ErrorKind, LayerAt, Location, Result};
 pub use limits::{Limit, Limits};
 pub use scan::{Progress, Scan, Scanner};
 pub use source::{ImageRef, RefError, SourceKind};
+
+pub use blob::Compression;
+pub use sbom_core::{self, format, Inventory, Platform, Scope};

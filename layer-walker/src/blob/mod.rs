@@ -11,12 +11,16 @@ use crate::limits::{Limit, LimitHit};
 /// How a layer blob is compressed, decided from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
+    /// A plain tar.
     None,
+    /// gzip (RFC 1952), possibly several members.
     Gzip,
+    /// Zstandard.
     Zstd,
 }
 
 impl Compression {
+    /// The name in reports: `none`, `gzip`, `zstd`.
     pub fn as_str(self) -> &'static str {
         match self {
             Compression::None => "none",

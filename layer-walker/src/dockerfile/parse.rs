@@ -13,23 +13,44 @@ use std::collections::BTreeMap;
 pub enum ParseError {
     /// A heredoc (`<<EOF`) whose terminator line never came.
     #[error("Dockerfile line {line}: heredoc <<{name} is not terminated")]
-    UnterminatedHeredoc { line: usize, name: String },
+    UnterminatedHeredoc {
+        /// Where the heredoc starts.
+        line: usize,
+        /// Its terminator word.
+        name: String,
+    },
     /// An instruction in exec form (`[...]`) that is not a JSON array of strings.
     #[error("Dockerfile line {line}: {keyword} is not a valid JSON array of strings: {reason}")]
     BadJson {
+        /// Where the instruction starts.
         line: usize,
+        /// The instruction.
         keyword: String,
+        /// What the JSON parser said.
         reason: String,
     },
     /// `# escape=` with something other than `\` or `` ` ``.
     #[error("Dockerfile line {line}: invalid escape directive {value:?} (must be \\ or `)")]
-    BadEscape { line: usize, value: String },
+    BadEscape {
+        /// The directive's line.
+        line: usize,
+        /// What it gives.
+        value: String,
+    },
     /// An instruction other than `ARG` before the first `FROM`.
     #[error("Dockerfile line {line}: {keyword} before the first FROM")]
-    BeforeFrom { line: usize, keyword: String },
+    BeforeFrom {
+        /// Where the instruction starts.
+        line: usize,
+        /// The instruction.
+        keyword: String,
+    },
     /// `FROM` without an image.
     #[error("Dockerfile line {line}: FROM without an image")]
-    EmptyFrom { line: usize },
+    EmptyFrom {
+        /// The `FROM` line.
+        line: usize,
+    },
     /// No `FROM` at all.
     #[error("Dockerfile has no FROM instruction")]
     NoFrom,
@@ -40,6 +61,7 @@ pub enum ParseError {
 pub struct Flag {
     /// Without the dashes: `mount`, `from`, `chown`, `link`, `chmod`, `platform`.
     pub name: String,
+    /// After the `=`, when there is one.
     pub value: Option<String>,
 }
 
@@ -61,11 +83,13 @@ pub struct Heredoc {
 pub struct Instruction {
     /// Upper case: `RUN`, `COPY`, ...
     pub keyword: String,
+    /// The `--flags` before the arguments, in order.
     pub flags: Vec<Flag>,
     /// The arguments after the flags, as written (continuations joined, trimmed).
     pub args: String,
     /// The arguments of the exec (JSON) form, when that form was used.
     pub exec: Option<Vec<String>>,
+    /// Here-documents the instruction takes, in order.
     pub heredocs: Vec<Heredoc>,
     /// For `ONBUILD`: the instruction it registers.
     pub onbuild: Option<Box<Instruction>>,
@@ -79,6 +103,7 @@ pub struct Instruction {
     pub pattern: Option<String>,
     /// 1-based, inclusive; covers continuation lines and heredoc bodies.
     pub start_line: usize,
+    /// The last line, inclusive.
     pub end_line: usize,
 }
 
@@ -93,12 +118,14 @@ pub struct Stage {
     pub index: usize,
     /// `FROM ... AS name`, as written.
     pub name: Option<String>,
+    /// The `FROM` instruction.
     pub from: Instruction,
     /// The base as named after substitution of the global `ARG`s (`scratch`, an image
     /// reference, or an earlier stage's name or index).
     pub base: String,
     /// The earlier stage this one builds on, when `base` names one.
     pub parent: Option<usize>,
+    /// The instructions after `FROM`, in order.
     pub instructions: Vec<Instruction>,
 }
 
@@ -109,6 +136,8 @@ pub struct Dockerfile {
     pub escape: char,
     /// `ARG`s before the first `FROM`.
     pub global_args: Vec<Instruction>,
+    /// The build stages, in order; the image is built from the last unless a target is
+    /// chosen.
     pub stages: Vec<Stage>,
 }
 

@@ -63,9 +63,13 @@ impl<'a> ViewFile<'a> {
 /// A claimed file that could not be used: too large, unreadable, or unparseable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewFailure<'a> {
+    /// The file's path in the image.
     pub path: &'a str,
+    /// The layer that wrote it.
     pub layer: usize,
+    /// The detector that could not use it.
     pub detector: &'static str,
+    /// Why.
     pub message: &'a str,
 }
 
@@ -402,6 +406,7 @@ fn parsed_by<'a>(path: &'a str, node: &'a Node, detector: &str) -> Option<ViewFi
 /// A path whose symlinks loop, or that passes through a link longer than PATH_MAX.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SymlinkLoop {
+    /// The path being resolved.
     pub path: String,
 }
 
