@@ -160,11 +160,15 @@ impl Inventory {
     /// Renames packages that share an id; returns each former shared id with the indices
     /// of the packages that held it.
     fn split_shared_ids(&mut self) -> BTreeMap<PackageId, Vec<usize>> {
-        let mut by_id: BTreeMap<PackageId, Vec<usize>> = BTreeMap::new();
+        let mut all: BTreeMap<&PackageId, Vec<usize>> = BTreeMap::new();
         for (i, p) in self.packages.iter().enumerate() {
-            by_id.entry(p.id.clone()).or_default().push(i);
+            all.entry(&p.id).or_default().push(i);
         }
-        by_id.retain(|_, v| v.len() > 1);
+        let by_id: BTreeMap<PackageId, Vec<usize>> = all
+            .into_iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(id, v)| (id.clone(), v))
+            .collect();
         if by_id.is_empty() {
             return by_id;
         }
