@@ -243,4 +243,103 @@ impl Package {
             place,
         )
     }
+
+    /// The paths an OS package lists among its files when it ships this package: the
+    /// metadata file itself and the directory holding it (a dist-info, `node_modules/x`).
+    /// Empty strings where the package has no recorded path.
+    pub fn metadata_paths(&self) -> [&str; 2] {
+        [self.database_path.as_str(), parent(&self.database_path)]
+    }
+
+    /// True when this package's files include `other`'s metadata file or its directory:
+    /// this (OS) package is the one that installed `other`.
+    pub fn owns(&self, other: &Package) -> bool {
+        other
+            .metadata_paths()
+            .iter()
+            .filter(|m| !m.is_empty())
+            .any(|m| self.files.iter().any(|f| f == m))
+    }
+
+    /// The place the package is installed in, as its package manager sees it when it
+    /// resolves a dependency by name (see [`Package::lookup_distance`]):
+    ///
+    /// - npm: the `node_modules` directory holding the package's directory;
+    /// - Python: the site directory, the parent of the `.dist-info`/`.egg-info` (or the
+    ///   directory holding a single-file egg-info);
+    /// - gems: the gem home, the parent of `specifications/` (`specifications/default/` for
+    ///   the gems Ruby ships);
+    /// - deb, rpm, apk: the directory of the database (`/var/lib/dpkg`, also for distroless
+    ///   `status.d/` files);
+    /// - others: the file that recorded the package (a binary, a `deps.json`, Composer's
+    ///   `installed.json`), which lists everything its packages can load.
+    ///
+    /// Always a prefix of `database_path`.
+    pub fn install_root(&self) -> &str {
+        let db = self.database_path.as_str();
+        let dir = parent(db);
+        match self.ecosystem {
+            Ecosystem::Npm => match dir.rfind("/node_modules/") {
+                Some(i) => &dir[..i + "/node_modules".len()],
+                None => db,
+            },
+            Ecosystem::Python if dir.ends_with(".dist-info") || dir.ends_with(".egg-info") => {
+                parent(dir)
+            }
+            Ecosystem::Python => dir,
+            Ecosystem::Gem => {
+                let specs = dir
+                    .strip_suffix("/default")
+                    .filter(|d| d.ends_with("/specifications"))
+                    .unwrap_or(dir);
+                specs.strip_suffix("/specifications").unwrap_or(dir)
+            }
+            e if e.is_os() => dir.strip_suffix("/status.d").unwrap_or(dir),
+            _ => db,
+        }
+    }
+
+    /// Whether this package's dependency on `candidate`'s name would find `candidate`, and
+    /// how near it is: `Some(0)` for the first place looked in, larger for later ones,
+    /// `None` when the ecosystem never looks where `candidate` is installed. The nearest
+    /// candidate is the one the package manager loads.
+    ///
+    /// - npm follows Node's module resolution from the package's directory: its own
+    ///   `node_modules`, then the `node_modules` of each ancestor (never a
+    ///   `node_modules/node_modules`), nearest first;
+    /// - Python and gems look in their own site directory or gem home only, the other
+    ///   ecosystems (except OS packages) in the file that recorded them
+    ///   ([`Package::install_root`]);
+    /// - deb, rpm and apk resolve names over the whole system: every package of the
+    ///   ecosystem is visible, those of the same database first (`Some(0)`, others
+    ///   `Some(1)`).
+    ///
+    /// `None` across ecosystems.
+    pub fn lookup_distance(&self, candidate: &Package) -> Option<usize> {
+        if self.ecosystem != candidate.ecosystem {
+            return None;
+        }
+        let root = candidate.install_root();
+        match self.ecosystem {
+            Ecosystem::Npm => {
+                // "" for `/node_modules`, which every package can see
+                let base = root.strip_suffix("/node_modules")?;
+                if base.rsplit('/').next() == Some("node_modules") {
+                    return None;
+                }
+                let rest = parent(&self.database_path).strip_prefix(base)?;
+                if !(rest.is_empty() || rest.starts_with('/')) {
+                    return None;
+                }
+                Some(rest.split('/').filter(|c| !c.is_empty()).count())
+            }
+            e if e.is_os() => Some(usize::from(root != self.install_root())),
+            _ => (root == self.install_root()).then_some(0),
+        }
+    }
+}
+
+/// `/a/b/c` -> `/a/b`; `""` for a path without a directory.
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |x| x.0)
 }
