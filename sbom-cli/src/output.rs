@@ -70,6 +70,28 @@ pub fn write_all(outs: &[Output], inv: &Inventory, opts: &WriteOptions) -> Resul
 }
 
 fn write_atomic(path: &Path, f: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    // A device or pipe (`/dev/null`, `/dev/stdout`, `<(jq .)`) is written as it is: renaming
+    // a temporary file over it would replace the device node itself (as root, /dev/null
+    // became a regular file that way). A link to a regular file is replaced at its target,
+    // so the link stays.
+    let resolved;
+    let path = match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => {
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            let mut buf = std::io::BufWriter::new(&mut out);
+            f(&mut buf)?;
+            buf.flush()?;
+            return Ok(());
+        }
+        Ok(_) if path.is_symlink() => {
+            resolved = path.canonicalize()?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -1035,3 +1035,37 @@ fn a_path_that_is_not_utf8_is_kept_as_it_is() {
     ))));
     assert_eq!(native_packages(&doc), reference);
 }
+
+#[test]
+fn a_device_pipe_or_link_as_output_is_written_through_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let image = tiny("docker.tar.gz");
+    // a FIFO stands for /dev/null and /dev/stdout: renaming over it would replace the node
+    let fifo = dir.path().join("doc.pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let out = format!("json={}", fifo.display());
+    ok(&scan_args(&image, &["-o", &out]));
+    let doc = json(&reader.join().unwrap());
+    assert!(!native_packages(&doc).is_empty());
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    // a link to a file: the file gets the document, the link stays a link
+    let target = dir.path().join("real.json");
+    std::fs::write(&target, b"old").unwrap();
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    ok(&scan_args(
+        &image,
+        &["-o", &format!("json={}", link.display())],
+    ));
+    assert!(link.is_symlink());
+    assert_eq!(
+        native_packages(&json(&std::fs::read(&target).unwrap())),
+        native_packages(&doc)
+    );
+}
