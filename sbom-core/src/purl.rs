@@ -157,10 +157,13 @@ pub fn image_purl(image: &crate::ImageInfo) -> Option<String> {
         .manifest_digest
         .as_deref()
         .or(image.config_digest.as_deref())?;
+    // a bare tag (an OCI layout's `ref.name: latest`) names no repository: the image's name
+    // carries it then
     let reference = image
         .repo_tags
-        .first()
+        .iter()
         .map(String::as_str)
+        .find(|t| t.contains(['/', ':', '@']))
         .unwrap_or(&image.name);
     // split `registry:5000/a/b:tag` at the last ':' after the last '/'
     let (repo, tag) = match reference.rsplit_once(':') {
@@ -198,6 +201,21 @@ pub fn image_purl(image: &crate::ImageInfo) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_bare_tag_names_no_repository() {
+        let img = crate::ImageInfo {
+            name: "debian-small:latest".into(),
+            repo_tags: vec!["latest".into()],
+            config_digest: Some("sha256:abc".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            image_purl(&img).unwrap(),
+            "pkg:oci/debian-small@sha256%3Aabc?tag=latest"
+        );
+    }
+
     use super::*;
 
     fn distro(id: &str, v: &str) -> Distro {

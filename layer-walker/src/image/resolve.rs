@@ -604,6 +604,24 @@ fn resolve_docker(
     })
 }
 
+/// Whether a recorded tag names a repository (`debian:12`, `registry/app`), not just a tag.
+fn is_reference(tag: &str) -> bool {
+    tag.contains(['/', ':', '@'])
+}
+
+/// `debian-small.oci.tar` -> `debian-small`: the archive and compression suffixes dropped.
+fn file_stem(name: &str) -> &str {
+    let mut stem = name;
+    while let Some(s) = [".gz", ".tgz", ".zst", ".zstd", ".tar", ".oci", ".docker"]
+        .iter()
+        .find_map(|suffix| stem.strip_suffix(suffix))
+        .filter(|s| !s.is_empty())
+    {
+        stem = s;
+    }
+    stem
+}
+
 /// The sha256 digest a blob's file name carries (`<hex>`, `<hex>.json`, `<hex>.tar`), if it
 /// carries one.
 fn digest_in_name(name: &str) -> Option<Digest> {
@@ -624,12 +642,25 @@ fn image_info(
     repo_tags: Vec<String>,
 ) -> ImageInfo {
     let source = at.to_string();
-    let name = repo_tags.first().cloned().unwrap_or_else(|| {
+    // an OCI layout's `ref.name` is often a bare tag (`latest`): a tag is not a name, so the
+    // image is then named after its file, with that tag
+    let stem = || {
         at.path()
             .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| file_stem(&n.to_string_lossy()).to_string())
             .unwrap_or_else(|| source.clone())
-    });
+    };
+    let name = match repo_tags.iter().find(|t| is_reference(t)) {
+        Some(reference) => reference.clone(),
+        None => match repo_tags.first() {
+            Some(tag) => format!("{}:{tag}", stem()),
+            None => at
+                .path()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| source.clone()),
+        },
+    };
     let mut layer_index = 0;
     let history = config
         .history
@@ -674,5 +705,44 @@ fn image_info(
         author: config.author.clone().filter(|a| !a.trim().is_empty()),
         supplier: None,
         history,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archive_suffixes_are_not_part_of_the_name() {
+        assert_eq!(file_stem("debian-small.oci.tar"), "debian-small");
+        assert_eq!(file_stem("app.docker.tar.gz"), "app");
+        assert_eq!(file_stem("layout"), "layout");
+        assert_eq!(file_stem(".tar"), ".tar");
+    }
+
+    #[test]
+    fn a_bare_oci_ref_name_is_a_tag_of_the_file_not_a_name() {
+        let at = Location::Path("/images/debian-small.oci.tar".into());
+        let config = ImageConfig::default();
+        let digest = Digest::sha256(b"{}");
+        let info = image_info(
+            &at,
+            SourceKind::OciArchive,
+            &config,
+            None,
+            digest.clone(),
+            vec!["latest".into()],
+        );
+        assert_eq!(info.name, "debian-small:latest");
+        assert_eq!(info.repo_tags, ["latest"]);
+        let named = image_info(
+            &at,
+            SourceKind::OciArchive,
+            &config,
+            None,
+            digest,
+            vec!["12".into(), "docker.io/library/debian:12".into()],
+        );
+        assert_eq!(named.name, "docker.io/library/debian:12");
     }
 }
