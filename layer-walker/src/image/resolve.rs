@@ -97,7 +97,17 @@ struct Verifier<'a> {
     index_bytes: u64,
 }
 
-impl Verifier<'_> {
+impl<'a> Verifier<'a> {
+    fn new(at: &'a Location, verify: bool) -> Self {
+        Verifier {
+            at,
+            verify,
+            problems: Vec::new(),
+            descriptors: 0,
+            index_bytes: 0,
+        }
+    }
+
     fn check(&mut self, what: &str, name: &str, expected: &Digest, bytes: &[u8]) -> Result<()> {
         if expected.algorithm() != Algorithm::Sha256 {
             // only sha256 is computed; other algorithms are rare and reported as unverified
@@ -150,13 +160,7 @@ fn resolve_oci(
     opts: &ResolveOptions,
 ) -> Result<ImagePlan> {
     let at = store.location();
-    let mut v = Verifier {
-        at,
-        verify: opts.verify,
-        problems: Vec::new(),
-        descriptors: 0,
-        index_bytes: 0,
-    };
+    let mut v = Verifier::new(at, opts.verify);
     let mut candidates = Vec::new();
     for (top, d) in index.manifests.unwrap_or_default().into_iter().enumerate() {
         let tags = ref_names(&d);
@@ -477,13 +481,7 @@ fn resolve_docker(
     opts: &ResolveOptions,
 ) -> Result<ImagePlan> {
     let at = store.location();
-    let mut v = Verifier {
-        at,
-        verify: opts.verify,
-        problems: Vec::new(),
-        descriptors: 0,
-        index_bytes: 0,
-    };
+    let mut v = Verifier::new(at, opts.verify);
     let entries: Vec<DockerManifestEntry> = parse_json(at, "manifest.json", bytes)?;
     if entries.is_empty() {
         return Err(Error::BadMetadata {

@@ -20,6 +20,15 @@ impl ArchiveSource {
     pub(crate) fn new(store: Box<dyn BlobStore>, kind: SourceKind) -> Self {
         ArchiveSource { store, kind }
     }
+
+    /// A blob the plan names, which must be there.
+    fn open(&self, blob: &str) -> Result<Box<dyn std::io::Read + Send + '_>> {
+        let (reader, _) = self.store.open(blob)?.ok_or_else(|| Error::MissingBlob {
+            at: self.location().clone(),
+            name: blob.to_string(),
+        })?;
+        Ok(reader)
+    }
 }
 
 impl ImageSource for ArchiveSource {
@@ -33,13 +42,7 @@ impl ImageSource for ArchiveSource {
 
     fn layer(&self, plan: &ImagePlan, i: usize, ctx: &ScanCtx) -> Result<LayerAnalysis> {
         let l = &plan.layers[i];
-        let (reader, _) = self
-            .store
-            .open(&l.blob)?
-            .ok_or_else(|| Error::MissingBlob {
-                at: self.location().clone(),
-                name: l.blob.clone(),
-            })?;
+        let reader = self.open(&l.blob)?;
         let at = |e: LayerError| {
             e.at(
                 self.location(),
@@ -52,13 +55,7 @@ impl ImageSource for ArchiveSource {
         let mut a = analyze_blob(reader, ctx.walk(Some(i), true)).map_err(at)?;
         if !a.pending_links.is_empty() {
             // hard links to bodies the first pass did not keep: read the blob once more
-            let (again, _) = self
-                .store
-                .open(&l.blob)?
-                .ok_or_else(|| Error::MissingBlob {
-                    at: self.location().clone(),
-                    name: l.blob.clone(),
-                })?;
+            let again = self.open(&l.blob)?;
             links::resolve(again, &mut a, ctx.detectors, ctx.limits).map_err(at)?;
         }
         Ok(a)
