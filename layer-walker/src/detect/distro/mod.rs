@@ -21,19 +21,59 @@ const DEBIAN_VERSION: &str = "/etc/debian_version";
 const REDHAT_RELEASE: &str = "/etc/redhat-release";
 const CENTOS_RELEASE: &str = "/etc/centos-release";
 const FEDORA_RELEASE: &str = "/usr/lib/fedora-release";
+const ETC_FEDORA_RELEASE: &str = "/etc/fedora-release";
+const ALMALINUX_RELEASE: &str = "/etc/almalinux-release";
+const ROCKY_RELEASE: &str = "/etc/rocky-release";
+const ORACLE_RELEASE: &str = "/etc/oracle-release";
+/// Amazon Linux 2023's own file (`/etc/system-release` points at it).
+const AMAZON_LINUX_RELEASE: &str = "/etc/amazon-linux-release";
+/// Fedora-family and Amazon Linux: a copy of (or link to) the distribution's own file.
+const SYSTEM_RELEASE: &str = "/etc/system-release";
+/// Amazon Linux 2022 and 2023 keep it here too.
+const USR_SYSTEM_RELEASE: &str = "/usr/lib/system-release";
+/// CBL-Mariner 1/2 and Azure Linux 3: `CBL-Mariner 2.0.20240123` / `Azure Linux 3.0...`,
+/// then `MARINER_BUILD_NUMBER=...` (the mariner-release package's spec writes both).
+const MARINER_RELEASE: &str = "/etc/mariner-release";
+/// SUSE before os-release (SLES <= 12, openSUSE <= 42): a title line, then
+/// `VERSION = 11` / `PATCHLEVEL = 4` / `CODENAME = ...` lines.
+const SUSE_RELEASE: &str = "/etc/SuSE-release";
 const SYSTEM_RELEASE_CPE: &str = "/etc/system-release-cpe";
 const LSB_RELEASE: &str = "/etc/lsb-release";
 
 /// Files whose body is `KEY=VALUE` lines.
 const KEY_VALUE_FILES: [&str; 3] = [OS_RELEASE, USR_OS_RELEASE, LSB_RELEASE];
 /// Files whose first line is all that matters.
-const LINE_FILES: [&str; 6] = [
+const LINE_FILES: [&str; 14] = [
     ALPINE_RELEASE,
     DEBIAN_VERSION,
     REDHAT_RELEASE,
     CENTOS_RELEASE,
     FEDORA_RELEASE,
+    ETC_FEDORA_RELEASE,
+    ALMALINUX_RELEASE,
+    ROCKY_RELEASE,
+    ORACLE_RELEASE,
+    AMAZON_LINUX_RELEASE,
+    SYSTEM_RELEASE,
+    USR_SYSTEM_RELEASE,
+    MARINER_RELEASE,
     SYSTEM_RELEASE_CPE,
+];
+
+/// `NAME release VERSION` files, the distribution's own before the shared ones: Oracle
+/// Linux's `/etc/redhat-release` says "Red Hat Enterprise Linux Server", CentOS, Rocky and
+/// AlmaLinux ship one too, and `system-release` copies whichever the image has.
+const REDHAT_STYLE_FILES: [&str; 10] = [
+    ALMALINUX_RELEASE,
+    ROCKY_RELEASE,
+    ORACLE_RELEASE,
+    CENTOS_RELEASE,
+    ETC_FEDORA_RELEASE,
+    FEDORA_RELEASE,
+    AMAZON_LINUX_RELEASE,
+    REDHAT_RELEASE,
+    SYSTEM_RELEASE,
+    USR_SYSTEM_RELEASE,
 ];
 
 /// What the detector keeps of one release file.
@@ -43,6 +83,13 @@ pub enum ReleaseFile {
     KeyValues(BTreeMap<String, String>),
     /// The first non-empty line, trimmed.
     Line(String),
+    /// A first line naming the distribution, then `KEY = VALUE` lines (`/etc/SuSE-release`).
+    TitledKeyValues {
+        /// The first non-empty line, trimmed.
+        title: String,
+        /// The assignments after it.
+        fields: BTreeMap<String, String>,
+    },
 }
 
 /// Finds the distribution an image (or layer snapshot) declares. Registered first so the
@@ -56,7 +103,7 @@ impl Detector for DistroDetector {
     }
 
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
-        if KEY_VALUE_FILES.contains(&path) || LINE_FILES.contains(&path) {
+        if KEY_VALUE_FILES.contains(&path) || LINE_FILES.contains(&path) || path == SUSE_RELEASE {
             Some(Claim::up_to(MAX_RELEASE_FILE))
         } else {
             None
@@ -70,15 +117,23 @@ impl Detector for DistroDetector {
         if body.contains(&0) {
             return Err(ParseError(format!("{path} is binary, not a release file")));
         }
-        let parsed = if KEY_VALUE_FILES.contains(&path) {
-            ReleaseFile::KeyValues(os_release::parse(&text))
-        } else {
-            let line = text
-                .lines()
+        let first_line = || {
+            text.lines()
                 .map(str::trim)
                 .find(|l| !l.is_empty())
-                .unwrap_or("");
-            ReleaseFile::Line(line.to_string())
+                .unwrap_or("")
+                .to_string()
+        };
+        let parsed = if KEY_VALUE_FILES.contains(&path) {
+            ReleaseFile::KeyValues(os_release::parse(&text))
+        } else if path == SUSE_RELEASE {
+            // the title has no `=`, so the os-release reader passes over it
+            ReleaseFile::TitledKeyValues {
+                title: first_line(),
+                fields: os_release::parse(&text),
+            }
+        } else {
+            ReleaseFile::Line(first_line())
         };
         Ok(Arc::new(parsed))
     }
@@ -92,7 +147,7 @@ fn key_values<'a>(view: &'a FsView, path: &str) -> Option<(&'a str, &'a BTreeMap
     let f = view.lookup("distro", path)?;
     match f.get::<ReleaseFile>()? {
         ReleaseFile::KeyValues(m) => Some((f.path, m)),
-        ReleaseFile::Line(_) => None,
+        _ => None,
     }
 }
 
@@ -119,17 +174,25 @@ pub fn detect(view: &FsView) -> Option<Distro> {
     }
     // Older release files, most specific first: lsb-release before debian_version (Ubuntu
     // has both, and its debian_version names the Debian release it branched from), and
-    // centos-release/fedora-release before redhat-release (which they also ship).
+    // each rpm distribution's own file before redhat-release and system-release (see
+    // REDHAT_STYLE_FILES). mariner-release comes before lsb-release: Mariner's lsb-release
+    // has `DISTRIB_ID="Mariner"`, not the os-release ID `mariner`.
     if let Some(d) = from_alpine_release(view) {
+        return Some(d);
+    }
+    if let Some(d) = line(view, MARINER_RELEASE).and_then(|(p, l)| from_mariner_release(p, l)) {
         return Some(d);
     }
     if let Some(d) = key_values(view, LSB_RELEASE).and_then(|(p, m)| from_lsb_release(p, m)) {
         return Some(d);
     }
-    for path in [CENTOS_RELEASE, FEDORA_RELEASE, REDHAT_RELEASE] {
+    for path in REDHAT_STYLE_FILES {
         if let Some(d) = line(view, path).and_then(|(p, l)| from_redhat_style(p, l)) {
             return Some(d);
         }
+    }
+    if let Some(d) = from_suse_release(view) {
+        return Some(d);
     }
     if let Some(d) = line(view, SYSTEM_RELEASE_CPE).and_then(|(p, l)| from_cpe(p, l)) {
         return Some(d);
@@ -222,17 +285,23 @@ fn from_lsb_release(path: &str, m: &BTreeMap<String, String>) -> Option<Distro> 
 }
 
 /// `NAME release VERSION (CODENAME)`, as in `/etc/redhat-release`. Only names whose
-/// os-release `ID` is known are mapped: an unknown name is not turned into a made-up id.
+/// os-release `ID` is known are mapped: an unknown name is not turned into a made-up id
+/// (Trivy calls any unknown name Red Hat; "Red Hat Linux release 6.2 (Zoot)" is the 2000
+/// distribution, not RHEL 6, and naming it `rhel` would match it to RHEL 6 advisories).
 fn from_redhat_style(path: &str, line: &str) -> Option<Distro> {
     let (name, rest) = line.split_once(" release ")?;
-    let id = match name.trim().to_ascii_lowercase().as_str() {
+    let lower = name.trim().to_ascii_lowercase();
+    let id = match lower.as_str() {
         "centos" | "centos linux" | "centos stream" => "centos",
-        "red hat enterprise linux" | "red hat enterprise linux server" => "rhel",
-        "almalinux" => "almalinux",
-        "rocky linux" => "rocky",
-        "fedora" | "fedora modular" => "fedora",
-        "oracle linux" | "oracle linux server" => "ol",
+        "almalinux" | "alma linux" => "almalinux",
+        "rocky linux" | "rocky" => "rocky",
+        "fedora" | "fedora modular" | "fedora linux" => "fedora",
         "scientific linux" => "scientific",
+        // Amazon Linux 1 says "Amazon Linux AMI"; its os-release ID is `amzn` too
+        "amazon linux" | "amazon linux ami" => "amzn",
+        // Server, Workstation, Client, ComputeNode... editions of one distribution
+        n if n.starts_with("red hat enterprise linux") => "rhel",
+        n if n.starts_with("oracle linux") => "ol",
         _ => return None,
     };
     let version = rest
@@ -243,7 +312,8 @@ fn from_redhat_style(path: &str, line: &str) -> Option<Distro> {
         .split_once('(')
         .and_then(|(_, c)| c.split_once(')'))
         .map(|(c, _)| c.trim().to_string())
-        .filter(|c| !c.is_empty());
+        // "Amazon Linux release 2023 (Amazon Linux)": the name again, not a codename
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case(name.trim()));
     Some(Distro {
         id: id.into(),
         version_id: Some(version.to_string()),
@@ -253,6 +323,76 @@ fn from_redhat_style(path: &str, line: &str) -> Option<Distro> {
         source_path: path.to_string(),
         ..Default::default()
     })
+}
+
+/// `CBL-Mariner 2.0.20240123` or `Azure Linux 3.0.20240624`: the name, then the release
+/// version, whose leading `major.minor` is the os-release `VERSION_ID` (the mariner-release
+/// spec derives VERSION_ID from it with `grep -o -E '[0-9]+.[0-9]+'`).
+fn from_mariner_release(path: &str, line: &str) -> Option<Distro> {
+    let (id, name, version) = if let Some(v) = line.strip_prefix("CBL-Mariner ") {
+        ("mariner", "CBL-Mariner", v)
+    } else if let Some(v) = line.strip_prefix("Azure Linux ") {
+        ("azurelinux", "Azure Linux", v)
+    } else {
+        return None;
+    };
+    let version = version.split_whitespace().next()?;
+    let mut parts = version.split('.');
+    let major = parts.next().filter(|p| is_number(p))?;
+    let version_id = match parts.next().filter(|p| is_number(p)) {
+        Some(minor) => format!("{major}.{minor}"),
+        None => major.to_string(),
+    };
+    Some(Distro {
+        id: id.into(),
+        version_id: Some(version_id),
+        pretty_name: Some(line.to_string()),
+        name: Some(name.to_string()),
+        source_path: path.to_string(),
+        ..Default::default()
+    })
+}
+
+/// `/etc/SuSE-release`: `SUSE Linux Enterprise Server 11 (x86_64)` then `VERSION = 11`,
+/// `PATCHLEVEL = 4`. The os-release of the same systems says `ID="sles"`,
+/// `VERSION_ID="11.4"` (service pack 4), and `VERSION_ID="12"` for `PATCHLEVEL = 0`;
+/// openSUSE 13.x and Leap 42.x have only `VERSION = 42.1` and `ID=opensuse`.
+fn from_suse_release(view: &FsView) -> Option<Distro> {
+    let f = view.lookup("distro", SUSE_RELEASE)?;
+    let ReleaseFile::TitledKeyValues { title, fields } = f.get::<ReleaseFile>()? else {
+        return None;
+    };
+    // the title ends in the architecture: `openSUSE 42.1 (x86_64)`
+    let name = title.split(" (").next().unwrap_or("").trim();
+    let id = if name.starts_with("SUSE Linux Enterprise Server") {
+        "sles"
+    } else if name.starts_with("SUSE Linux Enterprise Desktop") {
+        "sled"
+    } else if name.starts_with("openSUSE") {
+        "opensuse"
+    } else {
+        return None;
+    };
+    let version =
+        non_empty(fields, "VERSION").filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))?;
+    let version_id = match non_empty(fields, "PATCHLEVEL") {
+        Some(sp) if sp != "0" && is_number(&sp) && !version.contains('.') => {
+            format!("{version}.{sp}")
+        }
+        _ => version,
+    };
+    Some(Distro {
+        id: id.into(),
+        version_id: Some(version_id),
+        codename: non_empty(fields, "CODENAME"),
+        pretty_name: Some(title.clone()),
+        source_path: f.path.to_string(),
+        ..Default::default()
+    })
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `cpe:/o:VENDOR:PRODUCT:VERSION[:...]` (CPE 2.2 URI) from `/etc/system-release-cpe`.

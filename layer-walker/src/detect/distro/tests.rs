@@ -93,6 +93,16 @@ fn documented(case: &str) -> Option<(&'static str, &'static str)> {
         "centos5" => ("centos", "5.7"),
         "centos6" => ("centos", "6"),
         "redhat/from-redhat-release" => ("rhel", "8.10"),
+        "trivy-redhatbase/alma" => ("almalinux", "8.4"),
+        "trivy-redhatbase/centos" => ("centos", "7.6.1810"),
+        "trivy-redhatbase/fedora_29" => ("fedora", "29"),
+        "trivy-redhatbase/oracle_7" => ("ol", "7.6"),
+        "trivy-redhatbase/rocky" => ("rocky", "8.4"),
+        "trivy-amazonlinux/1" => ("amzn", "2018.03"),
+        "trivy-amazonlinux/2" => ("amzn", "2"),
+        "trivy-amazonlinux/2023" => ("amzn", "2023"),
+        "mariner-release/2.0" => ("mariner", "2.0"),
+        "mariner-release/3.0" => ("azurelinux", "3.0"),
         _ => return None,
     })
 }
@@ -213,6 +223,154 @@ fn lsb_release_and_unknown_redhat_style_names() {
     assert_eq!(detect(&view), None);
 }
 
+fn read_fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(testdata().join(rel)).expect("fixture")
+}
+
+#[test]
+fn a_distributions_own_release_file_wins_over_redhat_release() {
+    let det: Vec<Arc<dyn Detector>> = vec![Arc::new(DistroDetector)];
+    let rhel = read_fixture("redhat/from-redhat-release/etc/redhat-release");
+    for (own_path, fixture, id) in [
+        (
+            ORACLE_RELEASE,
+            "trivy-redhatbase/oracle_7/etc/oracle-release",
+            "ol",
+        ),
+        (
+            ROCKY_RELEASE,
+            "trivy-redhatbase/rocky/etc/rocky-release",
+            "rocky",
+        ),
+        (
+            ALMALINUX_RELEASE,
+            "trivy-redhatbase/alma/etc/almalinux-release",
+            "almalinux",
+        ),
+        (
+            CENTOS_RELEASE,
+            "trivy-redhatbase/centos/etc/centos-release",
+            "centos",
+        ),
+    ] {
+        let own = read_fixture(fixture);
+        let view = FsView::from_files(
+            &det,
+            &[
+                (REDHAT_RELEASE, &rhel),
+                (SYSTEM_RELEASE, &rhel),
+                (own_path, &own),
+            ],
+            &[],
+        );
+        let d = detect(&view).expect("distro");
+        assert_eq!((d.id.as_str(), d.source_path.as_str()), (id, own_path));
+    }
+    // without it, redhat-release (and then system-release) speaks
+    let view = FsView::from_files(&det, &[(SYSTEM_RELEASE, &rhel)], &[]);
+    let d = detect(&view).expect("distro");
+    assert_eq!(
+        (d.id.as_str(), d.version_id.as_deref()),
+        ("rhel", Some("8.10"))
+    );
+}
+
+#[test]
+fn amazon_and_mariner_release_files() {
+    let det: Vec<Arc<dyn Detector>> = vec![Arc::new(DistroDetector)];
+    // Amazon Linux 2023 names its own file /etc/amazon-linux-release; same content
+    let al2023 = read_fixture("trivy-amazonlinux/2023/usr/lib/system-release");
+    let view = FsView::from_files(&det, &[(AMAZON_LINUX_RELEASE, &al2023)], &[]);
+    let d = detect(&view).expect("distro");
+    assert_eq!(
+        (
+            d.id.as_str(),
+            d.version_id.as_deref(),
+            d.codename.as_deref()
+        ),
+        ("amzn", Some("2023"), None)
+    );
+    let al2 = read_fixture("trivy-amazonlinux/2/etc/system-release");
+    let view = FsView::from_files(&det, &[(SYSTEM_RELEASE, &al2)], &[]);
+    assert_eq!(
+        detect(&view).and_then(|d| d.codename).as_deref(),
+        Some("Karoo")
+    );
+    // Mariner's lsb-release says DISTRIB_ID="Mariner": mariner-release is read first
+    let mariner = read_fixture("mariner-release/2.0/etc/mariner-release");
+    let view = FsView::from_files(
+        &det,
+        &[
+            (MARINER_RELEASE, &mariner),
+            (
+                LSB_RELEASE,
+                b"DISTRIB_ID=\"Mariner\"\nDISTRIB_RELEASE=\"2.0.20240123\"\n",
+            ),
+        ],
+        &[],
+    );
+    let d = detect(&view).expect("distro");
+    assert_eq!(
+        (d.id.as_str(), d.version_id.as_deref()),
+        ("mariner", Some("2.0"))
+    );
+    for bad in [
+        &b"CBL-Mariner\n"[..],
+        b"CBL-Mariner x.y\n",
+        b"Mariner 2.0\n",
+    ] {
+        let view = FsView::from_files(&det, &[(MARINER_RELEASE, bad)], &[]);
+        assert_eq!(detect(&view), None, "{}", String::from_utf8_lossy(bad));
+    }
+}
+
+/// Ansible's SUSE fixtures hold `/etc/SuSE-release` and the os-release of the same system:
+/// read alone, the old file gives the ID and VERSION_ID that os-release has.
+#[test]
+fn suse_release_agrees_with_the_same_systems_os_release() {
+    let det: Vec<Arc<dyn Detector>> = vec![Arc::new(DistroDetector)];
+    let base = testdata().join("suse-release");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&base)
+        .expect("suse-release fixtures")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 4);
+    for case in cases {
+        let old = std::fs::read(case.join("SuSE-release")).expect("SuSE-release");
+        let os = std::fs::read_to_string(case.join("os-release.same-system")).expect("os-release");
+        let m = naive_os_release(&os);
+        let view = FsView::from_files(&det, &[(SUSE_RELEASE, &old)], &[]);
+        let d = detect(&view).unwrap_or_else(|| panic!("{}: not detected", case.display()));
+        assert_eq!(
+            (Some(d.id.as_str()), d.version_id.as_deref()),
+            (
+                m.get("ID").map(String::as_str),
+                m.get("VERSION_ID").map(String::as_str)
+            ),
+            "{}",
+            case.display()
+        );
+        assert_eq!(d.source_path, SUSE_RELEASE);
+    }
+    let view = FsView::from_files(
+        &det,
+        &[(SUSE_RELEASE, b"Acme 1 (x86_64)\nVERSION = 1\n")],
+        &[],
+    );
+    assert_eq!(detect(&view), None);
+}
+
+#[test]
+fn ancient_red_hat_linux_is_not_called_rhel() {
+    // Trivy's redhat_6 fixture: Red Hat Linux 6.2 (2000), which has no os-release ID
+    let det: Vec<Arc<dyn Detector>> = vec![Arc::new(DistroDetector)];
+    let old = b"Red Hat Linux release 6.2 (Zoot)\n";
+    let view = FsView::from_files(&det, &[(REDHAT_RELEASE, old)], &[]);
+    assert_eq!(detect(&view), None);
+}
+
 #[test]
 fn malformed_release_files() {
     let det: Vec<Arc<dyn Detector>> = vec![Arc::new(DistroDetector)];
@@ -238,7 +396,7 @@ proptest::proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
         let det: Vec<Arc<dyn Detector>> = vec![Arc::new(DistroDetector)];
-        for path in [OS_RELEASE, REDHAT_RELEASE, SYSTEM_RELEASE_CPE, DEBIAN_VERSION, LSB_RELEASE] {
+        for path in [OS_RELEASE, REDHAT_RELEASE, SYSTEM_RELEASE_CPE, DEBIAN_VERSION, LSB_RELEASE, MARINER_RELEASE, SUSE_RELEASE] {
             let view = FsView::from_files(&det, &[(path, body.as_slice())], &[]);
             let _ = detect(&view);
         }

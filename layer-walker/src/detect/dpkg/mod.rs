@@ -188,6 +188,9 @@ fn package(view: &FsView, ctx: CollectContext, db_path: &str, rec: &DebRecord) -
     p.depends = rec.depends.clone();
     p.provides = rec.provides.clone();
     p.database_path = db_path.to_string();
+    if let Some(status) = &rec.unfinished_status {
+        p.properties.insert("dpkg:status".into(), status.clone());
+    }
     // /usr/share/doc/<pkg> is often a link to another package's directory: lookup follows it
     let copyright = format!("{DOC}{}/copyright", rec.name);
     if let Some(c) = view

@@ -28,6 +28,10 @@ pub struct DebRecord {
     pub depends: Vec<String>,
     /// Package names from `Provides`.
     pub provides: Vec<String>,
+    /// `Status:` as `want flag state`, when it is anything but `<want> ok installed`: the
+    /// package's files are on disk but dpkg did not finish with it (or its selection is
+    /// not `install`/`hold`... only the flag and state matter for that).
+    pub unfinished_status: Option<String>,
 }
 
 /// The records of one status file.
@@ -83,20 +87,25 @@ pub fn parse_status(body: &[u8], require_status: bool) -> Result<StatusFile, Str
             out.unreadable += 1;
             continue;
         };
-        match para.get("Status") {
-            Some(status) if !is_installed(status) => {
-                tracing::debug!(package = %name, status = %status.trim(),
-                    "dpkg entry left out: not 'ok installed'");
+        let status = para
+            .get("Status")
+            .map(|s| s.split_whitespace().collect::<Vec<_>>());
+        let unfinished_status = match status.as_deref() {
+            Some(words) if !files_on_disk(words) => {
+                tracing::debug!(package = %name, status = %words.join(" "),
+                    "dpkg entry left out: its files are not on disk");
                 skipped += 1;
                 continue;
             }
+            Some([_, "ok", "installed"]) => None,
+            Some(words) => Some(words.join(" ")),
             None if require_status => {
                 tracing::debug!(package = %name, "dpkg entry left out: no Status field");
                 skipped += 1;
                 continue;
             }
-            _ => {}
-        }
+            None => None,
+        };
         let (source_name, source_version) = match field("Source") {
             Some(s) => {
                 let (n, v) = split_source(&s);
@@ -131,6 +140,7 @@ pub fn parse_status(body: &[u8], require_status: bool) -> Result<StatusFile, Str
             version,
             source_name,
             source_version,
+            unfinished_status,
         });
     }
     if seen_paragraphs > 0 && out.unreadable == seen_paragraphs {
@@ -168,11 +178,32 @@ fn salvage(chunk: &str) -> String {
     out
 }
 
-/// `Status: want flag status` (dpkg(1)): installed means flag `ok` and status `installed`,
-/// whatever the selection (`install`, `hold`, `deinstall`...).
-fn is_installed(status: &str) -> bool {
-    let words: Vec<&str> = status.split_whitespace().collect();
-    matches!(words.as_slice(), [_, "ok", "installed"])
+/// Whether a `Status: want flag state` entry has its files on disk, as dpkg sees it.
+///
+/// dpkg orders the states (`enum pkgstatus` in dpkg's lib/dpkg/dpkg-db.h): not-installed,
+/// config-files, half-installed, unpacked, half-configured, triggers-awaited,
+/// triggers-pending, installed. From half-installed on, dpkg has started unpacking and
+/// keeps the package's file list (`dpkg -L` lists it, removal deletes those files); dpkg(1)
+/// says of config-files that "only the configuration files of the package exist on the
+/// system", and not-installed packages (kept only for their selection) have nothing.
+/// `dpkg-query -W` also lists config-files entries, but those ship no code, so the
+/// inventory leaves them out. The selection (`want`) does not matter: a `deinstall` or
+/// `purge` selection is a wish, not a removal. The flag does not either: `reinstreq` marks
+/// a broken package whose files may still be there (it is reported, with its status).
+fn files_on_disk(status: &[&str]) -> bool {
+    matches!(
+        status,
+        [
+            _,
+            _,
+            "half-installed"
+                | "unpacked"
+                | "half-configured"
+                | "triggers-awaited"
+                | "triggers-pending"
+                | "installed"
+        ]
+    )
 }
 
 /// Blank-line separated chunks; a line holding only white space separates too
@@ -263,12 +294,15 @@ mod tests {
 
     #[test]
     fn status_filter() {
-        assert!(is_installed("install ok installed"));
-        assert!(is_installed("hold ok installed"));
-        assert!(!is_installed("deinstall ok config-files"));
-        assert!(!is_installed("install ok half-installed"));
-        assert!(!is_installed("install reinstreq installed"));
-        assert!(!is_installed(""));
+        let on_disk = |s: &str| files_on_disk(&s.split_whitespace().collect::<Vec<_>>());
+        assert!(on_disk("install ok installed"));
+        assert!(on_disk("hold ok installed"));
+        assert!(on_disk("deinstall ok installed"));
+        assert!(on_disk("install reinstreq half-installed"));
+        assert!(!on_disk("deinstall ok config-files"));
+        assert!(!on_disk("purge ok not-installed"));
+        assert!(!on_disk("install ok"));
+        assert!(!on_disk(""));
     }
 
     #[test]

@@ -315,6 +315,50 @@ fn claims() {
     }
 }
 
+/// A status file written by the real dpkg with a package left in each state dpkg knows
+/// (`testdata/dpkg/make-status-states.sh`): the packages reported are those dpkg-query -W
+/// lists (it never lists not-installed) less the config-files one, each with its status as
+/// dpkg-query printed it when dpkg did not finish with it.
+#[test]
+fn every_dpkg_state_as_dpkg_wrote_it() {
+    let root = testdata("dpkg/status-states");
+    let body = std::fs::read(root.join("status")).expect("status");
+    let truth = std::fs::read_to_string(root.join("dpkg-query-W.tsv")).expect("truth");
+    let listed: Vec<(&str, &str)> = truth.lines().filter_map(|l| l.split_once('\t')).collect();
+    // the fixture really holds every state; notinst-pkg is in the file, not in -W
+    let states: BTreeSet<&str> = listed
+        .iter()
+        .filter_map(|(_, s)| s.rsplit(' ').next())
+        .collect();
+    assert_eq!(states.len(), 7, "{states:?}");
+    assert!(String::from_utf8_lossy(&body).contains("Status: install ok not-installed"));
+
+    let found = run(dpkg(), &[(STATUS.to_string(), body)]);
+    let got: BTreeSet<(String, Option<String>)> = found
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.properties.get("dpkg:status").cloned()))
+        .collect();
+    let want: BTreeSet<(String, Option<String>)> = listed
+        .iter()
+        .filter(|(_, s)| !s.ends_with(" config-files"))
+        .map(|(n, s)| {
+            let shown = (!s.ends_with(" ok installed")).then(|| s.to_string());
+            (n.to_string(), shown)
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert!(got.contains(&(
+        "trig-int".into(),
+        Some("install ok triggers-pending".into())
+    )));
+    assert!(got.contains(&("hc-pkg".into(), Some("install ok half-configured".into()))));
+    assert!(got.contains(&("ok-pkg".into(), None)));
+    assert!(!got
+        .iter()
+        .any(|(n, _)| n == "cfg-pkg" || n == "notinst-pkg"));
+}
+
 proptest::proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {

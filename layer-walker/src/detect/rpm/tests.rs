@@ -229,6 +229,71 @@ fn manifest_cbl_mariner_distroless() {
     assert!(out.packages.iter().all(|p| p.source.is_some()));
 }
 
+/// Microsoft's own manifest lines (from Trivy's test of issue 9100): `(none)` in the EPOCH
+/// column, the epoch only in EPOCHNUM. Expected values are Trivy's.
+#[test]
+fn manifest_azure_linux_epoch_in_epochnum() {
+    let body = read(&testdata(
+        "rpmmanifest-azurelinux-trivy/container-manifest-2",
+    ));
+    let (out, _) = scan("/var/lib/rpmmanifest/container-manifest-2", &body, true);
+    let got: Vec<_> = out
+        .packages
+        .iter()
+        .map(|p| {
+            let src = p.source.clone().unwrap_or_default();
+            (
+                p.name.as_str(),
+                p.version.clone(),
+                p.epoch,
+                p.arch.clone().unwrap_or_default(),
+                src.name,
+                src.version.unwrap_or_default(),
+            )
+        })
+        .collect();
+    let row = |n, v: &str, e, a: &str, sn: &str, sv: &str| {
+        (
+            n,
+            v.to_string(),
+            e,
+            a.to_string(),
+            sn.to_string(),
+            sv.to_string(),
+        )
+    };
+    assert_eq!(
+        got,
+        [
+            row(
+                "mariner-release",
+                "2.0-12.cm2",
+                None,
+                "noarch",
+                "mariner-release",
+                "2.0-12.cm2"
+            ),
+            row(
+                "filesystem",
+                "1.1-9.cm2",
+                None,
+                "x86_64",
+                "filesystem",
+                "1.1-9.cm2"
+            ),
+            row("glibc", "2.35-2.cm2", None, "x86_64", "glibc", "2.35-2.cm2"),
+            row(
+                "ca-certificates-base",
+                "1:3.0.0-8.azl3",
+                Some(1),
+                "noarch",
+                "ca-certificates",
+                "3.0.0-8.azl3"
+            ),
+        ]
+    );
+}
+
 #[test]
 fn sqlite_is_preferred_over_a_leftover_bdb() {
     let bdb = read(&testdata("bdb-dive/Packages"));
