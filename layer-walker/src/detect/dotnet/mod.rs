@@ -1,12 +1,18 @@
 //! .NET: the `<app>.deps.json` the SDK writes beside every published application (and the
 //! runtime beside its shared frameworks). Its `libraries` say what shipped: NuGet packages
-//! (`type: package`) and runtime packs of self-contained apps (`runtimepack`) are reported;
-//! the application itself (`project`) and framework reference assemblies are not packages.
+//! (`type: package`) and runtime packs of self-contained apps (`runtimepack`, reported under
+//! the NuGet id of the pack) are reported; the application itself (`project`) and framework
+//! reference assemblies (`reference`, `referenceassembly`) are not packages. A package the
+//! runtime target lists with no runtime, native or resource asset (a reference-only or
+//! meta-package such as `NETStandard.Library`) left nothing in the image and is not reported
+//! either: it would only draw false vulnerability matches. Trivy's .NET parser filters the
+//! same way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use sbom_core::{Checksum, Ecosystem, Package};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::common::encoding::{base64_decode, lower_hex};
@@ -18,6 +24,7 @@ mod tests;
 const NAME: &str = "dotnet";
 const MAX_DEPS_JSON: u64 = 16 << 20;
 const SHIPPED: [&str; 2] = ["package", "runtimepack"];
+const RUNTIME_PACK_PREFIX: &str = "runtimepack.";
 
 /// The .NET `deps.json` detector.
 #[derive(Debug, Default)]
@@ -26,7 +33,8 @@ pub struct DotnetDetector;
 /// One shipped library of a `deps.json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DotnetLibrary {
-    /// Package id, the part of the `libraries` key before the `/`.
+    /// NuGet package id: the part of the `libraries` key before the `/`, without the SDK's
+    /// `runtimepack.` prefix.
     pub name: String,
     /// Version, the part of the key after the `/`.
     pub version: String,
@@ -34,7 +42,8 @@ pub struct DotnetLibrary {
     pub kind: String,
     /// Hex SHA-512 of the `.nupkg`, when recorded.
     pub sha512: Option<String>,
-    /// Names of the libraries it depends on, for the runtime target.
+    /// NuGet ids of the libraries it depends on in the runtime target, reference-only ones
+    /// replaced by their own dependencies.
     pub depends: Vec<String>,
 }
 
@@ -58,6 +67,27 @@ struct RuntimeTarget {
 struct TargetEntry {
     #[serde(default)]
     dependencies: BTreeMap<String, String>,
+    #[serde(default)]
+    runtime: BTreeMap<String, IgnoredAny>,
+    #[serde(default, rename = "runtimeTargets")]
+    runtime_targets: BTreeMap<String, IgnoredAny>,
+    #[serde(default)]
+    native: BTreeMap<String, IgnoredAny>,
+    #[serde(default)]
+    resources: BTreeMap<String, IgnoredAny>,
+}
+
+impl TargetEntry {
+    /// Whether anything of the library is deployed with the app: managed assemblies
+    /// (`runtime`), RID-specific or native files, or satellite resource assemblies. A library
+    /// with none of them (`NETStandard.Library`, `Microsoft.NETCore.Platforms`, meta-packages)
+    /// was only referenced at build time.
+    fn ships_assets(&self) -> bool {
+        !(self.runtime.is_empty()
+            && self.runtime_targets.is_empty()
+            && self.native.is_empty()
+            && self.resources.is_empty())
+    }
 }
 
 #[derive(Deserialize)]
@@ -68,7 +98,63 @@ struct Library {
     sha512: String,
 }
 
-/// Reads a `deps.json`: the shipped libraries, in name order.
+/// The NuGet id of a `deps.json` library name: self-contained apps list their bundled runtime
+/// as `runtimepack.Microsoft.NETCore.App.Runtime.linux-x64`, a name the SDK makes up for the
+/// NuGet package `Microsoft.NETCore.App.Runtime.linux-x64` it copied the runtime from.
+fn nuget_id(name: &str) -> &str {
+    name.strip_prefix(RUNTIME_PACK_PREFIX)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(name)
+}
+
+/// The libraries of one `deps.json` and the target the app runs with.
+struct Deps<'a> {
+    libraries: &'a BTreeMap<String, Library>,
+    target: Option<&'a BTreeMap<String, TargetEntry>>,
+}
+
+impl Deps<'_> {
+    /// A shipped-type library the runtime target lists without any deployed asset. A library
+    /// the target does not list is kept: nothing says it is not deployed.
+    fn reference_only(&self, key: &str) -> bool {
+        self.libraries
+            .get(key)
+            .is_some_and(|l| SHIPPED.contains(&l.kind.as_str()))
+            && self
+                .target
+                .and_then(|t| t.get(key))
+                .is_some_and(|e| !e.ships_assets())
+    }
+
+    /// The NuGet ids `key` depends on at run time. A reference-only dependency is replaced by
+    /// what it depends on in turn, so a meta-package's deployed children stay reachable.
+    fn depends(&self, key: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::from([key.to_string()]);
+        let mut todo = vec![key.to_string()];
+        while let Some(k) = todo.pop() {
+            let Some(entry) = self.target.and_then(|t| t.get(&k)) else {
+                continue;
+            };
+            for (name, version) in &entry.dependencies {
+                let dep = format!("{name}/{version}");
+                if !seen.insert(dep.clone()) {
+                    continue;
+                }
+                if self.reference_only(&dep) {
+                    todo.push(dep);
+                } else {
+                    out.push(nuget_id(name).to_string());
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Reads a `deps.json`: the shipped libraries, in key order.
 pub fn parse_deps_json(body: &[u8]) -> Result<Vec<DotnetLibrary>, ParseError> {
     let file: DepsFile = serde_json::from_slice(body)
         .map_err(|e| ParseError(format!("not a .NET deps.json: {e}")))?;
@@ -77,9 +163,13 @@ pub fn parse_deps_json(body: &[u8]) -> Result<Vec<DotnetLibrary>, ParseError> {
         .as_ref()
         .and_then(|t| file.targets.get(&t.name))
         .or_else(|| file.targets.values().next());
+    let deps = Deps {
+        libraries: &file.libraries,
+        target,
+    };
     let mut out = Vec::new();
     for (key, lib) in &file.libraries {
-        if !SHIPPED.contains(&lib.kind.as_str()) {
+        if !SHIPPED.contains(&lib.kind.as_str()) || deps.reference_only(key) {
             continue;
         }
         let Some((name, version)) = key.rsplit_once('/') else {
@@ -94,16 +184,12 @@ pub fn parse_deps_json(body: &[u8]) -> Result<Vec<DotnetLibrary>, ParseError> {
             .and_then(base64_decode)
             .filter(|d| d.len() == 64)
             .map(|d| lower_hex(&d));
-        let depends = target
-            .and_then(|t| t.get(key))
-            .map(|e| e.dependencies.keys().cloned().collect())
-            .unwrap_or_default();
         out.push(DotnetLibrary {
-            name: name.to_string(),
+            name: nuget_id(name).to_string(),
             version: version.to_string(),
             kind: lib.kind.clone(),
             sha512,
-            depends,
+            depends: deps.depends(key),
         });
     }
     Ok(out)

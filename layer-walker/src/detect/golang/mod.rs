@@ -25,6 +25,8 @@ const NAME: &str = "golang";
 const MAGIC: &[u8] = b"\xff Go buildinf:";
 /// No real version or module-info string is this long; a larger length is corruption.
 const MAX_STRING: u64 = 16 << 20;
+/// The name the Go vulnerability database, Syft and Trivy give the standard library.
+pub const STDLIB: &str = "stdlib";
 
 /// The Go binary detector.
 #[derive(Debug, Default)]
@@ -60,8 +62,9 @@ pub struct GoBuildInfo {
     pub settings: Vec<String>,
 }
 
-/// Parsed form: `None` for ELF files that are not Go binaries (or were built without module
-/// support), which is the common case and not an error.
+/// Parsed form: `None` for ELF files that are not Go binaries, which is the common case and not
+/// an error. A binary built without module support (GOPATH mode, Go < 1.18 file builds) has
+/// only its toolchain version.
 pub type GoBinary = Option<GoBuildInfo>;
 
 impl Detector for GoDetector {
@@ -127,6 +130,17 @@ impl Detector for GoDetector {
             for d in &info.deps {
                 push(d, false);
             }
+            // Every Go binary carries the standard library it was linked with, and Go's own
+            // CVEs are filed against it (the Go vulnerability database's `stdlib` module):
+            // reported for file builds and GOPATH builds too, which have no module at all.
+            if let Some(v) = stdlib_version(&info.go_version) {
+                let mut pkg = Package::new(Ecosystem::Go, STDLIB, &v);
+                pkg.database_path = f.path.to_string();
+                pkg.layer = Some(f.layer);
+                pkg.properties
+                    .insert("go:toolchain".into(), info.go_version.clone());
+                out.packages.push(pkg);
+            }
         }
     }
 }
@@ -163,11 +177,29 @@ pub fn read_buildinfo(body: &[u8]) -> Result<GoBinary, ParseError> {
     let version = String::from_utf8_lossy(&version).into_owned();
     let mut info = parse_modinfo(&String::from_utf8_lossy(strip_sentinels(&modinfo)));
     info.go_version = version;
-    if info.main.is_none() && info.deps.is_empty() && info.path.is_none() {
-        // a Go binary built without modules (GOPATH mode): nothing to report
+    if info.go_version.is_empty()
+        && info.main.is_none()
+        && info.deps.is_empty()
+        && info.path.is_none()
+    {
         return Ok(None);
     }
     Ok(Some(info))
+}
+
+/// The standard library's version from the toolchain string the linker records, in the
+/// `v`-prefixed form of the binary's module versions (as Trivy writes it; Syft drops the `v`,
+/// and scanners accept both): `go1.22.0` → `v1.22.0`. Dropped: a custom build suffix after a
+/// space (`go1.21.5 X:boringcrypto`, vendor notes) and the `-X:` experiment list of newer
+/// toolchains. `None` for development toolchains (`devel go1.23-abc…`), which are no release
+/// and would match release advisories wrongly.
+pub fn stdlib_version(toolchain: &str) -> Option<String> {
+    let v = toolchain.strip_prefix("go")?;
+    let v = v.split(' ').next().unwrap_or("");
+    let v = v.split("-X:").next().unwrap_or("");
+    let release = v.split(['.', 'r', 'b']).next().unwrap_or("");
+    (!release.is_empty() && release.bytes().all(|b| b.is_ascii_digit()) && v.contains('.'))
+        .then(|| format!("v{v}"))
 }
 
 /// The file offset of the build info header: the `.go.buildinfo` section when present,

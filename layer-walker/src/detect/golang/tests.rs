@@ -6,6 +6,8 @@ const BINARIES: [&str; 2] = [
     "go1.15-old-buildinfo-3deps.elf",
     "go1.22-module-replacement.elf",
 ];
+/// Built by `make-file-build.sh` with `go build main.go`.
+const FILE_BUILD: &str = "go-file-build-cmdline.elf";
 
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{FIX}/{rel}")).expect("fixture")
@@ -57,7 +59,10 @@ fn fixtures_match_go_version_m() {
         detectors[0].collect(&view, CollectContext { full_detail: true }, &mut out);
         let (toolchain, mods) = expected(name);
         assert!(!mods.is_empty());
-        assert_eq!(out.packages.len(), mods.len(), "{name}");
+        // every module line, then the standard library the binary was linked with
+        assert_eq!(out.packages.len(), mods.len() + 1, "{name}");
+        let stdlib = out.packages.last().expect("stdlib");
+        assert_stdlib(stdlib, &toolchain, &path);
         for (p, (mpath, ver, sum, replaced)) in out.packages.iter().zip(&mods) {
             assert_eq!(&p.name, mpath);
             assert_eq!(&p.version, ver);
@@ -73,6 +78,68 @@ fn fixtures_match_go_version_m() {
                 .map(String::as_str),
             Some("true")
         );
+    }
+}
+
+/// The `stdlib` package of a binary whose `go version -m` first line named `toolchain`.
+fn assert_stdlib(p: &Package, toolchain: &str, path: &str) {
+    let release = toolchain.strip_prefix("go").expect("a release toolchain");
+    assert_eq!(
+        (p.name.as_str(), p.version.as_str()),
+        ("stdlib", format!("v{release}").as_str())
+    );
+    assert_eq!(
+        sbom_core::purl::package_purl(p, None),
+        format!("pkg:golang/stdlib@v{release}")
+    );
+    assert_eq!(
+        p.properties.get("go:toolchain").map(String::as_str),
+        Some(toolchain)
+    );
+    assert!(!p.properties.contains_key("go:main-module"));
+    assert_eq!(p.database_path, path);
+}
+
+/// `go build main.go` (see make-file-build.sh): the build info names no module, only the
+/// `command-line-arguments` package; the standard library is still reported.
+#[test]
+fn file_build_reports_the_standard_library() {
+    let name = FILE_BUILD;
+    let text = String::from_utf8(read(&format!("EXPECTED-{name}.go-version-m.txt"))).expect("utf8");
+    assert!(text.contains("\tpath\tcommand-line-arguments\n"), "{text}");
+    assert!(!text.contains("\tmod\t"), "{text}");
+    let (toolchain, mods) = expected(name);
+    assert!(mods.is_empty());
+
+    let body = read(name);
+    let info = read_buildinfo(&body).expect("ok").expect("a Go binary");
+    assert_eq!(info.path.as_deref(), Some("command-line-arguments"));
+    assert_eq!(info.main, None);
+    assert_eq!(info.go_version, toolchain);
+
+    let path = "/app/hello";
+    let detectors: Vec<Arc<dyn Detector>> = vec![Arc::new(GoDetector)];
+    let view = FsView::from_files(&detectors, &[(path, body.as_slice())], &[]);
+    let mut out = Findings::default();
+    detectors[0].collect(&view, CollectContext { full_detail: true }, &mut out);
+    assert_eq!(out.packages.len(), 1, "{:?}", out.packages);
+    assert_stdlib(&out.packages[0], &toolchain, path);
+}
+
+#[test]
+fn stdlib_versions_from_toolchain_strings() {
+    for (toolchain, want) in [
+        ("go1.22.0", Some("v1.22.0")),
+        ("go1.20", Some("v1.20")),
+        ("go1.21rc2", Some("v1.21rc2")),
+        ("go1.21.5 X:boringcrypto", Some("v1.21.5")),
+        ("go1.26.1-X:nocoverageredesign", Some("v1.26.1")),
+        ("go1.26.5 (Red Hat 1.26.5-1.el10)", Some("v1.26.5")),
+        ("devel go1.23-6b7f5e2 Tue Jan 2 00:00:00 2024 +0000", None),
+        ("", None),
+        ("gox", None),
+    ] {
+        assert_eq!(stdlib_version(toolchain).as_deref(), want, "{toolchain}");
     }
 }
 
@@ -133,7 +200,7 @@ fn malformed_binaries_are_errors_not_panics() {
 #[test]
 fn magic_scan_without_the_section_name() {
     // rename `.go.buildinfo` in the section-name table: the header must still be found
-    for name in BINARIES {
+    for name in BINARIES.into_iter().chain([FILE_BUILD]) {
         let orig = read(name);
         let mut body = orig.clone();
         let needle = b".go.buildinfo";

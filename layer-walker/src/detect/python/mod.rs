@@ -1,6 +1,8 @@
 //! Python packages installed by pip/setuptools/distro packagers: `*.dist-info/METADATA`
 //! (with `RECORD` for owned files and `INSTALLER` for the tool), `*.egg-info/PKG-INFO`, and
-//! single-file `*.egg-info` (Debian ships `Python-2.7.egg-info` as a file). Found anywhere,
+//! single-file `*.egg-info` (Debian ships `Python-2.7.egg-info` as a file), and eggs: zipped
+//! `*.egg` files (read in memory, `EGG-INFO/PKG-INFO` inside) or their unzipped directories
+//! (`*.egg/EGG-INFO/PKG-INFO`). Found anywhere,
 //! not only under `site-packages`: `pip install --target /opt/app` installs are common.
 //!
 //! The metadata format (core metadata, RFC 822-like with folded lines and a free body after
@@ -20,6 +22,12 @@ mod tests;
 const MAX_METADATA: u64 = 8 << 20;
 /// RECORD lists every installed file; big packages (e.g. botocore) have tens of thousands.
 const MAX_RECORD: u64 = 32 << 20;
+/// Zipped eggs carry the package's code (and compiled extensions): the archive is read whole,
+/// in memory, so it is bounded like the Java detector's archives.
+const MAX_EGG: u64 = 256 << 20;
+/// `requires.txt` of an egg lists requirement lines only.
+const MAX_REQUIRES: u64 = 1 << 20;
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 /// A `License:` value longer than this is a pasted license text, not a name.
 const MAX_LICENSE_NAME: usize = 120;
 
@@ -64,6 +72,15 @@ const NAME: &str = "python";
 
 fn kind_of(path: &str) -> Option<(&'static str, u64)> {
     let (dir, file) = path.rsplit_once('/')?;
+    // a zipped egg (`easy_install`, `setup.py install` of old setuptools, `bdist_egg`):
+    // the metadata is inside the archive
+    if file.len() > ".egg".len() && file.ends_with(".egg") {
+        return Some(("egg", MAX_EGG));
+    }
+    // the same egg unzipped: a directory `foo-1.0-py3.11.egg` holding `EGG-INFO/`
+    if dir.ends_with(".egg/EGG-INFO") && file == "PKG-INFO" {
+        return Some(("metadata", MAX_METADATA));
+    }
     if dir.ends_with(".dist-info") {
         return match file {
             "METADATA" => Some(("metadata", MAX_METADATA)),
@@ -93,7 +110,13 @@ impl Detector for PythonDetector {
     }
 
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
-        kind_of(path).map(|(_, max)| Claim::up_to(max))
+        kind_of(path).map(|(kind, max)| {
+            if kind == "egg" {
+                Claim::with_magic(max, ZIP_MAGIC)
+            } else {
+                Claim::up_to(max)
+            }
+        })
     }
 
     fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
@@ -107,6 +130,7 @@ impl Detector for PythonDetector {
                     .map(str::to_string)
                     .collect(),
             ),
+            Some("egg") => PyFile::Metadata(read_egg(body)?),
             Some("installer") => {
                 PyFile::Installer(String::from_utf8_lossy(body).trim().to_string())
             }
@@ -153,6 +177,10 @@ impl Detector for PythonDetector {
                     }
                 }
             }
+            if ctx.full_detail && kind_of(f.path).is_some_and(|k| k.0 == "egg") {
+                // a zipped egg is imported from the archive itself: it is the one file
+                pkg.files = vec![f.path.to_string()];
+            }
             if ctx.full_detail {
                 pkg.licenses_declared = meta.licenses.clone();
                 pkg.license = license::combine(&meta.licenses);
@@ -164,6 +192,69 @@ impl Detector for PythonDetector {
             out.packages.push(pkg);
         }
     }
+}
+
+/// Reads the core metadata of a zipped egg from its `EGG-INFO/PKG-INFO`, with the
+/// requirements of `EGG-INFO/requires.txt` when PKG-INFO has none (setuptools writes an egg's
+/// requirements there, not as `Requires-Dist`). Entries are read up to their limit, whatever
+/// size the archive claims for them.
+pub fn read_egg(body: &[u8]) -> Result<PyMetadata, ParseError> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body))
+        .map_err(|e| ParseError(format!("unreadable egg (zip): {e}")))?;
+    let pkg_info = read_zip_entry(&mut zip, "EGG-INFO/PKG-INFO", MAX_METADATA)?
+        .ok_or("no EGG-INFO/PKG-INFO in the egg")?;
+    let mut meta = parse_metadata(&pkg_info)?;
+    if meta.requires.is_empty() {
+        if let Some(req) = read_zip_entry(&mut zip, "EGG-INFO/requires.txt", MAX_REQUIRES)? {
+            meta.requires = parse_requires_txt(&req);
+        }
+    }
+    Ok(meta)
+}
+
+/// The whole of entry `name`, `None` when the archive has no such entry.
+fn read_zip_entry<R: std::io::Read + std::io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    name: &str,
+    cap: u64,
+) -> Result<Option<Vec<u8>>, ParseError> {
+    use std::io::Read;
+    let mut entry = match zip.by_name(name) {
+        Ok(e) => e,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(e) => return Err(ParseError(format!("egg entry {name}: {e}"))),
+    };
+    let mut buf = Vec::new();
+    (&mut entry)
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| ParseError(format!("egg entry {name}: {e}")))?;
+    if buf.len() as u64 > cap {
+        return Err(ParseError(format!(
+            "egg entry {name} larger than {cap} bytes"
+        )));
+    }
+    Ok(Some(buf))
+}
+
+/// setuptools' `requires.txt`: one requirement a line; `[extra]` and `[:marker]` sections
+/// that follow hold optional or conditional ones, which are not dependencies of every install.
+fn parse_requires_txt(body: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(body);
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            break;
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let n = requirement_name(line);
+        if !n.is_empty() && !out.iter().any(|r| r == n) {
+            out.push(n.to_string());
+        }
+    }
+    out
 }
 
 /// Joins a RECORD path (relative, may climb with `..` to `bin/`) to the install base and

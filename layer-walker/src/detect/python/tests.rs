@@ -219,3 +219,106 @@ fn requirements_needed_only_for_extras_are_not_dependencies() {
     .expect("parses");
     assert_eq!(m.requires, vec!["charset-normalizer", "urllib3", "idna"]);
 }
+
+const EGG: &str = "tinyegg-0.3.1-py3.11.egg";
+
+/// The `--- name` sections of the EXPECTED file `make-egg.sh` wrote with unzip.
+fn egg_expected(section: &str) -> String {
+    let text = String::from_utf8(read(&format!("EXPECTED-{EGG}.txt"))).expect("utf8");
+    let start = text.find(&format!("--- {section}\n")).expect("section") + section.len() + 5;
+    let rest = &text[start..];
+    rest[..rest.find("\n--- ").map_or(rest.len(), |e| e + 1)].to_string()
+}
+
+/// A real zipped egg from `setup.py bdist_egg` (make-egg.sh): its EGG-INFO/PKG-INFO is read
+/// in memory, and the requirements come from EGG-INFO/requires.txt, as unzip shows them.
+#[test]
+fn zipped_egg_is_read() {
+    let pkg_info = egg_expected("EGG-INFO/PKG-INFO");
+    let requires = egg_expected("EGG-INFO/requires.txt");
+    let path = format!("/usr/local/lib/python3.11/site-packages/{EGG}");
+    let out = scan(&[(path.as_str(), read(EGG))]);
+    assert_eq!(out.packages.len(), 1, "{:?}", out.packages);
+    let p = &out.packages[0];
+    let h = |k: &str| header(pkg_info.as_bytes(), k);
+    assert_eq!(Some(&p.name), h("Name").as_ref());
+    assert_eq!(Some(&p.version), h("Version").as_ref());
+    assert_eq!(p.licenses_declared, vec![h("License").expect("License")]);
+    assert_eq!(p.description, h("Summary"));
+    assert_eq!(p.homepage, h("Home-page"));
+    let want_deps: Vec<String> = requires
+        .lines()
+        .map(|l| {
+            l.split(|c: char| "<>=!~ ;[".contains(c))
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    assert!(!want_deps.is_empty());
+    assert_eq!(p.depends, want_deps);
+    assert_eq!(p.files, vec![path.clone()]);
+    assert_eq!(p.database_path, path);
+    assert_eq!(
+        sbom_core::purl::package_purl(p, None),
+        format!("pkg:pypi/{}@{}", h("Name").unwrap(), h("Version").unwrap())
+    );
+}
+
+/// The same egg unzipped into a directory (`foo.egg/EGG-INFO/PKG-INFO`).
+#[test]
+fn unzipped_egg_directory_is_read() {
+    let pkg_info = egg_expected("EGG-INFO/PKG-INFO");
+    let path = format!("/usr/lib/python3/dist-packages/{EGG}/EGG-INFO/PKG-INFO");
+    let out = scan(&[(path.as_str(), pkg_info.clone().into_bytes())]);
+    assert_eq!(out.packages.len(), 1);
+    assert_eq!(
+        Some(&out.packages[0].name),
+        header(pkg_info.as_bytes(), "Name").as_ref()
+    );
+}
+
+fn make_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, body) in entries {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(body).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn broken_eggs_are_parse_errors() {
+    let egg = read(EGG);
+    assert!(read_egg(&egg[..egg.len() / 2]).is_err(), "truncated");
+    assert!(read_egg(&make_zip(&[("tinyegg/__init__.py", b"x = 1\n")])).is_err());
+    // PKG-INFO far larger than any metadata: refused without inflating all of it
+    let huge = vec![b'#'; (MAX_METADATA + 10) as usize];
+    let e = read_egg(&make_zip(&[("EGG-INFO/PKG-INFO", &huge)])).unwrap_err();
+    assert!(e.0.contains("larger than"), "{e:?}");
+    // conditional and optional requirement sections are not dependencies of every install
+    let meta = read_egg(&make_zip(&[
+        ("EGG-INFO/PKG-INFO", b"Name: a\nVersion: 1\n"),
+        (
+            "EGG-INFO/requires.txt",
+            b"b>=1\nc[x]\n\n[:python_version < \"3\"]\nd\n[extra]\ne\n",
+        ),
+    ]))
+    .unwrap();
+    assert_eq!(meta.requires, ["b", "c"]);
+    let meta_path = "/x/a.egg";
+    let m = EntryMeta {
+        size: 10,
+        mode: 0o644,
+    };
+    let claim = PythonDetector.claim(meta_path, &m).expect("claimed");
+    assert_eq!(claim.magic, Some(ZIP_MAGIC));
+    assert!(PythonDetector.claim("/x/.egg", &m).is_none());
+    assert!(PythonDetector
+        .claim("/x/a.egg/EGG-INFO/SOURCES.txt", &m)
+        .is_none());
+}
