@@ -37,9 +37,11 @@ pub fn package_purl(pkg: &Package, distro: Option<&Distro>) -> String {
             Some((ns, n)) => (Some(ns.to_string()), n.to_string()),
             None => (None, pkg.name.clone()),
         },
-        Ecosystem::Maven | Ecosystem::Cargo | Ecosystem::Gem | Ecosystem::Nuget => {
-            (pkg.namespace.clone(), pkg.name.clone())
-        }
+        Ecosystem::Maven
+        | Ecosystem::Cargo
+        | Ecosystem::Gem
+        | Ecosystem::Nuget
+        | Ecosystem::Generic => (pkg.namespace.clone(), pkg.name.clone()),
         // `vendor/package`: the vendor is the purl namespace
         Ecosystem::Composer => match pkg.name.split_once('/') {
             Some((vendor, n)) => (Some(vendor.to_string()), n.to_string()),

@@ -31,6 +31,10 @@ pub enum Ecosystem {
     Composer,
     /// .NET packages (NuGet), from an application's `deps.json`.
     Nuget,
+    /// Software installed without a package manager and named by its vendor and product
+    /// (purl type `generic`, the vendor as namespace): a JDK or JRE installation read from
+    /// its `release` file, as Syft reports it (`pkg:generic/oracle/openjdk@17.0.9+9`).
+    Generic,
 }
 
 impl Ecosystem {
@@ -48,6 +52,7 @@ impl Ecosystem {
             Ecosystem::Gem => "gem",
             Ecosystem::Composer => "composer",
             Ecosystem::Nuget => "nuget",
+            Ecosystem::Generic => "generic",
         }
     }
 
@@ -70,6 +75,7 @@ impl Ecosystem {
             Ecosystem::Gem => "gem",
             Ecosystem::Composer => "composer",
             Ecosystem::Nuget => "nuget",
+            Ecosystem::Generic => "generic",
         }
     }
 }

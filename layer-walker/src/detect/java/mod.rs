@@ -1,4 +1,4 @@
-//! Java archives (`.jar`, `.war`, `.ear`): one package per `META-INF/**/pom.properties`
+//! Java archives (`.jar`, `.war`, `.ear` and the other zip kinds in [`ARCHIVE_EXTENSIONS`]): one package per `META-INF/**/pom.properties`
 //! (Maven writes one per artifact, shaded jars keep those of what they bundle), else the
 //! `META-INF/MANIFEST.MF` main attributes. Archives inside archives (Spring Boot
 //! `BOOT-INF/lib/`, `WEB-INF/lib/`, ...) are read recursively from memory, never extracted,
@@ -12,6 +12,7 @@ use sbom_core::{Ecosystem, Package};
 
 use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseError, Parsed};
 
+pub mod jvm;
 #[cfg(test)]
 mod tests;
 
@@ -56,13 +57,21 @@ pub struct JarInfo {
     pub warnings: Vec<String>,
 }
 
+/// The zip archive kinds Java tools ship, as Syft's java archive cataloger lists them
+/// (`archiveFormatGlobs` in anchore/syft `syft/pkg/cataloger/java/archive_parser.go`): jar,
+/// web and enterprise archives, Jenkins plugins (`.hpi`, `.jpi`), `.par` and `.sar`
+/// (JBoss) archives, NiFi archives (`.nar`) and Liferay packages (`.lpkg`). All are jars inside, read the same way and with the same bounds.
+const ARCHIVE_EXTENSIONS: [&str; 9] = [
+    "jar", "war", "ear", "par", "sar", "nar", "jpi", "hpi", "lpkg",
+];
+
 fn is_archive_name(name: &str) -> bool {
-    let n = name.as_bytes();
-    n.len() > 4 && {
-        let ext = &n[n.len() - 4..];
-        ext.eq_ignore_ascii_case(b".jar")
-            || ext.eq_ignore_ascii_case(b".war")
-            || ext.eq_ignore_ascii_case(b".ear")
+    let file = name.rsplit('/').next().unwrap_or(name);
+    match file.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => ARCHIVE_EXTENSIONS
+            .iter()
+            .any(|e| ext.eq_ignore_ascii_case(e)),
+        _ => false,
     }
 }
 
@@ -72,20 +81,42 @@ impl Detector for JavaDetector {
     }
 
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
-        is_archive_name(path).then_some(Claim::with_magic(MAX_ARCHIVE, b"PK\x03\x04"))
+        if is_archive_name(path) {
+            Some(Claim::with_magic(MAX_ARCHIVE, b"PK\x03\x04"))
+        } else if jvm::is_release(path) {
+            Some(Claim::up_to(jvm::MAX_RELEASE))
+        } else if jvm::is_javac(path) {
+            Some(Claim::up_to(jvm::MAX_JAVAC))
+        } else {
+            None
+        }
     }
 
     fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
+        if jvm::is_release(path) {
+            let text = String::from_utf8_lossy(body);
+            return Ok(Arc::new(jvm::ReleaseFile(jvm::parse_release(&text))));
+        }
+        if jvm::is_javac(path) {
+            return Ok(Arc::new(jvm::Javac));
+        }
         Ok(Arc::new(read_archive(path, body, INFLATE_BUDGET)?))
     }
 
     fn collect(&self, view: &FsView, _ctx: CollectContext, out: &mut Findings) {
+        let runtimes = collect_runtimes(view, out);
         for f in view.parsed(NAME) {
             let Some(info) = f.get::<JarInfo>() else {
                 continue;
             };
             for w in &info.warnings {
                 out.warn(f.path, Some(f.layer), w.clone(), true);
+            }
+            if runtimes
+                .iter()
+                .any(|(dir, _)| is_runtime_jar(dir, f.path, info))
+            {
+                continue;
             }
             for j in &info.packages {
                 let mut pkg = Package::new(Ecosystem::Maven, &j.artifact, &j.version);
@@ -106,6 +137,67 @@ impl Detector for JavaDetector {
             }
         }
     }
+}
+
+/// The JVM installations visible in `view`, one package each, with the runtime's own jars
+/// (see [`is_runtime_jar`]) listed among its files. Returns (installation directory,
+/// index of its package in `out`).
+fn collect_runtimes(view: &FsView, out: &mut Findings) -> Vec<(String, usize)> {
+    let mut found = Vec::new();
+    for f in view.parsed(NAME) {
+        let Some(jvm::ReleaseFile(Some(rel))) = f.get::<jvm::ReleaseFile>() else {
+            continue;
+        };
+        let dir = f.path.rsplit_once('/').map_or("", |(d, _)| d);
+        let has_javac = view.exists(&format!("{dir}/bin/javac"));
+        let (vendor, product) = rel.vendor_product(f.path, has_javac);
+        let mut pkg = Package::new(Ecosystem::Generic, product, rel.version());
+        pkg.namespace = Some(vendor.to_string());
+        pkg.supplier = rel.implementor.clone();
+        pkg.cpes = rel.cpes(vendor, product, has_javac);
+        pkg.layer = Some(f.layer);
+        pkg.database_path = f.path.to_string();
+        pkg.files.push(f.path.to_string());
+        let props = [
+            ("java:implementor", &rel.implementor),
+            ("java:implementor_version", &rel.implementor_version),
+            ("java:java_version", &rel.java_version),
+            ("java:runtime_version", &rel.runtime_version),
+            ("java:image_type", &rel.image_type),
+            ("java:source_repo", &rel.source_repo),
+        ];
+        for (k, v) in props {
+            if let Some(v) = v {
+                pkg.properties.insert(k.into(), v.clone());
+            }
+        }
+        pkg.properties
+            .insert("java:jdk".into(), has_javac.to_string());
+        let prefix = format!("{dir}/");
+        for j in view.parsed_under(NAME, &prefix) {
+            if let Some(info) = j.get::<JarInfo>() {
+                if is_runtime_jar(dir, j.path, info) {
+                    pkg.files.push(j.path.to_string());
+                }
+            }
+        }
+        found.push((dir.to_string(), out.packages.len()));
+        out.packages.push(pkg);
+    }
+    found
+}
+
+/// Whether the archive at `path` is part of the JVM installed in `dir` rather than a library
+/// on its own: inside the installation and named only by its manifest (the runtime's
+/// `lib/jrt-fs.jar` says `Implementation-Title: Java Runtime Environment`), with no Maven
+/// metadata and nothing nested. Such a manifest names the runtime, which the installation's
+/// package already reports; as a Maven package it was a coordinate no repository has.
+fn is_runtime_jar(dir: &str, path: &str, info: &JarInfo) -> bool {
+    path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+        && info
+            .packages
+            .iter()
+            .all(|p| p.inner.is_empty() && p.source == "META-INF/MANIFEST.MF")
 }
 
 /// Tracks inflated bytes across one top-level archive.
@@ -334,7 +426,7 @@ fn from_manifest(text: &str, file_name: &str) -> Option<JarPackage> {
 /// `commons-lang3-3.12.0.jar` → (`commons-lang3`, `3.12.0`): the version starts at the
 /// first `-` followed by a digit.
 fn split_file_name(file: &str) -> (Option<String>, Option<String>) {
-    let stem = file.get(..file.len().saturating_sub(4)).unwrap_or(file);
+    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
     let b = stem.as_bytes();
     for i in 0..b.len().saturating_sub(1) {
         if b[i] == b'-' && b[i + 1].is_ascii_digit() && i > 0 {

@@ -160,3 +160,149 @@ proptest! {
         let _ = manifest_attributes(&String::from_utf8_lossy(&tail));
     }
 }
+
+#[test]
+fn other_java_archive_kinds_are_read_as_jars() {
+    // Syft's archiveFormatGlobs: every kind holds a jar's layout
+    let body = read("nested.jar");
+    let want = scan("/opt/app/nested.jar", &body).packages.len();
+    assert!(want > 0);
+    for ext in [
+        "hpi", "jpi", "war", "ear", "par", "sar", "nar", "lpkg", "HPI",
+    ] {
+        let path = format!("/var/jenkins_home/plugins/nested.{ext}");
+        let out = scan(&path, &body);
+        assert_eq!(out.packages.len(), want, "{ext}");
+        assert!(out
+            .packages
+            .iter()
+            .all(|p| p.database_path.starts_with(&path)));
+    }
+    // a zip that is no Java archive kind, and a bare extension, are not opened
+    for path in ["/opt/app/nested.zip", "/opt/app/.jar", "/opt/app/nestedjar"] {
+        assert!(scan(path, &body).packages.is_empty(), "{path}");
+    }
+}
+
+const JVM: &str = "jvm/debian-openjdk-17-jre-headless";
+
+/// `KEY="value"` of the fixture's release file, read the plain way.
+fn release_value(key: &str) -> String {
+    let text = String::from_utf8(read(&format!("{JVM}/release"))).expect("utf8");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .map(|v| v.trim_matches('"').to_string())
+        .expect(key)
+}
+
+#[test]
+fn debian_openjdk_is_one_runtime_not_a_maven_package() {
+    let home = "/usr/lib/jvm/java-17-openjdk-amd64";
+    let release = read(&format!("{JVM}/release"));
+    let jrt = read(&format!("{JVM}/lib/jrt-fs.jar"));
+    let app = read("nested.jar");
+    let release_path = format!("{home}/release");
+    let jrt_path = format!("{home}/lib/jrt-fs.jar");
+    let detectors: Vec<Arc<dyn Detector>> = vec![Arc::new(JavaDetector)];
+    let view = FsView::from_files(
+        &detectors,
+        &[
+            (release_path.as_str(), &release),
+            (jrt_path.as_str(), &jrt),
+            ("/opt/app/nested.jar", &app),
+            // os-release style files named `release` that are no JVM's
+            ("/etc/release", b"NAME=\"Solaris\"\n"),
+        ],
+        &[],
+    );
+    let mut out = Findings::default();
+    detectors[0].collect(&view, CollectContext { full_detail: true }, &mut out);
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    let jvms: Vec<&Package> = out
+        .packages
+        .iter()
+        .filter(|p| p.ecosystem == Ecosystem::Generic)
+        .collect();
+    assert_eq!(jvms.len(), 1);
+    let jvm = jvms[0];
+    // Syft: an implementor other than Azul, Sun or Oracle is Oracle's OpenJDK, versioned by
+    // JAVA_RUNTIME_VERSION, its CPE version the part before `+`
+    let runtime = release_value("JAVA_RUNTIME_VERSION");
+    assert_eq!(jvm.name, "openjdk");
+    assert_eq!(jvm.namespace.as_deref(), Some("oracle"));
+    assert_eq!(jvm.version, runtime);
+    assert_eq!(jvm.supplier, Some(release_value("IMPLEMENTOR")));
+    assert_eq!(
+        sbom_core::purl::package_purl(jvm, None),
+        format!("pkg:generic/oracle/openjdk@{}", runtime.replace('+', "%2B"))
+    );
+    let short = runtime.split('+').next().unwrap();
+    assert_eq!(short, release_value("JAVA_VERSION"));
+    assert_eq!(
+        jvm.cpes,
+        vec![format!("cpe:2.3:a:oracle:openjdk:{short}:*:*:*:*:*:*:*")]
+    );
+    assert_eq!(jvm.database_path, release_path);
+    assert_eq!(jvm.files, vec![release_path.clone(), jrt_path.clone()]);
+    // the runtime's jrt-fs.jar manifest names the runtime itself: not a Maven package
+    let mf = String::from_utf8(read(&format!("{JVM}/EXPECTED-jrt-fs-MANIFEST.MF"))).unwrap();
+    assert!(mf.contains("Implementation-Title: Java Runtime Environment"));
+    assert!(out
+        .packages
+        .iter()
+        .all(|p| !p.database_path.starts_with(home) || p.ecosystem == Ecosystem::Generic));
+    // the application's jars are still reported
+    let (want, _) = expected("nested.jar");
+    let maven = out
+        .packages
+        .iter()
+        .filter(|p| p.ecosystem == Ecosystem::Maven)
+        .count();
+    assert_eq!(maven, want.len());
+    // outside a JVM installation the same jar is still an archive to report
+    let alone = scan("/opt/tools/jrt-fs.jar", &jrt);
+    assert_eq!(alone.packages.len(), 1);
+    assert_eq!(alone.packages[0].name, "Java Runtime Environment");
+}
+
+#[test]
+fn jvm_release_naming_follows_syft() {
+    let r = |text: &str| jvm::parse_release(text).expect("a JVM release");
+    // Temurin's release (the example in Syft's parse_jvm_release.go)
+    let t = r("IMPLEMENTOR=\"Eclipse Adoptium\"\nJAVA_RUNTIME_VERSION=\"21.0.4+7-LTS\"\nJAVA_VERSION=\"21.0.4\"\nSOURCE_REPO=\"https://github.com/adoptium/jdk21u.git\"\nIMAGE_TYPE=\"JDK\"\n");
+    assert_eq!(t.version(), "21.0.4+7-LTS");
+    assert_eq!(
+        t.vendor_product("/opt/java/openjdk/release", false),
+        ("oracle", "openjdk")
+    );
+    assert_eq!(
+        t.source_repo.as_deref(),
+        Some("https://github.com/adoptium/jdk21u.git")
+    );
+    // Azul, by implementor; Oracle's own JDK 8 with javac: java_se, jre and jdk CPEs with
+    // the legacy update number
+    let z = r("IMPLEMENTOR=\"Azul Systems, Inc.\"\nJAVA_VERSION=\"9.0.1+20\"\n");
+    assert_eq!(
+        z.vendor_product("/usr/lib/jvm/x/release", false),
+        ("azul", "zulu")
+    );
+    assert_eq!(
+        z.cpes("azul", "zulu", false),
+        vec![
+            "cpe:2.3:a:azul:zulu:9.0.1:*:*:*:*:*:*:*".to_string(),
+            "cpe:2.3:a:oracle:openjdk:9.0.1:*:*:*:*:*:*:*".to_string()
+        ]
+    );
+    let o = r("JAVA_VERSION=\"1.8.0_411\"\nFULL_VERSION=\"1.8.0_411-b09\"\n");
+    let path = "/usr/lib/jvm/jdk-1.8-oracle-x64/release";
+    assert_eq!(o.version(), "1.8.0_411-b09");
+    assert_eq!(o.vendor_product(path, true), ("oracle", "jdk"));
+    assert_eq!(
+        o.cpes("oracle", "jdk", true),
+        ["java_se", "jre", "jdk"]
+            .iter()
+            .map(|p| format!("cpe:2.3:a:oracle:{p}:1.8.0:update411:*:*:*:*:*:*"))
+            .collect::<Vec<_>>()
+    );
+    assert!(jvm::parse_release("NAME=\"Debian\"\nVERSION_ID=\"12\"\n").is_none());
+}
