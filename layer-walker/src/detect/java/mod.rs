@@ -1,4 +1,4 @@
-//! Java archives (`.jar`, `.war`, `.ear` and the other zip kinds in [`ARCHIVE_EXTENSIONS`]): one package per `META-INF/**/pom.properties`
+//! Java archives (`.jar`, `.war`, `.ear` and the other zip kinds in `ARCHIVE_EXTENSIONS`): one package per `META-INF/**/pom.properties`
 //! (Maven writes one per artifact, shaded jars keep those of what they bundle), else the
 //! `META-INF/MANIFEST.MF` main attributes. Archives inside archives (Spring Boot
 //! `BOOT-INF/lib/`, `WEB-INF/lib/`, ...) are read recursively from memory, never extracted,
