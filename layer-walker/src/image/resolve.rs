@@ -642,22 +642,20 @@ fn image_info(
     let source = at.to_string();
     // an OCI layout's `ref.name` is often a bare tag (`latest`): a tag is not a name, so the
     // image is then named after its file, with that tag
-    let stem = || {
-        at.path()
-            .and_then(|p| p.file_name())
-            .map(|n| file_stem(&n.to_string_lossy()).to_string())
-            .unwrap_or_else(|| source.clone())
-    };
-    let name = match repo_tags.iter().find(|t| is_reference(t)) {
-        Some(reference) => reference.clone(),
-        None => match repo_tags.first() {
-            Some(tag) => format!("{}:{tag}", stem()),
-            None => at
-                .path()
-                .and_then(|p| p.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| source.clone()),
+    let file = at
+        .path()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    let name = match (
+        repo_tags.iter().find(|t| is_reference(t)),
+        repo_tags.first(),
+    ) {
+        (Some(reference), _) => reference.clone(),
+        (None, Some(tag)) => match &file {
+            Some(f) => format!("{}:{tag}", file_stem(f)),
+            None => format!("{source}:{tag}"),
         },
+        (None, None) => file.unwrap_or_else(|| source.clone()),
     };
     let mut layer_index = 0;
     let history = config
