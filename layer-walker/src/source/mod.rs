@@ -12,14 +12,19 @@
 //! | OCI layout directory            | `archive.rs` | files opened directly                                     |
 //! | compressed archive, stdin, pipe | `stream.rs`  | one streamed pass; layers analysed as they pass           |
 //! | unpacked root filesystem        | `rootfs.rs`  | walked as a single layer                                  |
+//! | image in Docker or Podman       | `engine/`    | exported through the engine's API, read as `stream.rs` does |
+//! | bare name (`app:1.2`)           | `bare.rs`    | a file if there is one, else each engine, then a registry |
 
 mod archive;
+mod bare;
+#[cfg(feature = "engine")]
+mod engine;
 mod reference;
 mod rootfs;
 pub(crate) mod store;
 mod stream;
 
-pub use reference::{ImageRef, RefError, SourceKind};
+pub use reference::{Engine, ImageRef, RefError, SourceKind};
 
 use std::fs::File;
 use std::io::Read;
@@ -91,7 +96,23 @@ pub(crate) fn open(r: &ImageRef, ctx: &ScanCtx) -> Result<Box<dyn ImageSource>> 
                 kind,
             )))
         }
+        ImageRef::Engine { engine, name } => open_engine(*engine, name, ctx),
+        ImageRef::Name { reference } => bare::open(reference, ctx),
     }
+}
+
+#[cfg(feature = "engine")]
+fn open_engine(engine: Engine, name: &str, _ctx: &ScanCtx) -> Result<Box<dyn ImageSource>> {
+    Ok(Box::new(engine::EngineSource::open(engine, name)?))
+}
+
+#[cfg(not(feature = "engine"))]
+fn open_engine(engine: Engine, name: &str, _ctx: &ScanCtx) -> Result<Box<dyn ImageSource>> {
+    Err(Error::EngineUnavailable {
+        at: Location::Url(format!("{engine}:{name}")),
+        reason: "this build of layer-walker has no engine sources (its `engine` feature is off)"
+            .into(),
+    })
 }
 
 fn open_path(path: &Path, kind: Option<SourceKind>, ctx: &ScanCtx) -> Result<Box<dyn ImageSource>> {
