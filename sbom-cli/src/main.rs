@@ -89,6 +89,9 @@ fn hint(e: &anyhow::Error) -> Option<&'static str> {
         }
         ErrorKind::PlatformNotFound => Some("choose one with --platform OS/ARCH[/VARIANT]"),
         ErrorKind::ImageNotChosen => Some("choose one with --image TAG or --image @N"),
+        ErrorKind::EngineApi => {
+            Some("or export the image and scan the archive: docker save NAME | sbom scan -")
+        }
         _ => None,
     }
 }
@@ -157,6 +160,15 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
     };
     inv.image.supplier = args.supplier.clone().filter(|s| !s.trim().is_empty());
     if !quiet {
+        // a bare name could have come from several places: say which one it was
+        if let ImageRef::Name { reference } = &image {
+            eprintln!(
+                "{}: read from {}:{}",
+                sbom_core::format::printable(reference),
+                inv.image.source_kind,
+                sbom_core::format::printable(reference)
+            );
+        }
         for w in &inv.warnings {
             let place = w
                 .path

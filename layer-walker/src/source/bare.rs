@@ -25,8 +25,8 @@ const ORDER: &[Attempt] = &[
 impl Attempt {
     fn name(self) -> String {
         match self {
-            Attempt::Engine(e) => format!("{e}:"),
-            Attempt::Registry => "registry:".into(),
+            Attempt::Engine(e) => e.as_str().into(),
+            Attempt::Registry => "registry".into(),
         }
     }
 }
@@ -54,7 +54,7 @@ pub(super) fn open(reference: &str, ctx: &ScanCtx) -> Result<Box<dyn ImageSource
         };
         match opened {
             Ok(source) => {
-                tracing::info!("{reference}: read from {}{reference}", attempt.name());
+                tracing::info!("{reference}: read from {}:{reference}", attempt.name());
                 return Ok(source);
             }
             // not there, or the engine is not: the next source may have it. Anything else
@@ -67,7 +67,7 @@ pub(super) fn open(reference: &str, ctx: &ScanCtx) -> Result<Box<dyn ImageSource
             {
                 let why = e.to_string();
                 let why = why
-                    .strip_prefix(&format!("{}{reference}: ", attempt.name()))
+                    .strip_prefix(&format!("{}:{reference}: ", attempt.name()))
                     .map(str::to_string)
                     .unwrap_or(why);
                 tried.push((attempt.name(), why));

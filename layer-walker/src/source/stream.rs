@@ -66,6 +66,11 @@ impl StreamSource {
             analysed: Mutex::new(HashMap::new()),
         }
     }
+
+    /// Whether the pass kept a small member of that name (`index.json`: an OCI layout).
+    pub(crate) fn kept(&self, name: &str) -> bool {
+        self.store.files.contains_key(name)
+    }
 }
 
 impl ImageSource for StreamSource {

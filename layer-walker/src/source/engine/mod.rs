@@ -57,6 +57,7 @@ impl EngineSource {
             stall,
         };
         let fail = |e: CallError, doing: &str| failure(engine, &located, &at, name, doing, e);
+        // the engine's own words on a refused call are kept, its socket errors explained
         let version = client.version().map_err(|e| fail(e, "connect"))?;
         tracing::info!(
             "{} engine {version} at {}",
@@ -120,30 +121,26 @@ fn failure(
     let var = socket::host_var(engine);
     let point = match located.from_var {
         Some(v) => {
-            format!("{v} chose it; set {v} to another engine (unix:///PATH or tcp://HOST:PORT)")
+            format!("{v} chose it: set it to another engine, unix:///PATH or tcp://HOST:PORT")
         }
-        None => format!("point at another with {var}=unix:///PATH or tcp://HOST:PORT"),
+        None => format!("point at another engine with {var}=unix:///PATH or tcp://HOST:PORT"),
     };
     let at = at.clone();
     match e {
         CallError::Io(err) => {
+            use std::io::ErrorKind as K;
             let why = match (err.kind(), endpoint) {
-                (std::io::ErrorKind::NotFound, Endpoint::Unix(_)) => {
-                    format!("no socket there: is the {title} engine running?")
-                }
-                (std::io::ErrorKind::PermissionDenied, _) => match engine {
-                    Engine::Docker => "not permitted: run as root or as a member of the docker group".into(),
-                    Engine::Podman => "not permitted: rootless podman serves $XDG_RUNTIME_DIR/podman/podman.sock (podman system service)".into(),
+                (K::NotFound, Endpoint::Unix(_)) => "no such socket (is it running?)".to_string(),
+                (K::ConnectionRefused, _) => "connection refused (is it running?)".to_string(),
+                (K::PermissionDenied, _) => match engine {
+                    Engine::Docker => "permission denied (run as root or as a member of the docker group)".into(),
+                    Engine::Podman => "permission denied (rootless podman serves $XDG_RUNTIME_DIR/podman/podman.sock once `podman system service` runs)".into(),
                 },
-                (std::io::ErrorKind::ConnectionRefused, _) => format!("nothing listens there: is the {title} engine running?"),
-                _ => String::new(),
+                _ => err.to_string(),
             };
-            let why = if why.is_empty() { String::new() } else { format!("; {why}") };
             Error::EngineUnavailable {
                 at,
-                reason: format!(
-                    "cannot {doing} with the {title} engine at {endpoint}: {err}{why}; {point}"
-                ),
+                reason: format!("cannot reach the {title} engine at {endpoint}: {why}; {point}"),
             }
         }
         CallError::Status(404, msg) if doing == "inspect" => Error::ImageNotFound {
@@ -174,8 +171,10 @@ impl ImageSource for EngineSource {
         let info = &mut plan.info;
         let id = self.inspect.id.as_str();
         // a classic export's config is the image: an ID it does not hash to is another image.
-        // (The containerd store's ID is its index's digest, which the chosen manifest is not.)
-        if info.manifest_digest.is_none() && info.config_digest.as_deref() != Some(id) {
+        // (An OCI layout export from the containerd store is named by its index's digest,
+        // which neither the chosen manifest nor its config hashes to.)
+        let oci = self.stream.kept("index.json");
+        if !oci && info.config_digest.as_deref() != Some(id) {
             return Err(Error::EngineApi {
                 at: self.at.clone(),
                 reason: format!(
