@@ -164,7 +164,10 @@ fn start(kind: &'static str, dir: PathBuf, script: &str) -> Result<Running, Stri
         "{script} >\"$DIR/log\" 2>&1 &\n\
          engine=$!\n\
          while kill -0 \"$PARENT\" 2>/dev/null && kill -0 $engine 2>/dev/null; do sleep 0.3; done\n\
-         kill $engine 2>/dev/null; wait $engine; rm -rf \"$DIR\"\n"
+         kill $engine 2>/dev/null; wait $engine\n\
+         # podman leaves its overlay directory bind-mounted on itself\n\
+         findmnt -rn -o TARGET | grep \"^$DIR/\" | sort -r | xargs -r umount\n\
+         rm -rf \"$DIR\"\n"
     );
     Command::new("bash")
         .arg("-c")

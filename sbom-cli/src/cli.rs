@@ -15,6 +15,7 @@ Examples:
   docker save app | gzip > app.tar.gz && sbom scan app.tar.gz --dockerfile Dockerfile
   sbom layers image.tar --dockerfile Dockerfile     the layer-by-layer report
   sbom scan dir:./rootfs -o spdx-json              an unpacked root filesystem
+  sbom scan docker:app:1.2                         an image in the local Docker engine (podman:app for Podman)
 
 Exit status: 0 success (warnings are printed and recorded in the SBOM), 1 the image could
 not be scanned, 2 usage error.";
@@ -49,7 +50,10 @@ pub enum Command {
 pub struct ScanArgs {
     /// The image: a docker-archive tar (optionally gzip/zstd), an OCI layout directory, an OCI
     /// archive tar, an unpacked root filesystem, or - for an archive on standard input. Force
-    /// the kind with a prefix: docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH
+    /// the kind with a prefix: docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH.
+    /// docker:NAME[:TAG] (or docker:ID) and podman:NAME read an image from the local engine
+    /// (DOCKER_HOST, CONTAINER_HOST); a bare NAME[:TAG] that is no file is looked for in
+    /// Docker, then Podman
     pub image: std::ffi::OsString,
     // help built from sbom-core's format registry, so it cannot fall behind it
     #[arg(

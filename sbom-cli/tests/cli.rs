@@ -991,7 +991,7 @@ fn an_unknown_kind_is_a_usage_error_listing_the_known_ones() {
     for image in [
         "registry:localhost:5000/app:1",
         "containerd:app",
-        "debian:12",
+        "singularity:app.sif",
     ] {
         let o = run(&["scan", image]);
         assert_clean_error(
@@ -1003,6 +1003,8 @@ fn an_unknown_kind_is_a_usage_error_listing_the_known_ones() {
                 "oci-dir:",
                 "oci-archive:",
                 "dir:",
+                "docker:",
+                "podman:",
             ],
         );
     }

@@ -141,13 +141,13 @@ fn open_path(path: &Path, kind: Option<SourceKind>, ctx: &ScanCtx) -> Result<Box
     // indexed by seeking: read front to back once
     if compression != Compression::None || !meta.is_file() {
         let size = if meta.is_file() { meta.len() } else { 0 };
-        return Ok(Box::new(stream::StreamSource::new(
-            at,
-            Box::new(head),
-            compression,
-            size,
-            kind,
-        )));
+        let source = stream::StreamSource::new(at, Box::new(head), compression, size, kind);
+        if !meta.is_file() {
+            return Ok(Box::new(source));
+        }
+        let path = path.to_path_buf();
+        let reopen = move || Ok(Box::new(File::open(&path)?) as Box<dyn Read + Send>);
+        return Ok(Box::new(source.with_reopen(Box::new(reopen), false)));
     }
     let bytes = head.get_ref().0.get_ref();
     if bytes.len() < 512 || !looks_like_tar(bytes) {

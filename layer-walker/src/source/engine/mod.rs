@@ -81,13 +81,32 @@ impl EngineSource {
             inspect.id,
             engine.title()
         );
+        // a second export, when a hard link needs a file the first pass did not read
+        let again = Client {
+            endpoint: located.endpoint.clone(),
+            stall,
+        };
+        let id = inspect.id.clone();
+        let reopen = move || {
+            again
+                .export(&id)
+                .map(|b| Box::new(b) as Box<dyn std::io::Read + Send>)
+                .map_err(|e| match e {
+                    CallError::Io(e) => e,
+                    CallError::Status(s, m) => {
+                        std::io::Error::other(format!("exporting again: HTTP {s}: {m}"))
+                    }
+                    CallError::Answer(m) => std::io::Error::other(m),
+                })
+        };
         let stream = StreamSource::new(
             at.clone(),
             Box::new(body),
             Compression::None,
             inspect.size.unwrap_or(0),
             None,
-        );
+        )
+        .with_reopen(Box::new(reopen), true);
         Ok(EngineSource {
             engine,
             name: name.to_string(),
