@@ -20,7 +20,27 @@ pub enum SourceKind {
     RootfsDir,
 }
 
-/// The local image engines the scanner reads from, through their API sockets.
+/// The local image engines the scanner reads from, through their API sockets: the image is
+/// inspected (its tags, registry digests), then exported and read as one stream while it
+/// arrives, every blob verified, nothing written to disk. `SBOM_ENGINE_TIMEOUT` (seconds,
+/// default 120) bounds how long an engine may fall silent.
+///
+/// ```no_run
+/// use layer_walker::{Engine, ErrorKind, ImageRef, Scanner};
+///
+/// // what `sbom scan docker:app:1.2` reads; `ImageRef::parse("podman:app")` for Podman
+/// let image = ImageRef::Engine { engine: Engine::Docker, name: "app:1.2".into() };
+/// match Scanner::new().scan(&image) {
+///     Ok(scan) => {
+///         // named as the engine tags it, with its registry digests for the purl
+///         println!("{}: {} packages", scan.inventory.image.name, scan.inventory.installed().count());
+///     }
+///     Err(e) if e.kind() == ErrorKind::EngineUnavailable => eprintln!("no engine: {e}"),
+///     Err(e) if e.kind() == ErrorKind::ImageNotFound => eprintln!("no such image: {e}"),
+///     Err(e) => return Err(e.into()),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Engine {
