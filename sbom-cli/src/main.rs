@@ -90,7 +90,7 @@ fn hint(e: &anyhow::Error) -> Option<&'static str> {
         ErrorKind::PlatformNotFound => Some("choose one with --platform OS/ARCH[/VARIANT]"),
         ErrorKind::ImageNotChosen => Some("choose one with --image TAG or --image @N"),
         ErrorKind::EngineApi => {
-            Some("or export the image and scan the archive: docker save NAME | sbom scan -")
+            Some("save the image and scan the archive instead: docker save NAME | sbom scan -")
         }
         _ => None,
     }

@@ -505,3 +505,82 @@ fn an_existing_file_wins_over_an_engine() {
         ],
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Docker 25+: no such daemon here (Debian ships 20.10), so its answers are replayed: a socket
+// that answers the four calls with what Docker 25 answers, and exports a real `docker save` of
+// Docker 25 (testdata/images/hello-world-docker25-save-oci.tar, an OCI layout with
+// manifest.json). The same socket, claiming an old API, must be refused.
+
+fn replay_engine(api: &'static str, id: String, export: PathBuf) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("docker25.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let mut head = Vec::new();
+            let mut b = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                if client.read(&mut b).unwrap_or(0) == 0 {
+                    break;
+                }
+                head.push(b[0]);
+            }
+            let line = String::from_utf8_lossy(&head)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let body = if line.contains("/_ping ") {
+                b"OK".to_vec()
+            } else if line.contains("/version ") {
+                format!(r#"{{"Version":"25.0.3","ApiVersion":"{api}","MinAPIVersion":"1.24"}}"#)
+                    .into_bytes()
+            } else if line.contains("/json ") {
+                format!(r#"{{"Id":"{id}","RepoTags":["hello-world:latest"],"RepoDigests":[]}}"#)
+                    .into_bytes()
+            } else if line.contains("/get ") {
+                std::fs::read(&export).unwrap()
+            } else {
+                b"{\"message\":\"page not found\"}".to_vec()
+            };
+            let _ = write!(
+                client,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = client.write_all(&body);
+        }
+    });
+    (dir, path)
+}
+
+#[test]
+fn a_docker_25_oci_export_reads_as_its_archive_and_an_old_api_is_refused() {
+    let archive = testdata("hello-world-docker25-save-oci.tar");
+    let from_file = scan_json(archive.to_str().unwrap(), &[], &[]);
+    // with the containerd image store the image ID is the manifest's digest, not the config's
+    let manifest = from_file["image"]["manifest_digest"]
+        .as_str()
+        .map(str::to_string);
+    let config = from_file["image"]["config_digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for id in manifest.into_iter().chain([config]) {
+        let (_d, sock) = replay_engine("1.44", id.clone(), archive.clone());
+        let host = format!("unix://{}", sock.display());
+        let doc = scan_json("docker:hello-world", &[("DOCKER_HOST", &host)], &[]);
+        assert_eq!(doc["image"]["name"], "hello-world:latest");
+        assert_eq!(content(doc), content(from_file.clone()), "ID {id}");
+    }
+    let (_d, sock) = replay_engine("1.12", "sha256:00".into(), archive);
+    let o = sbom()
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .args(["scan", "docker:hello-world"])
+        .output()
+        .unwrap();
+    assert_fails(&o, &["docker:hello-world", "API 1.12", "1.24 or later"]);
+    assert!(stderr(&o).contains("hint: "), "{}", stderr(&o));
+}
