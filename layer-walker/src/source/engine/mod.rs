@@ -87,7 +87,11 @@ impl EngineSource {
             stall,
         };
         let id = inspect.id.clone();
+        let again_at = at.clone();
         let reopen = move || {
+            tracing::info!(
+                "{again_at}: exporting again, for hard-linked files the first pass did not read"
+            );
             again
                 .export(&id)
                 .map(|b| Box::new(b) as Box<dyn std::io::Read + Send>)
