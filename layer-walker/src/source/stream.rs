@@ -83,6 +83,7 @@ impl StreamSource {
     }
 
     /// Whether the pass kept a small member of that name (`index.json`: an OCI layout).
+    #[cfg(feature = "engine")]
     pub(crate) fn kept(&self, name: &str) -> bool {
         self.store.files.contains_key(name)
     }
