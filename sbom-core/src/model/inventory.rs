@@ -488,7 +488,7 @@ mod tests {
 
     #[test]
     fn warnings_order_numbers_by_value() {
-        let mut v = vec![
+        let mut v = [
             w("history entry 10 (x)"),
             w("history entry 2 (y)"),
             w("history entry 011 (z)"),
