@@ -584,3 +584,51 @@ fn a_docker_25_oci_export_reads_as_its_archive_and_an_old_api_is_refused() {
     assert_fails(&o, &["docker:hello-world", "API 1.12", "1.24 or later"]);
     assert!(stderr(&o).contains("hint: "), "{}", stderr(&o));
 }
+
+/// `DOCKER_HOST=tcp://127.0.0.1:PORT`: a TCP listener that relays each connection to the real
+/// engine's socket, so the TCP path is read against the engine's own answers.
+#[test]
+fn a_tcp_endpoint_reads_the_same_image() {
+    let Some(docker) = engines::docker() else {
+        return;
+    };
+    let archive = testdata("tiny-debian.docker.tar.gz");
+    docker.load(&archive);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = docker.socket.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let up = UnixStream::connect(&upstream).unwrap();
+            let (mut c_read, mut up_write) = (client.try_clone().unwrap(), up.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_read, &mut up_write);
+            });
+            let (mut up_read, mut c_write) = (up, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut up_read, &mut c_write);
+                let _ = c_write.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    let host = format!("tcp://127.0.0.1:{port}");
+    let doc = scan_json("docker:tiny-debian", &[("DOCKER_HOST", &host)], &[]);
+    let from_file = scan_json(archive.to_str().unwrap(), &[], &[]);
+    assert_eq!(content(doc), content(from_file));
+    // TLS is refused with what to do instead, before any connection
+    let o = sbom()
+        .env("DOCKER_HOST", &host)
+        .env("DOCKER_TLS_VERIFY", "1")
+        .args(["scan", "docker:tiny-debian"])
+        .output()
+        .unwrap();
+    assert_fails(
+        &o,
+        &[
+            "docker:tiny-debian",
+            "TLS",
+            "docker save NAME | sbom scan -",
+        ],
+    );
+}
