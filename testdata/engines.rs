@@ -20,6 +20,9 @@ pub struct Running {
     /// `docker` or `podman`.
     pub kind: &'static str,
     pub socket: PathBuf,
+    /// Docker only: `tcp://127.0.0.1:PORT` with `--tlsverify`, and the `DOCKER_CERT_PATH`
+    /// of a client certificate it accepts (None without openssl).
+    pub tls: Option<(String, PathBuf)>,
     dir: PathBuf,
     loaded: Mutex<HashSet<PathBuf>>,
 }
@@ -186,6 +189,7 @@ fn start(kind: &'static str, dir: PathBuf, script: &str) -> Result<Running, Stri
             return Ok(Running {
                 kind,
                 socket,
+                tls: None,
                 dir,
                 loaded: Mutex::new(HashSet::new()),
             });
@@ -214,18 +218,69 @@ pub fn docker() -> Option<&'static Running> {
                 return Err(format!("{p} is not installed (apt-get install docker.io)"));
             }
         }
-        start(
+        let dir = test_dir("docker");
+        let tls = make_certs(&dir.join("tls"));
+        let tls_flags = match &tls {
+            Some((addr, d)) => format!(
+                " --host tcp://{addr} --tlsverify --tlscacert {0}/ca.pem --tlscert {0}/server-cert.pem --tlskey {0}/server-key.pem",
+                d.display()
+            ),
+            None => String::new(),
+        };
+        let mut running = start(
             "docker",
-            test_dir("docker"),
-            "/usr/sbin/dockerd --data-root \"$DIR/data\" --exec-root \"$DIR/exec\" --pidfile \"$DIR/pid\" \
-             --host \"unix://$SOCK\" --iptables=false --ip6tables=false --ip-masq=false --bridge=none \
-             --storage-driver overlay2",
-        )
+            dir,
+            &format!(
+                "/usr/sbin/dockerd --data-root \"$DIR/data\" --exec-root \"$DIR/exec\" --pidfile \"$DIR/pid\" \
+                 --host \"unix://$SOCK\" --iptables=false --ip6tables=false --ip-masq=false --bridge=none \
+                 --storage-driver overlay2{tls_flags}"
+            ),
+        )?;
+        running.tls = tls.map(|(addr, d)| (format!("tcp://{addr}"), d));
+        Ok(running)
     });
     match r {
         Ok(r) => Some(r),
         Err(why) => unavailable("docker", why),
     }
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate (`ca.pem`, `cert.pem`,
+/// `key.pem`: what `DOCKER_CERT_PATH` names) in `dir`, and a free port for the TLS listener;
+/// `None` (said) without openssl.
+fn make_certs(dir: &Path) -> Option<(String, PathBuf)> {
+    std::fs::create_dir_all(dir).ok()?;
+    let script = "set -e\n\
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 2 -subj /CN=sbom-test-ca\n\
+        openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr -subj /CN=127.0.0.1\n\
+        printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > server.ext\n\
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out server-cert.pem -days 2 -extfile server.ext\n\
+        openssl req -newkey rsa:2048 -nodes -keyout key.pem -out client.csr -subj /CN=sbom-test-client\n\
+        printf 'extendedKeyUsage=clientAuth\\n' > client.ext\n\
+        openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out cert.pem -days 2 -extfile client.ext\n";
+    let ok = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("openssl could not make the test certificates (CI is set: the TLS endpoint must be tested)");
+        }
+        eprintln!(
+            "SKIP: no certificates (openssl failed or is missing): the TLS endpoint is not tested"
+        );
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    Some((format!("127.0.0.1:{port}"), dir.to_path_buf()))
 }
 
 /// Podman's API service (Debian's podman), started on first use.

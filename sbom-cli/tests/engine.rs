@@ -616,19 +616,48 @@ fn a_tcp_endpoint_reads_the_same_image() {
     let doc = scan_json("docker:tiny-debian", &[("DOCKER_HOST", &host)], &[]);
     let from_file = scan_json(archive.to_str().unwrap(), &[], &[]);
     assert_eq!(content(doc), content(from_file));
-    // TLS is refused with what to do instead, before any connection
+}
+
+/// `DOCKER_HOST=tcp://127.0.0.1:PORT` with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`: the
+/// engine's own TLS listener (`--tlsverify`, certificates made by the test); a client without
+/// an accepted certificate is refused.
+#[test]
+fn a_tls_endpoint_reads_the_same_image() {
+    let Some(docker) = engines::docker() else {
+        return;
+    };
+    let Some((host, certs)) = docker.tls.clone() else {
+        return;
+    };
+    let archive = testdata("tiny-debian.docker.tar.gz");
+    docker.load(&archive);
+    let certs_s = certs.display().to_string();
+    let env = [
+        ("DOCKER_HOST", host.as_str()),
+        ("DOCKER_TLS_VERIFY", "1"),
+        ("DOCKER_CERT_PATH", certs_s.as_str()),
+    ];
+    let doc = scan_json("docker:tiny-debian", &env, &[]);
+    let from_file = scan_json(archive.to_str().unwrap(), &[], &[]);
+    assert_eq!(content(doc), content(from_file));
+    // the server's own certificate is no client certificate the CA signed for clients
+    let wrong = tempfile::tempdir().unwrap();
+    std::fs::copy(certs.join("ca.pem"), wrong.path().join("ca.pem")).unwrap();
+    std::fs::copy(certs.join("server-cert.pem"), wrong.path().join("cert.pem")).unwrap();
+    std::fs::copy(certs.join("server-key.pem"), wrong.path().join("key.pem")).unwrap();
     let o = sbom()
-        .env("DOCKER_HOST", &host)
-        .env("DOCKER_TLS_VERIFY", "1")
+        .envs(env)
+        .env("DOCKER_CERT_PATH", wrong.path())
         .args(["scan", "docker:tiny-debian"])
         .output()
         .unwrap();
-    assert_fails(
-        &o,
-        &[
-            "docker:tiny-debian",
-            "TLS",
-            "docker save NAME | sbom scan -",
-        ],
-    );
+    assert_fails(&o, &["docker:tiny-debian", &host]);
+    // no certificates at all: which file is missing
+    let o = sbom()
+        .envs(env)
+        .env("DOCKER_CERT_PATH", "/nonexistent/certs")
+        .args(["scan", "docker:tiny-debian"])
+        .output()
+        .unwrap();
+    assert_fails(&o, &["/nonexistent/certs/ca.pem", "DOCKER_CERT_PATH"]);
 }

@@ -7,7 +7,9 @@
 //! `unversioned` transport API, so every ureq release could break it; and no client bounds
 //! the silence *between* reads of a body (ureq's body timeout is for the whole body, minutes
 //! for a large image), which a stalled daemon needs. The exchange needed is small: a GET with
-//! `Connection: close`, a head, and one body, which the scan reads once, front to back.
+//! `Connection: close`, a head, and one body, which the scan reads once, front to back. The
+//! same exchange runs over a Unix socket, TCP, and rustls' TLS stream (`socket.rs`), each with
+//! the socket's read timeout as the bound on silence.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Images held by a local engine, Docker or Podman (`docker:NAME`, `podman:NAME`): found with
 //! the engine's API on its socket (`socket.rs`: `DOCKER_HOST` / `CONTAINER_HOST` or the
-//! default), inspected for the tags and digests the SBOM names the image by, then exported
+//! default; Unix socket, TCP, or TCP with TLS; `http.rs`: the exchange), inspected for the tags and digests the SBOM names the image by, then exported
 //! (`api.rs`: `GET /images/{id}/get`, the `docker save` archive, classic or OCI layout) and
 //! read as one stream by [`StreamSource`] while it arrives: nothing is written to disk,
 //! every blob is verified, memory stays bounded as for any streamed archive.

@@ -5,6 +5,7 @@ use std::io;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::http::Conn;
@@ -20,6 +21,10 @@ pub(crate) enum Endpoint {
     Unix(PathBuf),
     /// `tcp://HOST:PORT`, plain HTTP.
     Tcp(String),
+    /// `tcp://HOST:PORT` with `DOCKER_TLS_VERIFY`: TLS, the server checked against `ca.pem`
+    /// and this client known by `cert.pem` / `key.pem`, from `DOCKER_CERT_PATH` (else
+    /// `~/.docker`).
+    Tls { addr: String, certs: PathBuf },
 }
 
 /// An endpoint and what chose it, for errors that say how to point at another.
@@ -35,6 +40,7 @@ impl std::fmt::Display for Endpoint {
         match self {
             Endpoint::Unix(p) => write!(f, "unix://{}", p.display()),
             Endpoint::Tcp(a) => write!(f, "tcp://{a}"),
+            Endpoint::Tls { addr, .. } => write!(f, "tcp://{addr} (TLS)"),
         }
     }
 }
@@ -95,17 +101,19 @@ fn parse(
             Engine::Docker => env("DOCKER_TLS_VERIFY").is_some_and(|t| !t.is_empty() && t != "0"),
             Engine::Podman => false,
         };
-        if tls {
-            return Err(format!(
-                "{var}={v} with DOCKER_TLS_VERIFY: TLS connections to an engine are not supported by this build; \
-                 use its Unix socket (unix:///PATH), or save the image (docker save NAME | sbom scan -)"
-            ));
-        }
         let addr = if addr.contains(':') {
             addr.to_string()
         } else {
-            format!("{addr}:2375")
+            format!("{addr}:{}", if tls { 2376 } else { 2375 })
         };
+        if tls {
+            let certs = env("DOCKER_CERT_PATH")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".docker")))
+                .ok_or_else(|| format!("{var}={v} with DOCKER_TLS_VERIFY: set DOCKER_CERT_PATH to the directory of ca.pem, cert.pem and key.pem"))?;
+            return Ok(Endpoint::Tls { addr, certs });
+        }
         return Ok(Endpoint::Tcp(addr));
     }
     Err(format!(
@@ -144,14 +152,59 @@ pub(crate) fn connect(endpoint: &Endpoint, stall: Duration) -> io::Result<Box<dy
                 )
             }))
         }
+        Endpoint::Tls { addr, certs } => {
+            let tcp = connect(&Endpoint::Tcp(addr.clone()), stall)?;
+            tls(addr, certs, tcp)
+        }
     }
+}
+
+/// TLS over `tcp` to `addr`, as Docker's `--tlsverify` clients do it: the server's
+/// certificate must chain to `ca.pem`, the client shows `cert.pem` with `key.pem`.
+fn tls(addr: &str, certs: &std::path::Path, tcp: Box<dyn Conn>) -> io::Result<Box<dyn Conn>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    let file = |n: &str| certs.join(n);
+    let bad = |n: &str, e: &dyn std::fmt::Display| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{}: {e} (DOCKER_CERT_PATH names the directory of ca.pem, cert.pem, key.pem)",
+                file(n).display()
+            ),
+        )
+    };
+    let pems = |n: &str| -> io::Result<Vec<CertificateDer<'static>>> {
+        CertificateDer::pem_file_iter(file(n))
+            .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| bad(n, &e))
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for c in pems("ca.pem")? {
+        roots.add(c).map_err(|e| bad("ca.pem", &e))?;
+    }
+    let chain = pems("cert.pem")?;
+    let key = PrivateKeyDer::from_pem_file(file("key.pem")).map_err(|e| bad("key.pem", &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .map_err(|e| bad("cert.pem", &e))?;
+    let host = addr.rsplit_once(':').map(|(h, _)| h).unwrap_or(addr);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let name = ServerName::try_from(host.to_string())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{host}: {e}")))?;
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(io::Error::other)?;
+    Ok(Box::new(rustls::StreamOwned::new(conn, tcp)))
 }
 
 /// The `Host` header: the engines ignore it, HTTP/1.1 requires one.
 pub(crate) fn host_header(endpoint: &Endpoint) -> &str {
     match endpoint {
         Endpoint::Unix(_) => "localhost",
-        Endpoint::Tcp(a) => a,
+        Endpoint::Tcp(a) | Endpoint::Tls { addr: a, .. } => a,
     }
 }
 
@@ -181,12 +234,22 @@ mod tests {
         assert_eq!(l.from_var, Some("DOCKER_HOST"));
         let l = locate(Engine::Docker, &with(&[("DOCKER_HOST", "tcp://127.0.0.1")])).unwrap();
         assert_eq!(l.endpoint, Endpoint::Tcp("127.0.0.1:2375".into()));
-        let e = locate(
+        let l = locate(
             Engine::Docker,
-            &with(&[("DOCKER_HOST", "tcp://h:2376"), ("DOCKER_TLS_VERIFY", "1")]),
+            &with(&[
+                ("DOCKER_HOST", "tcp://h"),
+                ("DOCKER_TLS_VERIFY", "1"),
+                ("HOME", "/home/u"),
+            ]),
         )
-        .unwrap_err();
-        assert!(e.contains("TLS"), "{e}");
+        .unwrap();
+        assert_eq!(
+            l.endpoint,
+            Endpoint::Tls {
+                addr: "h:2376".into(),
+                certs: "/home/u/.docker".into()
+            }
+        );
         let e = locate(Engine::Docker, &with(&[("DOCKER_HOST", "ssh://me@h")])).unwrap_err();
         assert!(e.contains("docker save NAME | sbom scan -"), "{e}");
         // podman: its own variable; rootless socket only when it is there
