@@ -27,7 +27,7 @@ pub struct ImageArgs {
     pub dockerfile: Option<std::path::PathBuf>,
 }
 
-/// True when `path` is a file whose first non-blank byte is `{`: a JSON document. Image
+/// True when `path` is a file whose first non-blank byte is `{` or `[`: JSON. Image
 /// archives are tar (or compressed tar) and never start so; anything else is an image
 /// reference, parsed as `sbom scan` parses it.
 fn is_json_document(path: &Path) -> bool {
@@ -49,7 +49,7 @@ fn is_json_document(path: &Path) -> bool {
     }
     head.iter()
         .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'{')
+        .is_some_and(|&b| b == b'{' || b == b'[')
 }
 
 /// Reads `target` as a document, or scans it as an image.
