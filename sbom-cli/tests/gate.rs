@@ -460,6 +460,18 @@ fn bad_input_is_exit_2_naming_the_file() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(out.is_empty());
     }
+    // a huge file is refused by its size, before it is read (sparse: no disk, no memory)
+    let huge = dir.path().join("huge.json");
+    let f = std::fs::File::create(&huge).unwrap();
+    std::io::Write::write_all(&mut &f, b"{").unwrap();
+    f.set_len(600 << 20).unwrap();
+    let (code, _, err) = check(&huge, &["--deny-license", "MIT"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("huge.json") && err.contains("larger than"),
+        "{err}"
+    );
+
     let doc = sboms("tiny-debian.syft.spdx.json");
     let bad_policy = dir.path().join("policy.toml");
     std::fs::write(&bad_policy, "[licenses]\ndeny = [\"GPL-3.0-or-latr\"]\n").unwrap();

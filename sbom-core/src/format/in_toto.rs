@@ -16,7 +16,9 @@
 //! (the image ID) instead would make a statement that names an image no registry serves.
 //! The digest is the manifest the archive holds: an OCI layout exported from a registry or
 //! from containerd holds the registry's manifest; `docker save` with Docker's classic image
-//! store writes a manifest of its own, which a push replaces.
+//! store writes a manifest of its own, which a push replaces. From a multi-platform index
+//! the subject is the chosen platform's manifest, the image the document describes (cosign
+//! attests it when given that platform's digest).
 //!
 //! [in-toto Statement v1]: https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md
 

@@ -169,6 +169,13 @@ impl Document {
             limited(&mut std::io::stdin().lock(), &mut bytes).map_err(io)?;
         } else {
             let mut f = std::fs::File::open(path).map_err(io)?;
+            // refused before reading when the file says how big it is
+            if f.metadata().map_err(io)?.len() > MAX_DOCUMENT_BYTES {
+                return Err(ReadError::TooLarge {
+                    name,
+                    limit: MAX_DOCUMENT_BYTES,
+                });
+            }
             limited(&mut f, &mut bytes).map_err(io)?;
         }
         if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
