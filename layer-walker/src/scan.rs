@@ -73,6 +73,7 @@ pub struct Scanner {
     progress: Option<ProgressFn>,
     cancel: Option<Arc<AtomicBool>>,
     dockerfile: Option<Arc<str>>,
+    target: Option<Arc<str>>,
 }
 
 impl Default for Scanner {
@@ -103,6 +104,7 @@ impl Scanner {
             progress: None,
             cancel: None,
             dockerfile: None,
+            target: None,
         }
     }
 
@@ -169,6 +171,14 @@ impl Scanner {
         self
     }
 
+    /// The stage of the [`Scanner::dockerfile`] the image was built from, as given to the
+    /// build's `--target` (a stage name or index); the last stage when not set. A name the
+    /// file has no stage for fails the scan with [`Error::Dockerfile`].
+    pub fn dockerfile_target(mut self, stage: String) -> Self {
+        self.target = Some(Arc::from(stage));
+        self
+    }
+
     /// What the pipeline's steps share for one scan.
     fn ctx<'a>(&'a self, retained: &'a Retained) -> ScanCtx<'a> {
         ScanCtx {
@@ -191,6 +201,11 @@ impl Scanner {
             .as_deref()
             .map(crate::dockerfile::parse)
             .transpose()?;
+        let stage = match (&dockerfile, self.target.as_deref()) {
+            (Some(df), Some(t)) => df.target(t)?,
+            (Some(df), None) => df.stages.len().saturating_sub(1),
+            (None, _) => 0,
+        };
         let retained = Retained::new(self.limits.max_retained_bytes);
         let ctx = self.ctx(&retained);
         let mut source = source::open(image, &ctx)?;
@@ -237,7 +252,7 @@ impl Scanner {
             &self.detectors,
             self.scope,
             warnings,
-            dockerfile.as_ref(),
+            dockerfile.as_ref().map(|df| (df, stage)),
         );
         Ok(Scan {
             inventory,

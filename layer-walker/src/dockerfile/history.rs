@@ -143,31 +143,96 @@ pub struct Mapping {
     pub unmatched: Vec<usize>,
 }
 
-/// One instruction of the final stage's line of descent, with the stage it belongs to.
+/// One instruction of the chosen stage's line of descent, with the stage it belongs to.
 struct Step<'a> {
     ins: &'a Instruction,
     stage: usize,
 }
 
-/// Maps history entries to the Dockerfile's instructions, from the end: the final stage's
-/// instructions (after those of the stages it builds on) made the last entries, in order;
-/// the entries before them are the base image's and map to the first stage's `FROM`. Every
-/// pair must agree (keyword and normalised text, or for `ADD`/`COPY` keyword and destination);
-/// at the first entry that does not, matching stops and that entry and all before it are
-/// unmatched — a wrong line is worse than none. Returns the mapping and warnings.
+/// Maps history entries to the instructions of the Dockerfile's last stage (see
+/// [`match_stage`]).
 pub fn match_history(df: &Dockerfile, history: &[HistoryEntry]) -> (Mapping, Vec<String>) {
+    match df.stages.last() {
+        Some(last) => match_stage(df, last.index, history),
+        None => (
+            Mapping {
+                per_entry: vec![None; history.len()],
+                unmatched: (0..history.len()).collect(),
+            },
+            vec!["Dockerfile: it has no FROM, so no stage to match".into()],
+        ),
+    }
+}
+
+/// What one history entry or instruction became in the alignment.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Move {
+    /// Entry and instruction agree.
+    Pair,
+    /// Entry and instruction at the same place, but they do not agree.
+    Differ,
+    /// An entry no instruction made.
+    ExtraEntry,
+    /// An instruction with no entry.
+    NoEntry,
+}
+
+// Scores of the alignment. A pair must outweigh the gaps around it, and one entry that
+// differs from its instruction must cost less than an extra entry plus a missing one, so
+// that an unrecognised entry stays in its place rather than being taken for the base image.
+const PAIR: i32 = 4;
+const DIFFER: i32 = -2;
+const GAP: i32 = -3;
+
+/// Entries considered for alignment before the instructions' own: those further back are
+/// the base image's. Bounds the alignment's cost on hostile histories.
+const SLACK: usize = 64;
+
+/// Maps history entries to the instructions of `stage` (after those of the stages it builds
+/// on) by aligning the two sequences, as `diff` aligns lines: entries and instructions pair
+/// only where they agree (keyword and normalised text, or for `ADD`/`COPY` keyword and
+/// destination), in order. The entries before the first instruction's are the base image's
+/// and map to the first stage's `FROM`. An entry that agrees with nothing stays unmapped
+/// without discarding the others — a wrong line is worse than none. Warnings, in entry
+/// order, say which entries and instructions did not align and why.
+///
+/// ```
+/// use layer_walker::dockerfile::{match_stage, parse};
+/// use layer_walker::sbom_core::HistoryEntry;
+///
+/// let df = parse("FROM debian:12 AS build\nRUN make\nFROM build\nEXPOSE 80\nCMD [\"app\"]\n")?;
+/// let entry = |c: &str| HistoryEntry { created_by: Some(c.into()), ..Default::default() };
+/// let history = [
+///     entry("/bin/sh -c #(nop) ADD file:0ab in / "),
+///     entry("RUN /bin/sh -c make # buildkit"),
+///     entry("EXPOSE 8080"), // the Dockerfile was edited after the build
+///     entry("CMD [\"app\"]"),
+/// ];
+/// let (mapping, warnings) = match_stage(&df, 1, &history);
+/// let lines: Vec<_> = mapping.per_entry.iter().map(|r| r.as_ref().map(|r| r.start_line)).collect();
+/// assert_eq!(lines, [Some(1), Some(2), None, Some(5)]);
+/// assert_eq!(mapping.unmatched, [2]);
+/// assert!(warnings[0].contains("entry 2"), "{warnings:?}");
+/// # Ok::<(), layer_walker::dockerfile::ParseError>(())
+/// ```
+pub fn match_stage(
+    df: &Dockerfile,
+    stage: usize,
+    history: &[HistoryEntry],
+) -> (Mapping, Vec<String>) {
     let mut mapping = Mapping {
         per_entry: vec![None; history.len()],
         unmatched: Vec::new(),
     };
     let mut warnings = Vec::new();
-    let Some(last) = df.stages.last() else {
+    if stage >= df.stages.len() {
         mapping.unmatched = (0..history.len()).collect();
+        warnings.push(format!("Dockerfile: it has no stage {stage}"));
         return (mapping, warnings);
-    };
-    // the line of descent: final stage, its parent, ... (parents come earlier in the file, so
+    }
+    // the line of descent: the stage, its parent, ... (parents come earlier in the file, so
     // this ends; the guard is for safety)
-    let mut chain = vec![last.index];
+    let mut chain = vec![stage];
     while let Some(p) = df.stages[*chain.last().unwrap_or(&0)].parent {
         if chain.contains(&p) || chain.len() > df.stages.len() {
             break;
@@ -200,70 +265,171 @@ pub fn match_history(df: &Dockerfile, history: &[HistoryEntry]) -> (Mapping, Vec
         }),
         from_base_image: base,
     };
-
-    let mut e = history.len();
-    let mut k = steps.len();
-    let mut stopped = false;
-    while e > 0 && k > 0 {
-        let step = &steps[k - 1];
-        let cleaned = history[e - 1]
-            .created_by
-            .as_deref()
-            .map(clean_created_by)
-            .unwrap_or_default();
-        if agrees(df, step.ins, &cleaned) {
-            mapping.per_entry[e - 1] = Some(make_ref(step.ins, step.stage, false));
-            e -= 1;
-            k -= 1;
-        } else if makes_no_entry(step.ins) {
-            k -= 1;
-        } else {
-            stopped = true;
-            break;
-        }
-    }
-    // instructions left that every builder records: the history is not this Dockerfile's
-    if !stopped {
-        if let Some(s) = steps[..k].iter().rev().find(|s| !makes_no_entry(s.ins)) {
-            // the pairs made so far agree and stay; what the history lacks is reported
-            warnings.push(format!(
-                "Dockerfile: the history has no entry for {} (line {}) or the instructions                  before it",
-                s.ins.keyword,
-                s.ins.start_line
-            ));
-            stopped = true;
-        }
-    }
-    if !stopped && e > 0 {
-        let from = &df.stages[root];
-        if from.base.eq_ignore_ascii_case("scratch") {
-            warnings.push(format!(
-                "Dockerfile: {e} history entries precede the instructions, but the first stage \
-                 is FROM scratch (line {})",
-                from.from.start_line
-            ));
-            stopped = true;
-        } else {
-            for slot in &mut mapping.per_entry[..e] {
-                *slot = Some(make_ref(&from.from, root, true));
-            }
-            e = 0;
-        }
-    }
-    if stopped {
-        for (i, h) in history.iter().enumerate().take(e) {
-            mapping.unmatched.push(i);
-            let text = h
-                .created_by
+    let cleaned: Vec<String> = history
+        .iter()
+        .map(|h| {
+            h.created_by
                 .as_deref()
                 .map(clean_created_by)
-                .unwrap_or_default();
-            warnings.push(format!(
-                "Dockerfile: history entry {i} ({:?}) matches no instruction",
-                shorten(&text)
-            ));
+                .unwrap_or_default()
+        })
+        .collect();
+
+    // entries before `first` are the base image's whatever the alignment says
+    let first = history.len().saturating_sub(steps.len() + SLACK);
+    let hist = &cleaned[first..];
+    let from_scratch = df.stages[root].base.eq_ignore_ascii_case("scratch");
+    let (n, m) = (hist.len(), steps.len());
+    // score[i][j]: best alignment of the first i entries (of `hist`) with the first j
+    // instructions; leading entries are free as the base image's unless it is scratch
+    let w = m + 1;
+    let mut score = vec![i32::MIN / 2; (n + 1) * w];
+    let mut back = vec![Move::Pair; (n + 1) * w];
+    let agree: Vec<bool> = (0..n * m)
+        .map(|x| agrees(df, steps[x % m].ins, &hist[x / m]))
+        .collect();
+    for i in 0..=n {
+        for j in 0..=m {
+            let at = i * w + j;
+            if j == 0 {
+                score[at] = if from_scratch { GAP * i as i32 } else { 0 };
+                back[at] = Move::ExtraEntry;
+                continue;
+            }
+            let skip = if makes_no_entry(steps[j - 1].ins) {
+                0
+            } else {
+                GAP
+            };
+            let mut best = (score[at - 1] + skip, Move::NoEntry);
+            if i > 0 {
+                let diag = score[at - w - 1];
+                let pair = if agree[(i - 1) * m + j - 1] {
+                    (diag + PAIR, Move::Pair)
+                } else {
+                    (diag + DIFFER, Move::Differ)
+                };
+                let extra = (score[at - w] + GAP, Move::ExtraEntry);
+                // ties: a pair before a gap, and a gap before a difference
+                for c in [pair, extra] {
+                    if c.0 > best.0 || (c.0 == best.0 && c.1 == Move::Pair) {
+                        best = c;
+                    }
+                }
+            }
+            score[at] = best.0;
+            back[at] = best.1;
         }
     }
+    // walk back from the end: every instruction and every entry is accounted for
+    let (mut i, mut j) = (n, m);
+    let mut moves = Vec::new();
+    while j > 0 {
+        let mv = back[i * w + j];
+        moves.push((mv, i, j));
+        match mv {
+            Move::Pair | Move::Differ => {
+                i -= 1;
+                j -= 1;
+            }
+            Move::ExtraEntry => i -= 1,
+            Move::NoEntry => j -= 1,
+        }
+    }
+    let base_entries = first + i;
+    let pairs = moves.iter().filter(|m| m.0 == Move::Pair).count();
+    let needed = steps.iter().filter(|s| !makes_no_entry(s.ins)).count();
+    let missing = moves
+        .iter()
+        .filter(|(mv, _, j)| *mv == Move::NoEntry && !makes_no_entry(steps[j - 1].ins))
+        .count();
+    let entries = |n: usize| format!("{n} entr{}", if n == 1 { "y" } else { "ies" });
+    // most instructions without an entry: one warning that says why, not one per line
+    let squashed = missing > 3 && missing * 2 > needed;
+    if squashed {
+        warnings.push(format!(
+            "Dockerfile: the history has {} for {needed} instructions, and {missing} \
+             instructions have none: the image was squashed or imported, so their layers \
+             cannot be placed",
+            entries(history.len()),
+        ));
+    }
+    // pairs among mostly disagreeing entries are coincidences (two `ADD ... /`), not a
+    // mapping
+    let own = history.len() - base_entries;
+    if pairs == 0 || pairs * 2 < own {
+        mapping.unmatched = (0..history.len()).collect();
+        if !squashed {
+            warnings.push(format!(
+                "Dockerfile: only {pairs} of the image's {} agree with an instruction of \
+                 the Dockerfile, so none is mapped; is it the file the image was built from?",
+                entries(history.len()),
+            ));
+        }
+        return (mapping, warnings);
+    }
+    // what did not align, by entry number
+    let mut notes: Vec<(usize, String)> = Vec::new();
+    for &(mv, i, j) in moves.iter().rev() {
+        // the entry a pair, a difference or an extra entry consumed (then i > 0)
+        let e = (first + i).saturating_sub(1);
+        let step = &steps[j - 1];
+        match mv {
+            Move::Pair => mapping.per_entry[e] = Some(make_ref(step.ins, step.stage, false)),
+            Move::Differ => notes.push((
+                e,
+                format!(
+                    "Dockerfile: history entry {e} ({:?}) did not match line {} ({:?})",
+                    shorten(&cleaned[e]),
+                    step.ins.start_line,
+                    shorten(&step.ins.text)
+                ),
+            )),
+            Move::ExtraEntry => notes.push((
+                e,
+                format!(
+                    "Dockerfile: history entry {e} ({:?}) matches no instruction",
+                    shorten(&cleaned[e])
+                ),
+            )),
+            Move::NoEntry if makes_no_entry(step.ins) || squashed => {}
+            Move::NoEntry => notes.push((
+                first + i,
+                format!(
+                    "Dockerfile: the history has no entry for line {} ({:?})",
+                    step.ins.start_line,
+                    shorten(&step.ins.text)
+                ),
+            )),
+        }
+        if matches!(mv, Move::Differ | Move::ExtraEntry) {
+            mapping.unmatched.push(e);
+        }
+    }
+    if base_entries > 0 {
+        if from_scratch {
+            let (n, verb) = match base_entries {
+                1 => ("entry", "comes"),
+                _ => ("entries", "come"),
+            };
+            notes.push((
+                0,
+                format!(
+                    "Dockerfile: {base_entries} history {n} {verb} before those of the \
+                     instructions, but the first stage is FROM scratch (line {})",
+                    df.stages[root].from.start_line
+                ),
+            ));
+            mapping.unmatched.extend(0..base_entries);
+        } else {
+            for slot in &mut mapping.per_entry[..base_entries] {
+                *slot = Some(make_ref(&df.stages[root].from, root, true));
+            }
+        }
+    }
+    mapping.unmatched.sort_unstable();
+    notes.sort_by_key(|(e, _)| *e);
+    warnings.extend(notes.into_iter().map(|(_, w)| w));
     (mapping, warnings)
 }
 
