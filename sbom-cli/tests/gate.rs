@@ -626,6 +626,35 @@ fn diff_between_two_real_images() {
     got_moved.extend(deb(&d["changed"]));
     got_moved.sort();
     assert_eq!(got_moved.iter().collect::<Vec<_>>(), moved);
+    // upgrade or downgrade is what the real dpkg says (these images have both: debian-small's
+    // base is an older point release than the tiny image's .debs)
+    let dpkg = Command::new("dpkg")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    for (kind, op) in [("upgraded", "lt"), ("downgraded", "gt")] {
+        for c in d[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["ecosystem"] == "deb")
+        {
+            let (from, to) = (c["from"].as_str().unwrap(), c["to"].as_str().unwrap());
+            if dpkg {
+                let ok = Command::new("dpkg")
+                    .args(["--compare-versions", from, op, to])
+                    .status()
+                    .unwrap()
+                    .success();
+                assert!(ok, "{kind}: dpkg disagrees that {from} {op} {to}");
+            }
+        }
+    }
+    assert!(
+        deb(&d["downgraded"]).contains(&"liblzma5".to_string()),
+        "{}",
+        d["downgraded"]
+    );
     // every addition names its layer and the Dockerfile instruction that made it
     for a in d["added"].as_array().unwrap() {
         let i = a["origin"]["instruction"].as_str().unwrap_or("");
