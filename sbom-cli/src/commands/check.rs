@@ -39,7 +39,7 @@ pub struct CheckArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
     /// Write the report to FILE instead of stdout
-    #[arg(long, short = 'o', value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub image: ImageArgs,
