@@ -746,3 +746,93 @@ fn a_build_target_maps_that_stage() {
     assert_eq!(err.kind(), layer_walker::ErrorKind::Dockerfile);
     assert!(err.to_string().contains("no stage \"prod\""), "{err}");
 }
+
+/// A fixture built by a real Docker daemon (make-docker-fixtures.sh): every entry maps to
+/// the line the truth gives (derived from the builder's own order), with no warning.
+fn assert_docker_truth(config: &str, truth: &str, target: Option<&str>) {
+    let df = parse(&read("every-instruction.Dockerfile")).unwrap();
+    let h = history_of(config);
+    let truth: Vec<serde_json::Value> = serde_json::from_str(&read(truth)).unwrap();
+    assert_eq!(h.len(), truth.len());
+    let stage = match target {
+        Some(t) => df.target(t).unwrap(),
+        None => df.stages.len() - 1,
+    };
+    let (m, w) = layer_walker::dockerfile::match_stage(&df, stage, &h);
+    assert!(w.is_empty(), "{config}: {w:?}");
+    assert!(m.unmatched.is_empty());
+    for (i, t) in truth.iter().enumerate() {
+        let r = m.per_entry[i]
+            .as_ref()
+            .unwrap_or_else(|| panic!("{config}: entry {i}"));
+        let want = (
+            t["dockerfile_line"].as_u64().unwrap() as usize,
+            t["dockerfile_instruction"].as_str().unwrap(),
+        );
+        assert_eq!(
+            (r.start_line, r.keyword.as_str()),
+            want,
+            "{config}: entry {i}"
+        );
+        assert_eq!(r.from_base_image, want.1 == "FROM", "{config}: entry {i}");
+    }
+}
+
+#[test]
+fn docker_buildkit_build_of_every_instruction_matches_builder_truth() {
+    // EXPOSE as a Go map, VOLUME/SHELL as Go slices, HEALTHCHECK as a Go struct, exec-form
+    // RUN, build args, --mount/--chmod dropped, ONBUILD unrecorded but its trigger run in the
+    // child stage
+    assert_docker_truth(
+        "docker-buildkit.config.json",
+        "docker-buildkit.truth-history.json",
+        None,
+    );
+    assert_docker_truth(
+        "docker-buildkit-target.config.json",
+        "docker-buildkit-target.truth-history.json",
+        Some("build"),
+    );
+}
+
+#[test]
+fn docker_legacy_build_of_every_instruction_matches_builder_truth() {
+    // the legacy builder's `#(nop)` forms, after `SHELL` with bash's `-c`, ONBUILD recorded
+    assert_docker_truth(
+        "docker-legacy.config.json",
+        "docker-legacy.truth-history.json",
+        None,
+    );
+}
+
+#[test]
+fn healthcheck_forms() {
+    let df = |t: &str| parse(&format!("FROM scratch\n{t}\n")).unwrap();
+    let one = |d: &Dockerfile, c: &str| lines(d, &entries(&[c])).0[0];
+    let d = df("HEALTHCHECK --interval=90s --retries=3 CMD curl -f http://localhost/");
+    assert_eq!(
+        one(&d, "HEALTHCHECK &{[\"CMD-SHELL\" \"curl -f http://localhost/\"] \"1m30s\" \"0s\" \"0s\" '\\x03'}"),
+        Some(2)
+    );
+    // a newer builder prints a fourth duration (start interval)
+    assert_eq!(
+        one(&d, "HEALTHCHECK &{[\"CMD-SHELL\" \"curl -f http://localhost/\"] \"1m30s\" \"0s\" \"0s\" \"0s\" '\\x03'}"),
+        Some(2)
+    );
+    // other retries, other interval, other command: no
+    for c in [
+        "HEALTHCHECK &{[\"CMD-SHELL\" \"curl -f http://localhost/\"] \"1m30s\" \"0s\" \"0s\" '\\x04'}",
+        "HEALTHCHECK &{[\"CMD-SHELL\" \"curl -f http://localhost/\"] \"30s\" \"0s\" \"0s\" '\\x03'}",
+        "HEALTHCHECK &{[\"CMD-SHELL\" \"curl http://localhost/\"] \"1m30s\" \"0s\" \"0s\" '\\x03'}",
+    ] {
+        assert_eq!(one(&d, c), None, "{c}");
+    }
+    let d = df("HEALTHCHECK NONE");
+    assert_eq!(
+        one(&d, "HEALTHCHECK &{[\"NONE\"] \"0s\" \"0s\" \"0s\" '\\x00'}"),
+        Some(2)
+    );
+    let d = df("EXPOSE 53/udp 80");
+    assert_eq!(one(&d, "EXPOSE map[53/udp:{} 80/tcp:{}]"), Some(2));
+    assert_eq!(one(&d, "EXPOSE map[53/tcp:{} 80/tcp:{}]"), None);
+}

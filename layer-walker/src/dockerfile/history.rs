@@ -12,7 +12,14 @@
 //! - BuildKit: `KEYWORD args # buildkit`; `RUN /bin/sh -c cmd # buildkit` (or `RUN a b` for the
 //!   exec form), with the same `|N k=v` prefix after `RUN`. A heredoc `RUN` is recorded with
 //!   its body: `RUN /bin/sh -c <<EOF\n<body>EOF # buildkit`; a history that kept only the
-//!   first line is matched as well. `ARG` makes no entry.
+//!   first line is matched as well. `ONBUILD` makes no entry; a child stage records its
+//!   parent's triggers after its `FROM`.
+//! - Both, for instructions that run nothing (Docker 20.10's BuildKit and legacy builder,
+//!   seen in real builds: testdata/dockerfile/make-docker-fixtures.sh): `EXPOSE` as Go's print
+//!   of a map (`map[8080/tcp:{} 9090/tcp:{}]`), `VOLUME` and `SHELL` as a Go slice
+//!   (`[/data /logs]`), `HEALTHCHECK` as Go's `%q` of its config
+//!   (`&{["CMD" "true"] "30s" "0s" "0s" '\x00'}`), an exec-form `RUN` of a shell like the
+//!   shell form.
 
 use sbom_core::{DockerfileRef, HistoryEntry};
 
@@ -143,9 +150,13 @@ pub struct Mapping {
     pub unmatched: Vec<usize>,
 }
 
-/// One instruction of the chosen stage's line of descent, with the stage it belongs to.
+/// What made one history entry, in the chosen stage's line of descent: an instruction, or
+/// a parent stage's `ONBUILD` trigger, which runs right after the child's `FROM`.
 struct Step<'a> {
+    /// What the entry records.
     ins: &'a Instruction,
+    /// The line to point at: the instruction, or the `ONBUILD` that registered it.
+    shown: &'a Instruction,
     stage: usize,
 }
 
@@ -241,15 +252,26 @@ pub fn match_stage(
     }
     chain.reverse();
     let root = chain[0];
-    let steps: Vec<Step> = chain
-        .iter()
-        .flat_map(|&s| {
-            df.stages[s]
-                .instructions
-                .iter()
-                .map(move |ins| Step { ins, stage: s })
-        })
-        .collect();
+    let mut steps: Vec<Step> = Vec::new();
+    for (k, &s) in chain.iter().enumerate() {
+        // a stage built on an earlier one runs that one's ONBUILD triggers first
+        if let Some(&parent) = k.checked_sub(1).and_then(|p| chain.get(p)) {
+            for shown in &df.stages[parent].instructions {
+                if let Some(ins) = &shown.onbuild {
+                    steps.push(Step {
+                        ins,
+                        shown,
+                        stage: parent,
+                    });
+                }
+            }
+        }
+        steps.extend(df.stages[s].instructions.iter().map(|ins| Step {
+            ins,
+            shown: ins,
+            stage: s,
+        }));
+    }
 
     let several = df.stages.len() > 1;
     let make_ref = |ins: &Instruction, stage: usize, base: bool| DockerfileRef {
@@ -375,14 +397,14 @@ pub fn match_stage(
         let e = (first + i).saturating_sub(1);
         let step = &steps[j - 1];
         match mv {
-            Move::Pair => mapping.per_entry[e] = Some(make_ref(step.ins, step.stage, false)),
+            Move::Pair => mapping.per_entry[e] = Some(make_ref(step.shown, step.stage, false)),
             Move::Differ => notes.push((
                 e,
                 format!(
                     "Dockerfile: history entry {e} ({:?}) did not match line {} ({:?})",
                     shorten(&cleaned[e]),
-                    step.ins.start_line,
-                    shorten(&step.ins.text)
+                    step.shown.start_line,
+                    shorten(&step.shown.text)
                 ),
             )),
             Move::ExtraEntry => notes.push((
@@ -441,9 +463,10 @@ fn shorten(s: &str) -> String {
     }
 }
 
-/// `ARG` makes no history entry with BuildKit (buildah and the classic builder record it).
+/// `ARG` and `ONBUILD` make no history entry with BuildKit (buildah and the classic builder
+/// record them).
 fn makes_no_entry(ins: &Instruction) -> bool {
-    ins.keyword == "ARG"
+    ins.keyword == "ARG" || ins.keyword == "ONBUILD"
 }
 
 /// Whitespace runs collapsed to one space, ends trimmed.
@@ -548,6 +571,27 @@ fn agrees(df: &Dockerfile, ins: &Instruction, hist: &str) -> bool {
         "RUN" => run_forms(ins)
             .iter()
             .any(|c| wild_eq(&collapse(c), &collapse(strip_flags(hargs)))),
+        "EXPOSE" => {
+            let h = ports(hargs);
+            arg_forms(ins).iter().any(|a| ports(a) == h)
+        }
+        "VOLUME" | "SHELL" => {
+            let h = list_words(hargs);
+            let d = match &ins.exec {
+                Some(v) => vec![v.clone()],
+                None => arg_forms(ins)
+                    .iter()
+                    .map(|a| {
+                        split_words(a, df.escape)
+                            .iter()
+                            .map(|w| super::parse::unquote(w))
+                            .collect()
+                    })
+                    .collect(),
+            };
+            d.contains(&h)
+        }
+        "HEALTHCHECK" => healthcheck_agrees(ins, hargs),
         "CMD" | "ENTRYPOINT" => {
             let h = command_words(hargs);
             let shell = ["/bin/sh".to_string(), "-c".to_string()];
@@ -580,7 +624,11 @@ fn agrees(df: &Dockerfile, ins: &Instruction, hist: &str) -> bool {
 /// heredocs the command line followed by the bodies and terminators, or the first line only.
 fn run_forms(ins: &Instruction) -> Vec<String> {
     if let Some(v) = &ins.exec {
-        return vec![v.join(" ")];
+        // an exec-form shell invocation is recorded like the shell form
+        let joined = v.join(" ");
+        let mut out = vec![joined.clone()];
+        out.extend(strip_shell(&joined).map(str::to_string));
+        return out;
     }
     let mut out = Vec::new();
     for a in arg_forms(ins) {
@@ -673,4 +721,176 @@ fn command_words(s: &str) -> Vec<String> {
         return out;
     }
     vec![t.to_string()]
+}
+
+/// The ports of `EXPOSE 80 443/udp` or of the map BuildKit prints
+/// (`map[443/udp:{} 80/tcp:{}]`), as a sorted set of `port/protocol`.
+fn ports(s: &str) -> Vec<String> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix("map[")
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(s);
+    let mut v: Vec<String> = s
+        .split_whitespace()
+        .map(|p| {
+            let p = p.strip_suffix(":{}").unwrap_or(p).to_ascii_lowercase();
+            if p.contains('/') {
+                p
+            } else {
+                format!("{p}/tcp")
+            }
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// A list as builders print one: JSON, Go's `%q` of a slice (`["a" "b"]`) or its `%v`
+/// (`[a b]`), or plain words.
+fn list_words(s: &str) -> Vec<String> {
+    let t = s.trim();
+    match t.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+        Some(inner) if !inner.contains('"') => {
+            inner.split_whitespace().map(str::to_string).collect()
+        }
+        _ => command_words(t),
+    }
+}
+
+/// `HEALTHCHECK [--interval=D ...] CMD ...` against Go's `%q` of the health config builders
+/// record: `&{["CMD" "true"] "30s" "0s" "0s" '\x00'}` (test, interval, timeout, start period,
+/// start interval on newer builders, and retries as a rune).
+fn healthcheck_agrees(ins: &Instruction, hist: &str) -> bool {
+    let Some(inner) = hist
+        .trim()
+        .strip_prefix("&{")
+        .and_then(|x| x.strip_suffix('}'))
+    else {
+        return collapse(&ins.args) == collapse(hist);
+    };
+    let Some(end) = list_end(inner) else {
+        return false;
+    };
+    let test = command_words(&inner[..end]);
+    let mut rest: Vec<&str> = inner[end..].split_whitespace().collect();
+    let Some(retries) = rest.pop().and_then(go_rune) else {
+        return false;
+    };
+    let (kw, args) = first_word(&ins.args);
+    let want_test: Vec<String> = match kw.to_ascii_uppercase().as_str() {
+        "NONE" => vec!["NONE".into()],
+        "CMD" => match &ins.exec {
+            Some(v) => std::iter::once("CMD".to_string())
+                .chain(v.iter().cloned())
+                .collect(),
+            None => match serde_json::from_str::<Vec<String>>(args) {
+                Ok(v) => std::iter::once("CMD".to_string()).chain(v).collect(),
+                Err(_) => vec!["CMD-SHELL".into(), args.trim().to_string()],
+            },
+        },
+        _ => return false,
+    };
+    if test != want_test {
+        return false;
+    }
+    let flag = |name: &str| {
+        ins.flags
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.value.clone())
+    };
+    let durations = ["interval", "timeout", "start-period", "start-interval"];
+    let durations_agree = rest.iter().zip(durations).all(|(h, name)| {
+        let want = flag(name).map_or(Some(0), |v| go_duration_ns(&v));
+        go_duration_ns(h.trim_matches('"')).is_some() && go_duration_ns(h.trim_matches('"')) == want
+    });
+    let want_retries = flag("retries").map_or(Some(0), |v| v.parse::<u32>().ok());
+    durations_agree && Some(retries) == want_retries
+}
+
+/// Where the leading `[...]` of `s` ends (after its `]`), skipping quoted text.
+fn list_end(s: &str) -> Option<usize> {
+    if !s.starts_with('[') {
+        return None;
+    }
+    let (mut quoted, mut escaped) = (false, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ']' if !quoted => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A Go rune literal as `%q` prints an integer: `'\x00'`, `'\x03'`, `'A'`, `'\u0100'`.
+fn go_rune(s: &str) -> Option<u32> {
+    let body = s.strip_prefix('\'')?.strip_suffix('\'')?;
+    if let Some(hex) = body
+        .strip_prefix("\\x")
+        .or_else(|| body.strip_prefix("\\u"))
+        .or_else(|| body.strip_prefix("\\U"))
+    {
+        return u32::from_str_radix(hex, 16).ok();
+    }
+    let simple = match body {
+        "\\a" => Some(7),
+        "\\b" => Some(8),
+        "\\f" => Some(12),
+        "\\n" => Some(10),
+        "\\r" => Some(13),
+        "\\t" => Some(9),
+        "\\v" => Some(11),
+        "\\\\" => Some(92),
+        "\\'" => Some(39),
+        _ => None,
+    };
+    if simple.is_some() {
+        return simple;
+    }
+    let mut chars = body.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c as u32),
+        _ => None,
+    }
+}
+
+/// A Go duration (`1m30s`, `500ms`, `1.5h`, `0s`, `0`) in nanoseconds, as builders write
+/// and print them. Hand-written: Go's syntax, a few lines, no crate reads exactly it.
+fn go_duration_ns(s: &str) -> Option<u128> {
+    if s == "0" {
+        return Some(0);
+    }
+    let mut total: f64 = 0.0;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += n * scale;
+    }
+    Some(total.round() as u128)
 }
