@@ -15,14 +15,11 @@ Examples:
   docker save app | gzip > app.tar.gz && sbom scan app.tar.gz --dockerfile Dockerfile
   sbom layers image.tar --dockerfile Dockerfile     the layer-by-layer report
   sbom scan dir:./rootfs -o spdx-json              an unpacked root filesystem
-<<<<<<< HEAD
   sbom scan docker:app:1.2                         an image in the local Docker engine (podman:app for Podman)
-=======
   sbom scan app.oci.tar -o in-toto-spdx-json=app.intoto.json   a statement for cosign attest
   sbom check app.spdx.json --policy policy.toml    the policy gate (also: an image)
   sbom check app.tar --deny-license 'AGPL-*' --deny-package 'pkg:pypi/requests@<2.32'
   sbom diff old.tar new.tar --exit-code            what changed, layer by layer
->>>>>>> main
 
 Exit status: 0 success (warnings are printed and recorded in the SBOM), 1 the image could
 not be scanned, 2 usage error. check: 0 passes, 1 violations, 2 the check could not be made.
