@@ -73,7 +73,7 @@ pub use digest::{Algorithm, Digest, DigestError};
 pub use error::{Error, ErrorKind, LayerAt, Location, Result};
 pub use limits::{Limit, Limits};
 pub use scan::{Progress, Scan, Scanner};
-pub use source::{ImageRef, RefError, SourceKind};
+pub use source::{Credentials, ImageRef, RefError, RegistryOptions, RegistryRef, SourceKind};
 
 pub use blob::Compression;
 pub use sbom_core::{self, format, Inventory, Platform, Scope};
