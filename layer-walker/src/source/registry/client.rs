@@ -114,7 +114,8 @@ impl Client {
         // as Docker: HTTPS first; plain HTTP only where allowed, when HTTPS fails
         let https = client.get("the registry API", "/v2/", None, None, if plain_ok { 0 } else { client.retries });
         let answer = match https {
-            Err(e) if plain_ok => {
+            // a registry that spoke HTTPS and refused us is not retried in plain HTTP
+            Err(e) if plain_ok && matches!(e.kind(), crate::ErrorKind::Io | crate::ErrorKind::Remote) => {
                 tracing::debug!("HTTPS to {host} failed ({e}); trying plain HTTP");
                 client.base = format!("http://{host}");
                 let retries = client.retries;

@@ -113,6 +113,7 @@ fn from_file(
         .filter_map(|(k, e)| {
             let key = normalise_key(k, docker);
             let applies = key == registry
+                || key == full
                 || (full.starts_with(&key) && full.as_bytes().get(key.len()) == Some(&b'/'));
             applies.then_some((key.len(), e))
         })
@@ -258,6 +259,8 @@ mod tests {
         .unwrap();
         let c = from_file(&f, "quay.io", "team/app", false).unwrap();
         assert_eq!((c.username(), c.password()), ("team", "two"));
+        let c = from_file(&f, "quay.io", "team", false).unwrap();
+        assert_eq!(c.username(), "team");
         let c = from_file(&f, "quay.io", "other/app", false).unwrap();
         assert_eq!((c.username(), c.password()), ("all", "one"));
         assert!(from_file(&f, "ghcr.io", "team/app", false).is_none());
