@@ -105,7 +105,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "HOST", help_heading = "Registry")]
     pub insecure_registry: Vec<String>,
     /// Seconds to wait for a registry to connect or send the next byte
-    #[arg(long, value_name = "SECS", default_value_t = 30, help_heading = "Registry")]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        help_heading = "Registry"
+    )]
     pub registry_timeout: u64,
 }
 

@@ -179,7 +179,8 @@ fn forced_archive_kind(at: Location, kind: Option<SourceKind>) -> Result<Option<
         }),
         Some(SourceKind::Registry) => Err(Error::NotAnImage {
             at,
-            reason: "registry: names an image in a registry, not a file (ImageRef::Registry)".into(),
+            reason: "registry: names an image in a registry, not a file (ImageRef::Registry)"
+                .into(),
         }),
         k => Ok(k),
     }

@@ -33,7 +33,9 @@ pub fn tools(names: &[&str]) -> bool {
             if std::env::var_os("CI").is_some() {
                 panic!("{n} is required in CI (apt-get install docker-registry skopeo apache2-utils openssl)");
             }
-            eprintln!("SKIP: {n} is not installed (apt-get install docker-registry skopeo apache2-utils)");
+            eprintln!(
+                "SKIP: {n} is not installed (apt-get install docker-registry skopeo apache2-utils)"
+            );
             return false;
         }
     }
@@ -100,14 +102,22 @@ impl Registry {
                 ca = Some(d.join("ca.crt"));
             }
             Auth::Token => {
-                run(Command::new("openssl").args([
-                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                    "/CN=token-issuer",
-                ])
-                .arg("-keyout")
-                .arg(d.join("token.key"))
-                .arg("-out")
-                .arg(d.join("token.crt")));
+                run(Command::new("openssl")
+                    .args([
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "rsa:2048",
+                        "-nodes",
+                        "-days",
+                        "2",
+                        "-subj",
+                        "/CN=token-issuer",
+                    ])
+                    .arg("-keyout")
+                    .arg(d.join("token.key"))
+                    .arg("-out")
+                    .arg(d.join("token.crt")));
                 let t = TokenServer::start(d);
                 extra = format!(
                     "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: test-registry\n    issuer: test-issuer\n    rootcertbundle: {}/token.crt\n",
@@ -163,7 +173,10 @@ impl Registry {
             c.arg("--all");
         }
         c.arg(src).arg(format!("docker://{}/{repo}", self.host()));
-        c.env("REGISTRY_AUTH_FILE", self.dir.path().join("skopeo-auth.json"));
+        c.env(
+            "REGISTRY_AUTH_FILE",
+            self.dir.path().join("skopeo-auth.json"),
+        );
         run(&mut c);
     }
 
@@ -232,7 +245,11 @@ impl Registry {
         let mut all = Vec::new();
         s.read_to_end(&mut all).unwrap();
         let split = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        assert!(all.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&all[..split]));
+        assert!(
+            all.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&all[..split])
+        );
         all[split + 4..].to_vec()
     }
 }
@@ -248,17 +265,49 @@ impl Drop for Registry {
 fn make_tls(d: &Path) {
     let o = |args: &[&str]| run(Command::new("openssl").current_dir(d).args(args));
     o(&[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=sbom test CA",
-        "-keyout", "ca.key", "-out", "ca.crt",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=sbom test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
     ]);
     o(&[
-        "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
-        "-out", "server.csr",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
     ]);
     std::fs::write(d.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
     o(&[
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.crt",
     ]);
 }
 
@@ -305,7 +354,14 @@ impl TokenServer {
                 let Ok(mut conn) = conn else { continue };
                 rq.fetch_add(1, Ordering::Relaxed);
                 let head = read_head(&mut conn).unwrap_or_default();
-                let target = head.lines().next().unwrap_or("").split(' ').nth(1).unwrap_or("").to_string();
+                let target = head
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .split(' ')
+                    .nth(1)
+                    .unwrap_or("")
+                    .to_string();
                 let authz = header(&head, "authorization");
                 let expected = format!(
                     "Basic {}",
@@ -313,10 +369,14 @@ impl TokenServer {
                 );
                 lg.lock().unwrap().push(target.clone());
                 let (status, body) = match authz {
-                    Some(a) if a != expected => (401, "{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}".to_string()),
-                    _ if *md.lock().unwrap() == TokenMode::Oversized => {
-                        (200, format!("{{\"token\":\"x\",\"pad\":\"{}\"}}", "a".repeat(2 << 20)))
-                    }
+                    Some(a) if a != expected => (
+                        401,
+                        "{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}".to_string(),
+                    ),
+                    _ if *md.lock().unwrap() == TokenMode::Oversized => (
+                        200,
+                        format!("{{\"token\":\"x\",\"pad\":\"{}\"}}", "a".repeat(2 << 20)),
+                    ),
                     _ => {
                         let scope = query(&target, "scope").unwrap_or_default();
                         let token = sign_token(&key, &der, &scope);
@@ -383,7 +443,12 @@ fn sign_token(key: &Path, cert_der_b64: &str, scope: &str) -> String {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     format!("{input}.{}", b64url(&out.stdout))
@@ -434,7 +499,9 @@ fn read_head(s: &mut TcpStream) -> Option<String> {
 fn header(head: &str, name: &str) -> Option<String> {
     head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
     })
 }
 

@@ -133,7 +133,11 @@ impl Auth {
 
     /// The `Authorization` value for a request in `scope`, if there is one yet.
     pub(crate) fn header(&self, scope: &str) -> Option<String> {
-        let scheme = self.scheme.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let scheme = self
+            .scheme
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         match scheme {
             Scheme::Anonymous => None,
             Scheme::Basic => self.credentials().map(|c| basic(&c)),
@@ -287,7 +291,11 @@ impl Auth {
                 e.classify_name()
             ))
         })?;
-        let Some(value) = parsed.token.or(parsed.access_token).filter(|t| !t.is_empty()) else {
+        let Some(value) = parsed
+            .token
+            .or(parsed.access_token)
+            .filter(|t| !t.is_empty())
+        else {
             return Err(self.failed(format!("the token service {realm} answered no token")));
         };
         if !value.bytes().all(|b| b.is_ascii_graphic()) {
@@ -356,7 +364,10 @@ mod tests {
         assert_eq!(c.params["service"], "registry.docker.io");
         assert_eq!(c.params["scope"], "repository:library/debian:pull,push");
         let b = parse_challenge(r#"Basic realm="Registry Realm""#).unwrap();
-        assert_eq!((b.scheme.as_str(), b.params["realm"].as_str()), ("basic", "Registry Realm"));
+        assert_eq!(
+            (b.scheme.as_str(), b.params["realm"].as_str()),
+            ("basic", "Registry Realm")
+        );
         assert_eq!(parse_challenge("Bearer realm=\"x"), None);
         let bare = parse_challenge("Bearer realm=https://a/t, service=s").unwrap();
         assert_eq!(bare.params["service"], "s");
@@ -364,6 +375,9 @@ mod tests {
 
     #[test]
     fn query_values_are_escaped() {
-        assert_eq!(query_escape("repository:a/b:pull"), "repository%3Aa%2Fb%3Apull");
+        assert_eq!(
+            query_escape("repository:a/b:pull"),
+            "repository%3Aa%2Fb%3Apull"
+        );
     }
 }

@@ -112,14 +112,30 @@ impl Client {
             insecure,
         };
         // as Docker: HTTPS first; plain HTTP only where allowed, when HTTPS fails
-        let https = client.get("the registry API", "/v2/", None, None, if plain_ok { 0 } else { client.retries });
+        let https = client.get(
+            "the registry API",
+            "/v2/",
+            None,
+            None,
+            if plain_ok { 0 } else { client.retries },
+        );
         let answer = match https {
             // a registry that spoke HTTPS and refused us is not retried in plain HTTP
-            Err(e) if plain_ok && matches!(e.kind(), crate::ErrorKind::Io | crate::ErrorKind::Remote) => {
+            Err(e)
+                if plain_ok
+                    && matches!(e.kind(), crate::ErrorKind::Io | crate::ErrorKind::Remote) =>
+            {
                 tracing::debug!("HTTPS to {host} failed ({e}); trying plain HTTP");
                 client.base = format!("http://{host}");
                 let retries = client.retries;
-                client.get("the registry API", "/v2/", None, None, retries)?
+                match client.get("the registry API", "/v2/", None, None, retries) {
+                    Ok(a) if a.status().as_u16() == 200 => a,
+                    // it speaks HTTPS (a plain request gets 400): what failed is HTTPS
+                    Ok(_) => return Err(e),
+                    // nothing answers either way: the plain-HTTP error has the retries
+                    Err(plain) if e.kind() == crate::ErrorKind::Io => return Err(plain),
+                    Err(_) => return Err(e),
+                }
             }
             other => other?,
         };
@@ -174,8 +190,12 @@ impl Client {
                                 .get("www-authenticate")
                                 .and_then(|v| v.to_str().ok())
                                 .map(str::to_string);
-                            self.auth
-                                .answer(www.as_deref(), &self.scope, sent.is_some() || answered, self)?;
+                            self.auth.answer(
+                                www.as_deref(),
+                                &self.scope,
+                                sent.is_some() || answered,
+                                self,
+                            )?;
                             if answered {
                                 return Err(Error::Auth {
                                     at: self.at.clone(),
@@ -189,7 +209,11 @@ impl Client {
                                 at: self.at.clone(),
                                 detail: format!(
                                     "the registry denied access to {what} (HTTP 403){}",
-                                    if sent.is_some() { "" } else { " for an anonymous pull" }
+                                    if sent.is_some() {
+                                        ""
+                                    } else {
+                                        " for an anonymous pull"
+                                    }
                                 ),
                             })
                         }
@@ -247,6 +271,14 @@ impl Client {
             err: io::Error::new(kind, format!("{what}: {url}: {msg}{after}")),
         };
         match e {
+            // ureq passes rustls' verdicts on as io errors; only their words tell them apart
+            ureq::Error::Io(err) if err.to_string().contains("certificate") => Error::Remote {
+                at: self.at.clone(),
+                what: what.to_string(),
+                detail: format!(
+                    "{url}: TLS: {err} (signed by a private CA? trust it with --registry-ca FILE)"
+                ),
+            },
             ureq::Error::Io(err) => io(err.kind(), err.to_string()),
             ureq::Error::Timeout(t) => io(
                 io::ErrorKind::TimedOut,
@@ -259,7 +291,16 @@ impl Client {
             ureq::Error::TooManyRedirects => Error::Remote {
                 at: self.at.clone(),
                 what: what.to_string(),
-                detail: format!("redirected more than {MAX_REDIRECTS} times (a redirect loop?) from {url}"),
+                detail: format!(
+                    "redirected more than {MAX_REDIRECTS} times (a redirect loop?) from {url}"
+                ),
+            },
+            e @ (ureq::Error::Rustls(_) | ureq::Error::Tls(_)) => Error::Remote {
+                at: self.at.clone(),
+                what: what.to_string(),
+                detail: format!(
+                    "{url}: TLS: {e} (signed by a private CA? trust it with --registry-ca FILE)"
+                ),
             },
             other => Error::Remote {
                 at: self.at.clone(),
@@ -271,11 +312,20 @@ impl Client {
 }
 
 impl TokenTransport for Client {
-    fn get_token(&self, url: &str, authorization: Option<&str>) -> Result<(u16, Box<dyn Read + Send>)> {
+    fn get_token(
+        &self,
+        url: &str,
+        authorization: Option<&str>,
+    ) -> Result<(u16, Box<dyn Read + Send>)> {
         let plain = url.strip_prefix("http://");
         if let Some(rest) = plain {
             let host = rest.split(['/', '?']).next().unwrap_or(rest);
-            if !(is_loopback(host) || self.insecure.iter().any(|h| h == host || h == host_without_port(host))) {
+            if !(is_loopback(host)
+                || self
+                    .insecure
+                    .iter()
+                    .any(|h| h == host || h == host_without_port(host)))
+            {
                 return Err(Error::Auth {
                     at: self.at.clone(),
                     detail: format!("the token service {url} is plain HTTP; credentials go only over HTTPS (or to a host named with --insecure-registry)"),
@@ -370,7 +420,13 @@ impl<'c> BlobReader<'c> {
     fn resume(&mut self) -> io::Result<()> {
         let resp = self
             .client
-            .get(&self.what, &self.path, None, Some(self.offset), self.client.retries())
+            .get(
+                &self.what,
+                &self.path,
+                None,
+                Some(self.offset),
+                self.client.retries(),
+            )
             .map_err(|e| io::Error::other(e.to_string()))?;
         let status = resp.status().as_u16();
         match status {
@@ -422,10 +478,9 @@ impl Read for BlobReader<'_> {
                     Err(e) => return Err(e),
                 },
                 Some(body) => match body.read(buf) {
-                    Ok(0) if self.total.is_some_and(|t| self.offset < t) => io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the connection closed early",
-                    ),
+                    Ok(0) if self.total.is_some_and(|t| self.offset < t) => {
+                        io::Error::new(io::ErrorKind::UnexpectedEof, "the connection closed early")
+                    }
                     Ok(n) => {
                         self.offset += n as u64;
                         return Ok(n);
@@ -449,7 +504,11 @@ impl Read for BlobReader<'_> {
                     ),
                 ));
             }
-            tracing::debug!("{}: cut at byte {} ({err}); resuming", self.what, self.offset);
+            tracing::debug!(
+                "{}: cut at byte {} ({err}); resuming",
+                self.what,
+                self.offset
+            );
             self.client.backoff(self.failures);
             self.failures += 1;
             self.body = None;

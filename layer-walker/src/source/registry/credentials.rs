@@ -88,7 +88,10 @@ fn from_file(
     let config: ConfigFile = match serde_json::from_slice(&bytes) {
         Ok(c) => c,
         Err(_) => {
-            tracing::warn!("ignoring the credential file {}: not valid JSON", path.display());
+            tracing::warn!(
+                "ignoring the credential file {}: not valid JSON",
+                path.display()
+            );
             return None;
         }
     };
@@ -237,8 +240,14 @@ mod tests {
 
     #[test]
     fn keys_are_normalised_as_docker_writes_them() {
-        assert_eq!(normalise_key("https://index.docker.io/v1/", true), "docker.io");
-        assert_eq!(normalise_key("registry.example:5000", true), "registry.example:5000");
+        assert_eq!(
+            normalise_key("https://index.docker.io/v1/", true),
+            "docker.io"
+        );
+        assert_eq!(
+            normalise_key("registry.example:5000", true),
+            "registry.example:5000"
+        );
         assert_eq!(normalise_key("http://r.example/v2/", false), "r.example");
         assert_eq!(normalise_key("quay.io/team/app", false), "quay.io/team/app");
     }

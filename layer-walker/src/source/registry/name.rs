@@ -171,7 +171,9 @@ impl std::str::FromStr for RegistryRef {
 /// Docker's rule: a first component is a host when it has a `.` or a `:`, is `localhost`,
 /// or has capitals (repositories cannot).
 fn is_host(first: &str) -> bool {
-    first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase())
+    first.contains(['.', ':'])
+        || first == "localhost"
+        || first.chars().any(|c| c.is_ascii_uppercase())
 }
 
 fn valid_tag(t: &str) -> bool {
@@ -179,7 +181,8 @@ fn valid_tag(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c))
 }
 
 /// `[a-z0-9]+` runs joined by `.`, `_`, `__` or any number of `-`.
@@ -224,8 +227,14 @@ mod tests {
         assert_eq!(canon("debian:12"), "docker.io/library/debian:12");
         assert_eq!(canon("bitnami/redis"), "docker.io/bitnami/redis:latest");
         assert_eq!(canon("docker.io/debian"), "docker.io/library/debian:latest");
-        assert_eq!(canon("index.docker.io/library/debian:12"), "docker.io/library/debian:12");
-        assert_eq!(RegistryRef::parse("debian").unwrap().api_host(), "registry-1.docker.io");
+        assert_eq!(
+            canon("index.docker.io/library/debian:12"),
+            "docker.io/library/debian:12"
+        );
+        assert_eq!(
+            RegistryRef::parse("debian").unwrap().api_host(),
+            "registry-1.docker.io"
+        );
     }
 
     #[test]
@@ -233,7 +242,10 @@ mod tests {
         let r = RegistryRef::parse("localhost/app").unwrap();
         assert_eq!((r.registry(), r.repository()), ("localhost", "app"));
         let r = RegistryRef::parse("localhost:5000/a/b/c:v1").unwrap();
-        assert_eq!((r.registry(), r.repository(), r.tag()), ("localhost:5000", "a/b/c", Some("v1")));
+        assert_eq!(
+            (r.registry(), r.repository(), r.tag()),
+            ("localhost:5000", "a/b/c", Some("v1"))
+        );
         assert_eq!(r.api_host(), "localhost:5000");
         let d = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         let r = RegistryRef::parse(&format!("quay.io/x/y:t@{d}")).unwrap();

@@ -53,10 +53,16 @@ impl RegistryStore {
     }
 
     /// GETs a manifest (by tag or digest), at most `max` bytes: the bytes and media type.
-    fn fetch_manifest(&self, reference: &str, max: u64) -> Result<(Vec<u8>, String, Option<String>)> {
+    fn fetch_manifest(
+        &self,
+        reference: &str,
+        max: u64,
+    ) -> Result<(Vec<u8>, String, Option<String>)> {
         let what = format!("manifest {reference} of {}", self.r.name());
         let path = self.client.repo_path("manifests", reference);
-        let resp = self.client.get(&what, &path, Some(ACCEPT), None, self.client.retries())?;
+        let resp = self
+            .client
+            .get(&what, &path, Some(ACCEPT), None, self.client.retries())?;
         let status = resp.status().as_u16();
         if status != 200 {
             return Err(self.client.status_error(&what, status));
@@ -73,7 +79,13 @@ impl RegistryStore {
         let declared = manifest::media_type_of(&bytes);
         let media_type = match (&content_type, &declared) {
             (Some(c), _) if c.starts_with("application/vnd.") => c.clone(),
-            (_, MediaTypeOf { media_type: Some(m), .. }) => m.clone(),
+            (
+                _,
+                MediaTypeOf {
+                    media_type: Some(m),
+                    ..
+                },
+            ) => m.clone(),
             _ => content_type.clone().unwrap_or_default(),
         };
         if media_type.contains("distribution.manifest.v1") || declared.schema_version == Some(1) {
@@ -145,7 +157,10 @@ impl RegistryStore {
         let (bytes, media_type, header) = self.fetch_manifest(&self.r.manifest_reference(), max)?;
         // pinned: the resolver checks the bytes against the pin; by tag: against what the
         // registry says the tag's digest is, else they name themselves
-        let digest = match (self.r.digest(), header.and_then(|h| h.parse::<Digest>().ok())) {
+        let digest = match (
+            self.r.digest(),
+            header.and_then(|h| h.parse::<Digest>().ok()),
+        ) {
             (Some(pinned), _) => pinned.clone(),
             (None, Some(claimed)) => claimed,
             (None, None) => Digest::sha256(&bytes),
@@ -191,10 +206,14 @@ impl RegistryStore {
     fn blob(&self, digest: &Digest) -> Result<(BlobReader<'_>, u64)> {
         let what = format!("blob {digest}");
         let path = self.client.repo_path("blobs", &digest.to_string());
-        let resp = self.client.get(&what, &path, None, None, self.client.retries())?;
+        let resp = self
+            .client
+            .get(&what, &path, None, None, self.client.retries())?;
         let status = resp.status().as_u16();
         if status != 200 {
-            return Err(self.client.status_error(&format!("{what} of {}", self.r.name()), status));
+            return Err(self
+                .client
+                .status_error(&format!("{what} of {}", self.r.name()), status));
         }
         let served = content_length(&resp);
         let declared = self
