@@ -103,6 +103,7 @@ pub(crate) struct History {
 /// What a manifest says it is, read before knowing which kind it is (registries may serve
 /// a manifest under a generic content type).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(not(feature = "registry"), allow(dead_code))]
 pub(crate) struct MediaTypeOf {
     #[serde(rename = "mediaType", default)]
     pub media_type: Option<String>,
@@ -111,6 +112,7 @@ pub(crate) struct MediaTypeOf {
 }
 
 /// The `mediaType` and `schemaVersion` of a manifest's JSON (empty when it is not JSON).
+#[cfg_attr(not(feature = "registry"), allow(dead_code))]
 pub(crate) fn media_type_of(bytes: &[u8]) -> MediaTypeOf {
     serde_json::from_slice(bytes).unwrap_or_default()
 }
