@@ -540,6 +540,39 @@ fn the_bearer_token_flow_anonymous_and_with_credentials_reusing_tokens() {
     );
     assert!(!line.contains("not-the-password"));
 
+    // a blob redirected to another host (blob storage): the token is not sent there
+    let storage = Proxy::start(
+        r.port,
+        Fault::Inject(format!(
+            "Bearer {}",
+            tokens.token("repository:team/tiny:pull")
+        )),
+    );
+    let front = Proxy::start(r.port, Fault::RedirectTo(storage.port));
+    let v = scan_json(
+        home.path(),
+        &format!("registry:{}/team/tiny:1", front.host()),
+        &[],
+    );
+    assert_eq!(content(v, true), archive);
+    let has_auth = |heads: &[String]| {
+        heads
+            .iter()
+            .filter(|h| h.contains("/blobs/"))
+            .map(|h| h.to_ascii_lowercase().contains("\nauthorization:"))
+            .collect::<Vec<_>>()
+    };
+    let sent_front = has_auth(&front.heads.lock().unwrap());
+    let sent_storage = has_auth(&storage.heads.lock().unwrap());
+    assert!(
+        !sent_front.is_empty() && sent_front.iter().all(|a| *a),
+        "{sent_front:?}"
+    );
+    assert!(
+        !sent_storage.is_empty() && sent_storage.iter().all(|a| !*a),
+        "Authorization went to the other host"
+    );
+
     *tokens.mode.lock().unwrap() = TokenMode::Oversized;
     let o = run(sbom(home.path()).args(["scan", &image]));
     assert_fails(&o, &[&image, "token response", "exceeds the limit"]);

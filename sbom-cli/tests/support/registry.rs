@@ -332,6 +332,24 @@ pub struct TokenServer {
 }
 
 impl TokenServer {
+    /// A token for `scope`, fetched as a client would (anonymous).
+    pub fn token(&self, scope: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let scope: String = scope.replace(':', "%3A").replace('/', "%2F");
+        write!(
+            s,
+            "GET /token?service=test-registry&scope={scope} HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        .unwrap();
+        let mut all = String::new();
+        s.read_to_string(&mut all).unwrap();
+        let body = &all[all.find("\r\n\r\n").unwrap() + 4..];
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        v["token"].as_str().unwrap().to_string()
+    }
+}
+
+impl TokenServer {
     fn start(d: &Path) -> TokenServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -506,8 +524,13 @@ fn header(head: &str, name: &str) -> Option<String> {
 }
 
 /// What the proxy does to blob requests.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Fault {
+    /// Redirects blob requests to `http://localhost:PORT` (another host, as blob storage is).
+    RedirectTo(u16),
+    /// Forwards with this `Authorization` instead of the client's (as a pre-signed blob
+    /// storage URL needs none from the client).
+    Inject(String),
     /// Closes the connection after this many bytes of the answer (the first `cuts` times).
     Cut { after: usize, cuts: usize },
     /// Stops sending after this many bytes, keeping the connection open.
@@ -541,7 +564,7 @@ impl Proxy {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (hd, cuts_left) = (hd.clone(), cuts_left.clone());
+                let (hd, cuts_left, fault) = (hd.clone(), cuts_left.clone(), fault.clone());
                 std::thread::spawn(move || serve(conn, upstream, port, fault, hd, cuts_left));
             }
         });
@@ -572,19 +595,34 @@ fn serve(
         heads.lock().unwrap().push(head.clone());
         let target = head.split(' ').nth(1).unwrap_or("").to_string();
         let blob = target.contains("/blobs/");
-        if blob && fault == Fault::RedirectLoop {
+        let redirect = match fault {
+            Fault::RedirectLoop => Some(format!("127.0.0.1:{me}")),
+            Fault::RedirectTo(port) => Some(format!("localhost:{port}")),
+            _ => None,
+        };
+        if let Some(to) = redirect.filter(|_| blob) {
             let _ = write!(
                 client,
-                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{me}{target}\r\nContent-Length: 0\r\n\r\n"
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{to}{target}\r\nContent-Length: 0\r\n\r\n"
             );
             continue;
         }
+        let inject = match &fault {
+            Fault::Inject(a) => Some(format!("Authorization: {a}\r\n")),
+            _ => None,
+        };
         // one request per upstream connection: the answer ends when upstream closes
         let head: String = head
             .lines()
-            .filter(|l| !l.to_ascii_lowercase().starts_with("connection:") && !l.is_empty())
+            .filter(|l| {
+                let l = l.to_ascii_lowercase();
+                !l.starts_with("connection:")
+                    && !l.is_empty()
+                    && !(inject.is_some() && l.starts_with("authorization:"))
+            })
             .map(|l| format!("{l}\r\n"))
             .collect::<String>()
+            + inject.as_deref().unwrap_or("")
             + "Connection: close\r\n\r\n";
         let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
             return;
