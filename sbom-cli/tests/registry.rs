@@ -734,3 +734,68 @@ fn cut_transfers_resume_with_range_and_stalls_and_redirect_loops_fail() {
     let o = run(sbom(h).args(["scan", &image]));
     assert_fails(&o, &[&image, "redirect"]);
 }
+
+/// A registry scan writes nothing: run from a read-only directory with an unwritable,
+/// empty TMPDIR, under strace, no file is opened for writing, created, renamed or removed
+/// (the document goes to stdout, a pipe).
+#[test]
+fn a_registry_scan_writes_nothing_to_disk() {
+    if !reg::tools(TOOLS) || !reg::tools(&["strace"]) {
+        return;
+    }
+    let r = Registry::start(Auth::Open);
+    r.push(&format!("oci:{}", tiny_oci().display()), "tiny:1", false);
+    let home = tempfile::tempdir().unwrap();
+    let (ro, tmp) = (home.path().join("ro"), home.path().join("tmp"));
+    for d in [&ro, &tmp] {
+        std::fs::create_dir(d).unwrap();
+        std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+    }
+    let trace = home.path().join("trace");
+    let o = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=%file", "-o"])
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_sbom"))
+        .args([
+            "scan",
+            &format!("registry:{}/tiny:1", r.host()),
+            "-q",
+            "-o",
+            "cyclonedx-json",
+        ])
+        .current_dir(&ro)
+        .env("TMPDIR", &tmp)
+        .env("HOME", home.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["components"].as_array().unwrap().len() > 10);
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    let writes: Vec<&str> = trace
+        .lines()
+        .filter(|l| {
+            let call = l.split_whitespace().nth(1).unwrap_or("");
+            let opens = call.starts_with("open") || call.starts_with("creat");
+            (opens
+                && ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC"]
+                    .iter()
+                    .any(|f| l.contains(f)))
+                || [
+                    "mkdir", "rename", "unlink", "rmdir", "link", "symlink", "truncate", "mknod",
+                ]
+                .iter()
+                .any(|c| call.starts_with(&format!("{c}(")) || call.starts_with(&format!("{c}at(")))
+        })
+        .filter(|l| !l.contains("\"/dev/null\"") && !l.contains("\"/dev/tty\""))
+        .collect();
+    assert!(writes.is_empty(), "writes: {writes:#?}");
+    assert!(
+        trace.contains("openat("),
+        "strace saw no file access at all"
+    );
+    std::fs::read_dir(&tmp)
+        .unwrap()
+        .for_each(|e| panic!("left in TMPDIR: {e:?}"));
+}
