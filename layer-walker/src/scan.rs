@@ -73,6 +73,7 @@ pub struct Scanner {
     progress: Option<ProgressFn>,
     cancel: Option<Arc<AtomicBool>>,
     dockerfile: Option<Arc<str>>,
+    target: Option<Arc<str>>,
     registry: Arc<RegistryOptions>,
 }
 
@@ -104,6 +105,7 @@ impl Scanner {
             progress: None,
             cancel: None,
             dockerfile: None,
+            target: None,
             registry: Arc::new(RegistryOptions::default()),
         }
     }
@@ -171,6 +173,14 @@ impl Scanner {
         self
     }
 
+    /// The stage of the [`Scanner::dockerfile`] the image was built from, as given to the
+    /// build's `--target` (a stage name or index); the last stage when not set. A name the
+    /// file has no stage for fails the scan with [`Error::Dockerfile`].
+    pub fn dockerfile_target(mut self, stage: String) -> Self {
+        self.target = Some(Arc::from(stage));
+        self
+    }
+
     /// How `registry:` images are reached: extra CAs, plain-HTTP hosts, credentials,
     /// timeouts (default: [`RegistryOptions::default`]).
     ///
@@ -214,6 +224,11 @@ impl Scanner {
             .as_deref()
             .map(crate::dockerfile::parse)
             .transpose()?;
+        let stage = match (&dockerfile, self.target.as_deref()) {
+            (Some(df), Some(t)) => df.target(t)?,
+            (Some(df), None) => df.stages.len().saturating_sub(1),
+            (None, _) => 0,
+        };
         let retained = Retained::new(self.limits.max_retained_bytes);
         let ctx = self.ctx(&retained);
         let mut source = source::open(image, &ctx)?;
@@ -260,7 +275,7 @@ impl Scanner {
             &self.detectors,
             self.scope,
             warnings,
-            dockerfile.as_ref(),
+            dockerfile.as_ref().map(|df| (df, stage)),
         );
         Ok(Scan {
             inventory,

@@ -187,3 +187,55 @@ fn go_containerregistry_archive_with_a_changed_foreign_layer_is_refused() {
     let e = scan(&archive(&changed)).err().expect("a digest mismatch");
     assert_eq!(e.kind(), ErrorKind::DigestMismatch, "{e}");
 }
+
+#[test]
+fn go_containerregistry_blob_names_are_their_digests_and_are_checked() {
+    // go-containerregistry names each layer `<compressed digest>.tar.gz` and the config
+    // `sha256:<digest>`: a layer recompressed (same content, so the same diff_id) no longer
+    // has the digest its name states
+    let files = entries(&fixture());
+    let (entry, _) = metadata(&files);
+    let s = scan(&fixture()).expect("scan");
+    let layer0 = entry["Layers"][0].as_str().unwrap();
+    assert_eq!(
+        s.layers[0].digest.as_ref().map(|d| d.to_string()),
+        Some(format!("sha256:{}", layer0.trim_end_matches(".tar.gz")))
+    );
+    let recompressed: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(n, b)| {
+            if n == layer0 {
+                let mut raw = Vec::new();
+                flate2::read::GzDecoder::new(b.as_slice())
+                    .read_to_end(&mut raw)
+                    .unwrap();
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                std::io::Write::write_all(&mut gz, &raw).unwrap();
+                (n.clone(), gz.finish().unwrap())
+            } else {
+                (n.clone(), b.clone())
+            }
+        })
+        .collect();
+    assert_ne!(get(&recompressed, layer0), get(&files, layer0));
+    let e = scan(&archive(&recompressed))
+        .err()
+        .expect("a digest mismatch");
+    assert_eq!(e.kind(), ErrorKind::DigestMismatch, "{e}");
+    assert!(e.to_string().contains(layer0), "{e}");
+
+    // the config, named by its digest, changed by one byte of whitespace
+    let config = entry["Config"].as_str().unwrap();
+    let changed: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(n, b)| {
+            let mut b = b.clone();
+            if n == config {
+                b.push(b'\n');
+            }
+            (n.clone(), b)
+        })
+        .collect();
+    let e = scan(&archive(&changed)).err().expect("a digest mismatch");
+    assert_eq!(e.kind(), ErrorKind::DigestMismatch, "{e}");
+}

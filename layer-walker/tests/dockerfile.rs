@@ -395,38 +395,46 @@ fn buildah_two_stage_from_local_base() {
 }
 
 #[test]
-fn edited_dockerfile_reports_unmatched_instead_of_wrong_lines() {
-    // the final stage's LABEL was changed after the build: the entries after it still match,
-    // it and everything before it cannot be placed
+fn edited_dockerfile_maps_what_still_agrees_and_warns_about_the_rest() {
+    // the final stage's LABEL was changed after the build: that entry alone is unplaced,
+    // every other entry keeps its line
     let text = read("buildah-multi.Dockerfile")
         .replace("fixture.role=\"multi\"", "fixture.role=\"other\"");
     let df = parse(&text).unwrap();
     let h = history_of("buildah-multi.config.json");
     let (l, un, w) = lines(&df, &h);
-    assert_eq!(&l[9..], [Some(15), Some(16), Some(17)]);
-    assert!(l[..9].iter().all(Option::is_none), "{l:?}");
-    assert_eq!(un, (0..9).collect::<Vec<_>>());
-    assert_eq!(w.len(), 9);
+    let some = |v: &[usize]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
+    assert_eq!(&l[..8], some(&[3, 3, 3, 4, 5, 7, 9, 12]));
+    assert_eq!(l[8], None);
+    assert_eq!(&l[9..], some(&[15, 16, 17]));
+    assert_eq!(un, [8]);
+    assert_eq!(w.len(), 1, "{w:?}");
     assert!(
-        w[8].contains("history entry 8") && w[8].contains("LABEL"),
+        w[0].contains("history entry 8")
+            && w[0].contains("LABEL")
+            && w[0].contains("did not match line 13"),
         "{}",
-        w[8]
+        w[0]
     );
 
-    // a different file altogether
+    // a different file altogether: nothing placed, one warning that says so
     let df = parse(&read("debian-small.Dockerfile")).unwrap();
-    let (l, un, _) = lines(&df, &h);
-    assert!(l.iter().all(Option::is_none));
+    let (l, un, w) = lines(&df, &h);
+    assert!(l.iter().all(Option::is_none), "{l:?}");
     assert_eq!(un.len(), h.len());
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("of the image's 12 entries agree"), "{w:?}");
 
-    // an instruction too many (never built): nothing may be placed on the FROM line
+    // an instruction too many (never built): the others are placed, it is reported
     let text = read("buildah-base.Dockerfile") + "RUN never-built\n";
-    let (l, un, _) = lines(
+    let (l, un, w) = lines(
         &parse(&text).unwrap(),
         &history_of("buildah-base.config.json"),
     );
-    assert_eq!(l, [None, None, None]);
-    assert_eq!(un, [0, 1, 2]);
+    assert_eq!(l, [Some(3), Some(4), Some(5)]);
+    assert!(un.is_empty());
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("no entry for line 6"), "{w:?}");
 
     // the history runs out before the instructions do: the ADD was never built into it
     let df = parse(&read("buildah-base.Dockerfile")).unwrap();
@@ -435,7 +443,7 @@ fn edited_dockerfile_reports_unmatched_instead_of_wrong_lines() {
     assert_eq!(l, [Some(4), Some(5)]);
     assert!(un.is_empty());
     assert_eq!(w.len(), 1);
-    assert!(w[0].contains("ADD (line 3)"), "{w:?}");
+    assert!(w[0].contains("line 3 (\"ADD"), "{w:?}");
 
     // FROM scratch, but the history has more entries than instructions
     let text = "FROM scratch\nLABEL fixture.role=\"base\"\nENV BASE_VERSION=1.0\n";
@@ -445,7 +453,41 @@ fn edited_dockerfile_reports_unmatched_instead_of_wrong_lines() {
     );
     assert_eq!(l, [None, Some(2), Some(3)]);
     assert_eq!(un, [0]);
-    assert_eq!(w.len(), 2);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("1 history entry comes before"), "{w:?}");
+
+    // one entry in a form not recognised, in the middle: the rest keeps its lines, and the
+    // warnings come in entry order (entry 2 before entry 10)
+    let mut text = String::from("FROM debian:12\n");
+    let mut h = entries(&["/bin/sh -c #(nop) ADD file:aa in / "]);
+    for k in 0..12 {
+        text.push_str(&format!("RUN step{k}\n"));
+        let c = match k {
+            1 | 9 => format!("RUN something-else-{k} # buildkit"),
+            _ => format!("RUN /bin/sh -c step{k} # buildkit"),
+        };
+        h.extend(entries(&[c.as_str()]));
+    }
+    let (l, un, w) = lines(&parse(&text).unwrap(), &h);
+    assert_eq!(un, [2, 10]);
+    assert_eq!(l[0], Some(1));
+    assert_eq!(l[1], Some(2));
+    assert_eq!(l[3], Some(4));
+    assert_eq!(l[12], Some(13));
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(
+        w[0].contains("entry 2 ") && w[1].contains("entry 10 "),
+        "{w:?}"
+    );
+
+    // a squashed image: one entry for many instructions, said once
+    let h = entries(&["/bin/sh -c #(nop) ADD file:aa in / "]);
+    let (_, _, w) = lines(&parse(&text).unwrap(), &h);
+    assert!(
+        w.iter().any(|m| m.contains("1 entry for 12 instructions")),
+        "{w:?}"
+    );
+    assert!(w.len() <= 2, "{w:?}");
 }
 
 #[test]
@@ -603,9 +645,17 @@ fn scanner_sets_instruction_and_dockerfile_refs() {
         .iter()
         .filter(|w| w.message.starts_with("Dockerfile: history entry"))
         .collect();
-    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    // the ADD still agrees (same destination) and keeps its line; the LABEL does not
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(msgs[0].message.contains("did not match line 3"), "{msgs:?}");
     assert!(msgs.iter().all(|w| !w.incomplete));
-    assert!(scan.inventory.layers[0].dockerfile.is_none());
+    assert_eq!(
+        scan.inventory.layers[0]
+            .dockerfile
+            .as_ref()
+            .map(|d| d.start_line),
+        Some(2)
+    );
 
     // a malformed one fails the scan with the line
     let err = Scanner::new()
@@ -657,4 +707,132 @@ proptest! {
             let _ = clean_created_by(c);
         }
     }
+}
+
+#[test]
+fn a_build_target_maps_that_stage() {
+    // the entries an image built with `--target b` has: the base image's and stage b's
+    let df = parse(&read("buildah-multi.Dockerfile")).unwrap();
+    let h = history_of("buildah-multi.config.json")[..7].to_vec();
+    let b = df.target("b").unwrap();
+    let (m, w) = layer_walker::dockerfile::match_stage(&df, b, &h);
+    assert!(w.is_empty(), "{w:?}");
+    let got: Vec<_> = m
+        .per_entry
+        .iter()
+        .map(|r| r.as_ref().map(|r| (r.start_line, r.from_base_image)))
+        .collect();
+    let want = [
+        (3, true),
+        (3, true),
+        (3, true),
+        (4, false),
+        (5, false),
+        (7, false),
+        (9, false),
+    ];
+    assert_eq!(got, want.map(Some));
+    // matched against the last stage instead, the final stage's instructions have no entries
+    let (_, w) = match_history(&df, &h);
+    assert!(!w.is_empty());
+
+    // through the scanner: a target the file lacks fails before anything is read
+    let err = layer_walker::Scanner::new()
+        .dockerfile(read("buildah-multi.Dockerfile"))
+        .dockerfile_target("prod".into())
+        .scan(&layer_walker::ImageRef::parse("/nonexistent").unwrap())
+        .err()
+        .unwrap();
+    assert_eq!(err.kind(), layer_walker::ErrorKind::Dockerfile);
+    assert!(err.to_string().contains("no stage \"prod\""), "{err}");
+}
+
+/// A fixture built by a real Docker daemon (make-docker-fixtures.sh): every entry maps to
+/// the line the truth gives (derived from the builder's own order), with no warning.
+fn assert_docker_truth(config: &str, truth: &str, target: Option<&str>) {
+    let df = parse(&read("every-instruction.Dockerfile")).unwrap();
+    let h = history_of(config);
+    let truth: Vec<serde_json::Value> = serde_json::from_str(&read(truth)).unwrap();
+    assert_eq!(h.len(), truth.len());
+    let stage = match target {
+        Some(t) => df.target(t).unwrap(),
+        None => df.stages.len() - 1,
+    };
+    let (m, w) = layer_walker::dockerfile::match_stage(&df, stage, &h);
+    assert!(w.is_empty(), "{config}: {w:?}");
+    assert!(m.unmatched.is_empty());
+    for (i, t) in truth.iter().enumerate() {
+        let r = m.per_entry[i]
+            .as_ref()
+            .unwrap_or_else(|| panic!("{config}: entry {i}"));
+        let want = (
+            t["dockerfile_line"].as_u64().unwrap() as usize,
+            t["dockerfile_instruction"].as_str().unwrap(),
+        );
+        assert_eq!(
+            (r.start_line, r.keyword.as_str()),
+            want,
+            "{config}: entry {i}"
+        );
+        assert_eq!(r.from_base_image, want.1 == "FROM", "{config}: entry {i}");
+    }
+}
+
+#[test]
+fn docker_buildkit_build_of_every_instruction_matches_builder_truth() {
+    // EXPOSE as a Go map, VOLUME/SHELL as Go slices, HEALTHCHECK as a Go struct, exec-form
+    // RUN, build args, --mount/--chmod dropped, ONBUILD unrecorded but its trigger run in the
+    // child stage
+    assert_docker_truth(
+        "docker-buildkit.config.json",
+        "docker-buildkit.truth-history.json",
+        None,
+    );
+    assert_docker_truth(
+        "docker-buildkit-target.config.json",
+        "docker-buildkit-target.truth-history.json",
+        Some("build"),
+    );
+}
+
+#[test]
+fn docker_legacy_build_of_every_instruction_matches_builder_truth() {
+    // the legacy builder's `#(nop)` forms, after `SHELL` with bash's `-c`, ONBUILD recorded
+    assert_docker_truth(
+        "docker-legacy.config.json",
+        "docker-legacy.truth-history.json",
+        None,
+    );
+}
+
+#[test]
+fn healthcheck_forms() {
+    let df = |t: &str| parse(&format!("FROM scratch\n{t}\n")).unwrap();
+    let one = |d: &Dockerfile, c: &str| lines(d, &entries(&[c])).0[0];
+    let d = df("HEALTHCHECK --interval=90s --retries=3 CMD curl -f http://localhost/");
+    assert_eq!(
+        one(&d, "HEALTHCHECK &{[\"CMD-SHELL\" \"curl -f http://localhost/\"] \"1m30s\" \"0s\" \"0s\" '\\x03'}"),
+        Some(2)
+    );
+    // a newer builder prints a fourth duration (start interval)
+    assert_eq!(
+        one(&d, "HEALTHCHECK &{[\"CMD-SHELL\" \"curl -f http://localhost/\"] \"1m30s\" \"0s\" \"0s\" \"0s\" '\\x03'}"),
+        Some(2)
+    );
+    // other retries, other interval, other command: no
+    for c in [
+        "HEALTHCHECK &{[\"CMD-SHELL\" \"curl -f http://localhost/\"] \"1m30s\" \"0s\" \"0s\" '\\x04'}",
+        "HEALTHCHECK &{[\"CMD-SHELL\" \"curl -f http://localhost/\"] \"30s\" \"0s\" \"0s\" '\\x03'}",
+        "HEALTHCHECK &{[\"CMD-SHELL\" \"curl http://localhost/\"] \"1m30s\" \"0s\" \"0s\" '\\x03'}",
+    ] {
+        assert_eq!(one(&d, c), None, "{c}");
+    }
+    let d = df("HEALTHCHECK NONE");
+    assert_eq!(
+        one(&d, "HEALTHCHECK &{[\"NONE\"] \"0s\" \"0s\" \"0s\" '\\x00'}"),
+        Some(2)
+    );
+    let d = df("EXPOSE 53/udp 80");
+    assert_eq!(one(&d, "EXPOSE map[53/udp:{} 80/tcp:{}]"), Some(2));
+    assert_eq!(one(&d, "EXPOSE map[53/tcp:{} 80/tcp:{}]"), None);
 }

@@ -67,6 +67,10 @@ pub struct ScanArgs {
     /// The Dockerfile the image was built from: maps every layer to the instruction that made it
     #[arg(long, value_name = "PATH")]
     pub dockerfile: Option<PathBuf>,
+    /// The stage of the Dockerfile the image was built from, as given to the build's --target
+    /// (default: the last)
+    #[arg(long, value_name = "STAGE", requires = "dockerfile")]
+    pub target: Option<String>,
     /// The image to read from an archive holding several (`docker save a b`): a tag as the
     /// archive records it (debian:12), the image ID or manifest digest (sha256:..., or 12+
     /// hex digits), or @N, the N-th image from 0

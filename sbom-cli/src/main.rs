@@ -147,6 +147,9 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
             .with_context(|| format!("reading the Dockerfile {}", path.display()))
             .map_err(usage)?;
         scanner = scanner.dockerfile(text);
+        if let Some(t) = &args.target {
+            scanner = scanner.dockerfile_target(t.clone());
+        }
     }
     // a reference that names no image kind is the user's mistake, found before any work
     let image = ImageRef::parse_os(&args.image).map_err(|e| usage(e.into()))?;

@@ -30,7 +30,7 @@ pub(crate) fn assemble(
     detectors: &[Arc<dyn Detector>],
     scope: Scope,
     mut warnings: Vec<Warning>,
-    dockerfile: Option<&crate::dockerfile::Dockerfile>,
+    dockerfile: Option<(&crate::dockerfile::Dockerfile, usize)>,
 ) -> Inventory {
     let diff::Walk {
         layers,

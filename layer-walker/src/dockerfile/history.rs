@@ -12,7 +12,14 @@
 //! - BuildKit: `KEYWORD args # buildkit`; `RUN /bin/sh -c cmd # buildkit` (or `RUN a b` for the
 //!   exec form), with the same `|N k=v` prefix after `RUN`. A heredoc `RUN` is recorded with
 //!   its body: `RUN /bin/sh -c <<EOF\n<body>EOF # buildkit`; a history that kept only the
-//!   first line is matched as well. `ARG` makes no entry.
+//!   first line is matched as well. `ONBUILD` makes no entry; a child stage records its
+//!   parent's triggers after its `FROM`.
+//! - Both, for instructions that run nothing (Docker 20.10's BuildKit and legacy builder,
+//!   seen in real builds: testdata/dockerfile/make-docker-fixtures.sh): `EXPOSE` as Go's print
+//!   of a map (`map[8080/tcp:{} 9090/tcp:{}]`), `VOLUME` and `SHELL` as a Go slice
+//!   (`[/data /logs]`), `HEALTHCHECK` as Go's `%q` of its config
+//!   (`&{["CMD" "true"] "30s" "0s" "0s" '\x00'}`), an exec-form `RUN` of a shell like the
+//!   shell form.
 
 use sbom_core::{DockerfileRef, HistoryEntry};
 
@@ -143,31 +150,100 @@ pub struct Mapping {
     pub unmatched: Vec<usize>,
 }
 
-/// One instruction of the final stage's line of descent, with the stage it belongs to.
+/// What made one history entry, in the chosen stage's line of descent: an instruction, or
+/// a parent stage's `ONBUILD` trigger, which runs right after the child's `FROM`.
 struct Step<'a> {
+    /// What the entry records.
     ins: &'a Instruction,
+    /// The line to point at: the instruction, or the `ONBUILD` that registered it.
+    shown: &'a Instruction,
     stage: usize,
 }
 
-/// Maps history entries to the Dockerfile's instructions, from the end: the final stage's
-/// instructions (after those of the stages it builds on) made the last entries, in order;
-/// the entries before them are the base image's and map to the first stage's `FROM`. Every
-/// pair must agree (keyword and normalised text, or for `ADD`/`COPY` keyword and destination);
-/// at the first entry that does not, matching stops and that entry and all before it are
-/// unmatched — a wrong line is worse than none. Returns the mapping and warnings.
+/// Maps history entries to the instructions of the Dockerfile's last stage (see
+/// [`match_stage`]).
 pub fn match_history(df: &Dockerfile, history: &[HistoryEntry]) -> (Mapping, Vec<String>) {
+    match df.stages.last() {
+        Some(last) => match_stage(df, last.index, history),
+        None => (
+            Mapping {
+                per_entry: vec![None; history.len()],
+                unmatched: (0..history.len()).collect(),
+            },
+            vec!["Dockerfile: it has no FROM, so no stage to match".into()],
+        ),
+    }
+}
+
+/// What one history entry or instruction became in the alignment.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Move {
+    /// Entry and instruction agree.
+    Pair,
+    /// Entry and instruction at the same place, but they do not agree.
+    Differ,
+    /// An entry no instruction made.
+    ExtraEntry,
+    /// An instruction with no entry.
+    NoEntry,
+}
+
+// Scores of the alignment. A pair must outweigh the gaps around it, and one entry that
+// differs from its instruction must cost less than an extra entry plus a missing one, so
+// that an unrecognised entry stays in its place rather than being taken for the base image.
+const PAIR: i32 = 4;
+const DIFFER: i32 = -2;
+const GAP: i32 = -3;
+
+/// Entries considered for alignment before the instructions' own: those further back are
+/// the base image's. Bounds the alignment's cost on hostile histories.
+const SLACK: usize = 64;
+
+/// Maps history entries to the instructions of `stage` (after those of the stages it builds
+/// on) by aligning the two sequences, as `diff` aligns lines: entries and instructions pair
+/// only where they agree (keyword and normalised text, or for `ADD`/`COPY` keyword and
+/// destination), in order. The entries before the first instruction's are the base image's
+/// and map to the first stage's `FROM`. An entry that agrees with nothing stays unmapped
+/// without discarding the others — a wrong line is worse than none. Warnings, in entry
+/// order, say which entries and instructions did not align and why.
+///
+/// ```
+/// use layer_walker::dockerfile::{match_stage, parse};
+/// use layer_walker::sbom_core::HistoryEntry;
+///
+/// let df = parse("FROM debian:12 AS build\nRUN make\nFROM build\nEXPOSE 80\nCMD [\"app\"]\n")?;
+/// let entry = |c: &str| HistoryEntry { created_by: Some(c.into()), ..Default::default() };
+/// let history = [
+///     entry("/bin/sh -c #(nop) ADD file:0ab in / "),
+///     entry("RUN /bin/sh -c make # buildkit"),
+///     entry("EXPOSE 8080"), // the Dockerfile was edited after the build
+///     entry("CMD [\"app\"]"),
+/// ];
+/// let (mapping, warnings) = match_stage(&df, 1, &history);
+/// let lines: Vec<_> = mapping.per_entry.iter().map(|r| r.as_ref().map(|r| r.start_line)).collect();
+/// assert_eq!(lines, [Some(1), Some(2), None, Some(5)]);
+/// assert_eq!(mapping.unmatched, [2]);
+/// assert!(warnings[0].contains("entry 2"), "{warnings:?}");
+/// # Ok::<(), layer_walker::dockerfile::ParseError>(())
+/// ```
+pub fn match_stage(
+    df: &Dockerfile,
+    stage: usize,
+    history: &[HistoryEntry],
+) -> (Mapping, Vec<String>) {
     let mut mapping = Mapping {
         per_entry: vec![None; history.len()],
         unmatched: Vec::new(),
     };
     let mut warnings = Vec::new();
-    let Some(last) = df.stages.last() else {
+    if stage >= df.stages.len() {
         mapping.unmatched = (0..history.len()).collect();
+        warnings.push(format!("Dockerfile: it has no stage {stage}"));
         return (mapping, warnings);
-    };
-    // the line of descent: final stage, its parent, ... (parents come earlier in the file, so
+    }
+    // the line of descent: the stage, its parent, ... (parents come earlier in the file, so
     // this ends; the guard is for safety)
-    let mut chain = vec![last.index];
+    let mut chain = vec![stage];
     while let Some(p) = df.stages[*chain.last().unwrap_or(&0)].parent {
         if chain.contains(&p) || chain.len() > df.stages.len() {
             break;
@@ -176,15 +252,26 @@ pub fn match_history(df: &Dockerfile, history: &[HistoryEntry]) -> (Mapping, Vec
     }
     chain.reverse();
     let root = chain[0];
-    let steps: Vec<Step> = chain
-        .iter()
-        .flat_map(|&s| {
-            df.stages[s]
-                .instructions
-                .iter()
-                .map(move |ins| Step { ins, stage: s })
-        })
-        .collect();
+    let mut steps: Vec<Step> = Vec::new();
+    for (k, &s) in chain.iter().enumerate() {
+        // a stage built on an earlier one runs that one's ONBUILD triggers first
+        if let Some(&parent) = k.checked_sub(1).and_then(|p| chain.get(p)) {
+            for shown in &df.stages[parent].instructions {
+                if let Some(ins) = &shown.onbuild {
+                    steps.push(Step {
+                        ins,
+                        shown,
+                        stage: parent,
+                    });
+                }
+            }
+        }
+        steps.extend(df.stages[s].instructions.iter().map(|ins| Step {
+            ins,
+            shown: ins,
+            stage: s,
+        }));
+    }
 
     let several = df.stages.len() > 1;
     let make_ref = |ins: &Instruction, stage: usize, base: bool| DockerfileRef {
@@ -200,70 +287,171 @@ pub fn match_history(df: &Dockerfile, history: &[HistoryEntry]) -> (Mapping, Vec
         }),
         from_base_image: base,
     };
-
-    let mut e = history.len();
-    let mut k = steps.len();
-    let mut stopped = false;
-    while e > 0 && k > 0 {
-        let step = &steps[k - 1];
-        let cleaned = history[e - 1]
-            .created_by
-            .as_deref()
-            .map(clean_created_by)
-            .unwrap_or_default();
-        if agrees(df, step.ins, &cleaned) {
-            mapping.per_entry[e - 1] = Some(make_ref(step.ins, step.stage, false));
-            e -= 1;
-            k -= 1;
-        } else if makes_no_entry(step.ins) {
-            k -= 1;
-        } else {
-            stopped = true;
-            break;
-        }
-    }
-    // instructions left that every builder records: the history is not this Dockerfile's
-    if !stopped {
-        if let Some(s) = steps[..k].iter().rev().find(|s| !makes_no_entry(s.ins)) {
-            // the pairs made so far agree and stay; what the history lacks is reported
-            warnings.push(format!(
-                "Dockerfile: the history has no entry for {} (line {}) or the instructions                  before it",
-                s.ins.keyword,
-                s.ins.start_line
-            ));
-            stopped = true;
-        }
-    }
-    if !stopped && e > 0 {
-        let from = &df.stages[root];
-        if from.base.eq_ignore_ascii_case("scratch") {
-            warnings.push(format!(
-                "Dockerfile: {e} history entries precede the instructions, but the first stage \
-                 is FROM scratch (line {})",
-                from.from.start_line
-            ));
-            stopped = true;
-        } else {
-            for slot in &mut mapping.per_entry[..e] {
-                *slot = Some(make_ref(&from.from, root, true));
-            }
-            e = 0;
-        }
-    }
-    if stopped {
-        for (i, h) in history.iter().enumerate().take(e) {
-            mapping.unmatched.push(i);
-            let text = h
-                .created_by
+    let cleaned: Vec<String> = history
+        .iter()
+        .map(|h| {
+            h.created_by
                 .as_deref()
                 .map(clean_created_by)
-                .unwrap_or_default();
-            warnings.push(format!(
-                "Dockerfile: history entry {i} ({:?}) matches no instruction",
-                shorten(&text)
-            ));
+                .unwrap_or_default()
+        })
+        .collect();
+
+    // entries before `first` are the base image's whatever the alignment says
+    let first = history.len().saturating_sub(steps.len() + SLACK);
+    let hist = &cleaned[first..];
+    let from_scratch = df.stages[root].base.eq_ignore_ascii_case("scratch");
+    let (n, m) = (hist.len(), steps.len());
+    // score[i][j]: best alignment of the first i entries (of `hist`) with the first j
+    // instructions; leading entries are free as the base image's unless it is scratch
+    let w = m + 1;
+    let mut score = vec![i32::MIN / 2; (n + 1) * w];
+    let mut back = vec![Move::Pair; (n + 1) * w];
+    let agree: Vec<bool> = (0..n * m)
+        .map(|x| agrees(df, steps[x % m].ins, &hist[x / m]))
+        .collect();
+    for i in 0..=n {
+        for j in 0..=m {
+            let at = i * w + j;
+            if j == 0 {
+                score[at] = if from_scratch { GAP * i as i32 } else { 0 };
+                back[at] = Move::ExtraEntry;
+                continue;
+            }
+            let skip = if makes_no_entry(steps[j - 1].ins) {
+                0
+            } else {
+                GAP
+            };
+            let mut best = (score[at - 1] + skip, Move::NoEntry);
+            if i > 0 {
+                let diag = score[at - w - 1];
+                let pair = if agree[(i - 1) * m + j - 1] {
+                    (diag + PAIR, Move::Pair)
+                } else {
+                    (diag + DIFFER, Move::Differ)
+                };
+                let extra = (score[at - w] + GAP, Move::ExtraEntry);
+                // ties: a pair before a gap, and a gap before a difference
+                for c in [pair, extra] {
+                    if c.0 > best.0 || (c.0 == best.0 && c.1 == Move::Pair) {
+                        best = c;
+                    }
+                }
+            }
+            score[at] = best.0;
+            back[at] = best.1;
         }
     }
+    // walk back from the end: every instruction and every entry is accounted for
+    let (mut i, mut j) = (n, m);
+    let mut moves = Vec::new();
+    while j > 0 {
+        let mv = back[i * w + j];
+        moves.push((mv, i, j));
+        match mv {
+            Move::Pair | Move::Differ => {
+                i -= 1;
+                j -= 1;
+            }
+            Move::ExtraEntry => i -= 1,
+            Move::NoEntry => j -= 1,
+        }
+    }
+    let base_entries = first + i;
+    let pairs = moves.iter().filter(|m| m.0 == Move::Pair).count();
+    let needed = steps.iter().filter(|s| !makes_no_entry(s.ins)).count();
+    let missing = moves
+        .iter()
+        .filter(|(mv, _, j)| *mv == Move::NoEntry && !makes_no_entry(steps[j - 1].ins))
+        .count();
+    let entries = |n: usize| format!("{n} entr{}", if n == 1 { "y" } else { "ies" });
+    // most instructions without an entry: one warning that says why, not one per line
+    let squashed = missing > 3 && missing * 2 > needed;
+    if squashed {
+        warnings.push(format!(
+            "Dockerfile: the history has {} for {needed} instructions, and {missing} \
+             instructions have none: the image was squashed or imported, so their layers \
+             cannot be placed",
+            entries(history.len()),
+        ));
+    }
+    // pairs among mostly disagreeing entries are coincidences (two `ADD ... /`), not a
+    // mapping
+    let own = history.len() - base_entries;
+    if pairs == 0 || pairs * 2 < own {
+        mapping.unmatched = (0..history.len()).collect();
+        if !squashed {
+            warnings.push(format!(
+                "Dockerfile: only {pairs} of the image's {} agree with an instruction of \
+                 the Dockerfile, so none is mapped; is it the file the image was built from?",
+                entries(history.len()),
+            ));
+        }
+        return (mapping, warnings);
+    }
+    // what did not align, by entry number
+    let mut notes: Vec<(usize, String)> = Vec::new();
+    for &(mv, i, j) in moves.iter().rev() {
+        // the entry a pair, a difference or an extra entry consumed (then i > 0)
+        let e = (first + i).saturating_sub(1);
+        let step = &steps[j - 1];
+        match mv {
+            Move::Pair => mapping.per_entry[e] = Some(make_ref(step.shown, step.stage, false)),
+            Move::Differ => notes.push((
+                e,
+                format!(
+                    "Dockerfile: history entry {e} ({:?}) did not match line {} ({:?})",
+                    shorten(&cleaned[e]),
+                    step.shown.start_line,
+                    shorten(&step.shown.text)
+                ),
+            )),
+            Move::ExtraEntry => notes.push((
+                e,
+                format!(
+                    "Dockerfile: history entry {e} ({:?}) matches no instruction",
+                    shorten(&cleaned[e])
+                ),
+            )),
+            Move::NoEntry if makes_no_entry(step.ins) || squashed => {}
+            Move::NoEntry => notes.push((
+                first + i,
+                format!(
+                    "Dockerfile: the history has no entry for line {} ({:?})",
+                    step.ins.start_line,
+                    shorten(&step.ins.text)
+                ),
+            )),
+        }
+        if matches!(mv, Move::Differ | Move::ExtraEntry) {
+            mapping.unmatched.push(e);
+        }
+    }
+    if base_entries > 0 {
+        if from_scratch {
+            let (n, verb) = match base_entries {
+                1 => ("entry", "comes"),
+                _ => ("entries", "come"),
+            };
+            notes.push((
+                0,
+                format!(
+                    "Dockerfile: {base_entries} history {n} {verb} before those of the \
+                     instructions, but the first stage is FROM scratch (line {})",
+                    df.stages[root].from.start_line
+                ),
+            ));
+            mapping.unmatched.extend(0..base_entries);
+        } else {
+            for slot in &mut mapping.per_entry[..base_entries] {
+                *slot = Some(make_ref(&df.stages[root].from, root, true));
+            }
+        }
+    }
+    mapping.unmatched.sort_unstable();
+    notes.sort_by_key(|(e, _)| *e);
+    warnings.extend(notes.into_iter().map(|(_, w)| w));
     (mapping, warnings)
 }
 
@@ -275,9 +463,10 @@ fn shorten(s: &str) -> String {
     }
 }
 
-/// `ARG` makes no history entry with BuildKit (buildah and the classic builder record it).
+/// `ARG` and `ONBUILD` make no history entry with BuildKit (buildah and the classic builder
+/// record them).
 fn makes_no_entry(ins: &Instruction) -> bool {
-    ins.keyword == "ARG"
+    ins.keyword == "ARG" || ins.keyword == "ONBUILD"
 }
 
 /// Whitespace runs collapsed to one space, ends trimmed.
@@ -382,6 +571,27 @@ fn agrees(df: &Dockerfile, ins: &Instruction, hist: &str) -> bool {
         "RUN" => run_forms(ins)
             .iter()
             .any(|c| wild_eq(&collapse(c), &collapse(strip_flags(hargs)))),
+        "EXPOSE" => {
+            let h = ports(hargs);
+            arg_forms(ins).iter().any(|a| ports(a) == h)
+        }
+        "VOLUME" | "SHELL" => {
+            let h = list_words(hargs);
+            let d = match &ins.exec {
+                Some(v) => vec![v.clone()],
+                None => arg_forms(ins)
+                    .iter()
+                    .map(|a| {
+                        split_words(a, df.escape)
+                            .iter()
+                            .map(|w| super::parse::unquote(w))
+                            .collect()
+                    })
+                    .collect(),
+            };
+            d.contains(&h)
+        }
+        "HEALTHCHECK" => healthcheck_agrees(ins, hargs),
         "CMD" | "ENTRYPOINT" => {
             let h = command_words(hargs);
             let shell = ["/bin/sh".to_string(), "-c".to_string()];
@@ -414,7 +624,11 @@ fn agrees(df: &Dockerfile, ins: &Instruction, hist: &str) -> bool {
 /// heredocs the command line followed by the bodies and terminators, or the first line only.
 fn run_forms(ins: &Instruction) -> Vec<String> {
     if let Some(v) = &ins.exec {
-        return vec![v.join(" ")];
+        // an exec-form shell invocation is recorded like the shell form
+        let joined = v.join(" ");
+        let mut out = vec![joined.clone()];
+        out.extend(strip_shell(&joined).map(str::to_string));
+        return out;
     }
     let mut out = Vec::new();
     for a in arg_forms(ins) {
@@ -507,4 +721,176 @@ fn command_words(s: &str) -> Vec<String> {
         return out;
     }
     vec![t.to_string()]
+}
+
+/// The ports of `EXPOSE 80 443/udp` or of the map BuildKit prints
+/// (`map[443/udp:{} 80/tcp:{}]`), as a sorted set of `port/protocol`.
+fn ports(s: &str) -> Vec<String> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix("map[")
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(s);
+    let mut v: Vec<String> = s
+        .split_whitespace()
+        .map(|p| {
+            let p = p.strip_suffix(":{}").unwrap_or(p).to_ascii_lowercase();
+            if p.contains('/') {
+                p
+            } else {
+                format!("{p}/tcp")
+            }
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// A list as builders print one: JSON, Go's `%q` of a slice (`["a" "b"]`) or its `%v`
+/// (`[a b]`), or plain words.
+fn list_words(s: &str) -> Vec<String> {
+    let t = s.trim();
+    match t.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+        Some(inner) if !inner.contains('"') => {
+            inner.split_whitespace().map(str::to_string).collect()
+        }
+        _ => command_words(t),
+    }
+}
+
+/// `HEALTHCHECK [--interval=D ...] CMD ...` against Go's `%q` of the health config builders
+/// record: `&{["CMD" "true"] "30s" "0s" "0s" '\x00'}` (test, interval, timeout, start period,
+/// start interval on newer builders, and retries as a rune).
+fn healthcheck_agrees(ins: &Instruction, hist: &str) -> bool {
+    let Some(inner) = hist
+        .trim()
+        .strip_prefix("&{")
+        .and_then(|x| x.strip_suffix('}'))
+    else {
+        return collapse(&ins.args) == collapse(hist);
+    };
+    let Some(end) = list_end(inner) else {
+        return false;
+    };
+    let test = command_words(&inner[..end]);
+    let mut rest: Vec<&str> = inner[end..].split_whitespace().collect();
+    let Some(retries) = rest.pop().and_then(go_rune) else {
+        return false;
+    };
+    let (kw, args) = first_word(&ins.args);
+    let want_test: Vec<String> = match kw.to_ascii_uppercase().as_str() {
+        "NONE" => vec!["NONE".into()],
+        "CMD" => match &ins.exec {
+            Some(v) => std::iter::once("CMD".to_string())
+                .chain(v.iter().cloned())
+                .collect(),
+            None => match serde_json::from_str::<Vec<String>>(args) {
+                Ok(v) => std::iter::once("CMD".to_string()).chain(v).collect(),
+                Err(_) => vec!["CMD-SHELL".into(), args.trim().to_string()],
+            },
+        },
+        _ => return false,
+    };
+    if test != want_test {
+        return false;
+    }
+    let flag = |name: &str| {
+        ins.flags
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.value.clone())
+    };
+    let durations = ["interval", "timeout", "start-period", "start-interval"];
+    let durations_agree = rest.iter().zip(durations).all(|(h, name)| {
+        let want = flag(name).map_or(Some(0), |v| go_duration_ns(&v));
+        go_duration_ns(h.trim_matches('"')).is_some() && go_duration_ns(h.trim_matches('"')) == want
+    });
+    let want_retries = flag("retries").map_or(Some(0), |v| v.parse::<u32>().ok());
+    durations_agree && Some(retries) == want_retries
+}
+
+/// Where the leading `[...]` of `s` ends (after its `]`), skipping quoted text.
+fn list_end(s: &str) -> Option<usize> {
+    if !s.starts_with('[') {
+        return None;
+    }
+    let (mut quoted, mut escaped) = (false, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ']' if !quoted => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A Go rune literal as `%q` prints an integer: `'\x00'`, `'\x03'`, `'A'`, `'\u0100'`.
+fn go_rune(s: &str) -> Option<u32> {
+    let body = s.strip_prefix('\'')?.strip_suffix('\'')?;
+    if let Some(hex) = body
+        .strip_prefix("\\x")
+        .or_else(|| body.strip_prefix("\\u"))
+        .or_else(|| body.strip_prefix("\\U"))
+    {
+        return u32::from_str_radix(hex, 16).ok();
+    }
+    let simple = match body {
+        "\\a" => Some(7),
+        "\\b" => Some(8),
+        "\\f" => Some(12),
+        "\\n" => Some(10),
+        "\\r" => Some(13),
+        "\\t" => Some(9),
+        "\\v" => Some(11),
+        "\\\\" => Some(92),
+        "\\'" => Some(39),
+        _ => None,
+    };
+    if simple.is_some() {
+        return simple;
+    }
+    let mut chars = body.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c as u32),
+        _ => None,
+    }
+}
+
+/// A Go duration (`1m30s`, `500ms`, `1.5h`, `0s`, `0`) in nanoseconds, as builders write
+/// and print them. Hand-written: Go's syntax, a few lines, no crate reads exactly it.
+fn go_duration_ns(s: &str) -> Option<u128> {
+    if s == "0" {
+        return Some(0);
+    }
+    let mut total: f64 = 0.0;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += n * scale;
+    }
+    Some(total.round() as u128)
 }

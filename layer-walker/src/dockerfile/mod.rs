@@ -30,7 +30,7 @@
 mod history;
 mod parse;
 
-pub use history::{clean_created_by, match_history, Mapping};
+pub use history::{clean_created_by, match_history, match_stage, Mapping};
 pub use parse::{
     expand, parse, Dockerfile, Flag, Heredoc, Instruction, ParseError, Stage, WILDCARD,
 };
@@ -38,13 +38,15 @@ pub use parse::{
 use sbom_core::{Inventory, Warning};
 
 /// Sets `instruction` on every history entry and layer of `inv`, and, when a Dockerfile is
-/// given, the `dockerfile` references, with a warning for every entry no instruction matches.
-pub fn annotate(inv: &mut Inventory, dockerfile: Option<&Dockerfile>) {
+/// given with the stage the image was built from (see [`Dockerfile::target`]; the last stage
+/// unless the build chose another), the `dockerfile` references, with warnings for what did
+/// not align (see [`match_stage`]).
+pub fn annotate(inv: &mut Inventory, dockerfile: Option<(&Dockerfile, usize)>) {
     for h in &mut inv.image.history {
         h.instruction = h.created_by.as_deref().map(clean_created_by);
     }
-    if let Some(df) = dockerfile {
-        let (mapping, messages) = match_history(df, &inv.image.history);
+    if let Some((df, stage)) = dockerfile {
+        let (mapping, messages) = match_stage(df, stage, &inv.image.history);
         for (h, r) in inv.image.history.iter_mut().zip(mapping.per_entry) {
             h.dockerfile = r;
         }

@@ -54,6 +54,14 @@ pub enum ParseError {
     /// No `FROM` at all.
     #[error("Dockerfile has no FROM instruction")]
     NoFrom,
+    /// The build target asked for is not a stage of the file.
+    #[error("Dockerfile has no stage {name:?} (its stages: {stages})")]
+    NoSuchStage {
+        /// The target asked for.
+        name: String,
+        /// The file's stages, by name or index.
+        stages: String,
+    },
 }
 
 /// `--name=value` (or `--name`) given before an instruction's arguments.
@@ -154,6 +162,29 @@ impl Dockerfile {
             return Some(s.index);
         }
         name.parse::<usize>().ok().filter(|i| *i < earlier.len())
+    }
+
+    /// The stage a build `--target` names (a stage name or index), as an index into
+    /// [`Dockerfile::stages`].
+    ///
+    /// ```
+    /// let df = layer_walker::dockerfile::parse("FROM debian AS build\nFROM build AS test\nFROM build\n")?;
+    /// assert_eq!(df.target("test")?, 1);
+    /// assert_eq!(df.target("0")?, 0);
+    /// assert!(df.target("prod").unwrap_err().to_string().contains("build, test, 2"));
+    /// # Ok::<(), layer_walker::dockerfile::ParseError>(())
+    /// ```
+    pub fn target(&self, name: &str) -> Result<usize, ParseError> {
+        self.stage_named(name, self.stages.len())
+            .ok_or_else(|| ParseError::NoSuchStage {
+                name: name.to_string(),
+                stages: self
+                    .stages
+                    .iter()
+                    .map(|s| s.name.clone().unwrap_or_else(|| s.index.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 }
 

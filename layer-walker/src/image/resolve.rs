@@ -636,15 +636,18 @@ fn file_stem(name: &str) -> &str {
     stem
 }
 
-/// The sha256 digest a blob's file name carries (`<hex>`, `<hex>.json`, `<hex>.tar`), if it
-/// carries one.
+/// The sha256 digest a blob's file name carries, if it carries one: `<hex>` and
+/// `<hex>.json` (Docker, OCI), `<hex>.tar` (containers/image), `<hex>.tar.gz` and
+/// `sha256:<hex>` (go-containerregistry's tarball writer names layers by their compressed
+/// digest and the config by its digest).
 fn digest_in_name(name: &str) -> Option<Digest> {
     let base = name.rsplit('/').next()?;
-    let stem = base
-        .strip_suffix(".json")
-        .or_else(|| base.strip_suffix(".tar"))
+    let stem = [".json", ".tar.gz", ".tgz", ".tar.zst", ".tar"]
+        .iter()
+        .find_map(|suffix| base.strip_suffix(suffix))
         .unwrap_or(base);
-    Digest::new(Algorithm::Sha256, stem).ok()
+    let hex = stem.strip_prefix("sha256:").unwrap_or(stem);
+    Digest::new(Algorithm::Sha256, hex).ok()
 }
 
 fn image_info(

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use super::util::{human_size, layer_label, printable};
+use super::util::{human_size, layer_instruction, layer_label, one_line, printable};
 use super::{Format, FormatError, WriteOptions, Writer};
 use crate::{Ecosystem, Inventory};
 
@@ -172,7 +172,30 @@ fn render(inv: &Inventory, table: &Table) -> String {
         );
     }
 
+    // the base image's layers under one heading, then the layers the Dockerfile made
+    fn base_of(l: &crate::LayerInfo) -> Option<&crate::DockerfileRef> {
+        l.dockerfile.as_ref().filter(|d| d.from_base_image)
+    }
+    let mut in_base = false;
     for l in &inv.layers {
+        match (base_of(l), in_base) {
+            (Some(d), false) => {
+                s.push('\n');
+                s += &wrap(
+                    "Base image: ",
+                    "    ",
+                    &format!("Dockerfile:{} {}", d.line_range(), one_line(&d.text)),
+                    w,
+                );
+                in_base = true;
+            }
+            (None, true) if l.dockerfile.is_some() => {
+                s.push('\n');
+                s += "Built by the Dockerfile:\n";
+                in_base = false;
+            }
+            _ => {}
+        }
         s.push('\n');
         s += &format!(
             "Layer {}  {}  {}\n",
@@ -184,7 +207,12 @@ fn render(inv: &Inventory, table: &Table) -> String {
             },
             human_size(l.size)
         );
-        match layer_label(l) {
+        // a base layer's own instruction, from the base image's history
+        let label = match base_of(l) {
+            Some(_) => layer_instruction(l),
+            None => layer_label(l),
+        };
+        match label {
             Some(label) => s += &wrap("  ", "    ", &label, w),
             None => s += "  (instruction unknown)\n",
         }

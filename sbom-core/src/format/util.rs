@@ -168,7 +168,7 @@ pub(crate) fn layer_label(l: &LayerInfo) -> Option<String> {
     }
 }
 
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     // a Dockerfile line continuation is not part of the instruction
     s.replace("\\\r\n", " ")
         .replace("\\\n", " ")
