@@ -616,9 +616,8 @@ fn serve(
             .lines()
             .filter(|l| {
                 let l = l.to_ascii_lowercase();
-                !l.starts_with("connection:")
-                    && !l.is_empty()
-                    && !(inject.is_some() && l.starts_with("authorization:"))
+                let replaced = inject.is_some() && l.starts_with("authorization:");
+                !(l.starts_with("connection:") || l.is_empty() || replaced)
             })
             .map(|l| format!("{l}\r\n"))
             .collect::<String>()
