@@ -229,7 +229,7 @@ mod tests {
         };
         assert_eq!(
             image_purl(&img).unwrap(),
-            "pkg:oci/app@sha256%3Aabc?repository_url=127.0.0.1%3A5000%2Fteam%2Fapp"
+            "pkg:oci/app@sha256%3Aabc?repository_url=127.0.0.1:5000%2Fteam%2Fapp"
         );
     }
 
