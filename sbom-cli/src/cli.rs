@@ -40,11 +40,39 @@ pub enum Command {
     Scan(ScanArgs),
     /// Show the layer-by-layer report (same as `scan -o table`)
     Layers(ScanArgs),
+    /// Write the Dockerfile with every package its RUN lines install pinned to the version
+    /// the image holds (Tern's Dockerfile lock)
+    Lock(LockArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct LockArgs {
+    /// The image built from the Dockerfile (any input `sbom scan` takes)
+    #[arg(value_name = "IMAGE")]
+    pub image: std::ffi::OsString,
+    /// The Dockerfile the image was built from
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: PathBuf,
+    /// The stage the image was built from, as given to the build's --target (default: the last)
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+    /// Where to write the locked Dockerfile (default: stdout)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The image to read from an archive holding several (as for scan)
+    #[arg(long = "image", value_name = "TAG|ID|@N")]
+    pub select: Option<String>,
+    /// Platform to pick from a multi-platform index
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Do not fail on digest mismatches
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 #[derive(clap::Args, Debug, Clone)]

@@ -2,6 +2,7 @@
 //! `layer-walker` (reading images) and `sbom-core` (the model and the document writers).
 
 mod cli;
+mod lock;
 mod output;
 mod progress;
 
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scan(args) => scan(args, cli.quiet, cli.verbose > 0, false),
         Command::Layers(args) => scan(args, cli.quiet, cli.verbose > 0, true),
+        Command::Lock(args) => lock::run(args, cli.quiet),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "sbom", &mut std::io::stdout());
             Ok(())
@@ -107,7 +109,7 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-fn usage(e: anyhow::Error) -> anyhow::Error {
+pub(crate) fn usage(e: anyhow::Error) -> anyhow::Error {
     anyhow::Error::new(UsageError(format!("{e:#}")))
 }
 
@@ -127,6 +129,12 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
         output::parse(&args.outputs, default_format, &table)
     }
     .map_err(usage)?;
+    let inv = scan_inventory(args, quiet)?;
+    output::write_all(&outs, &inv, &WriteOptions::from_env())
+}
+
+/// Scans the image `args` name, with warnings logged unless `quiet`.
+pub(crate) fn scan_inventory(args: &ScanArgs, quiet: bool) -> Result<sbom_core::Inventory> {
     let mut scanner = Scanner::new()
         .verify_digests(!args.no_verify)
         .scope(match args.scope {
@@ -177,7 +185,7 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
             tracing::warn!("the inventory is INCOMPLETE: some package databases could not be read in full (recorded in the SBOM)");
         }
     }
-    output::write_all(&outs, &inv, &WriteOptions::from_env())
+    Ok(inv)
 }
 
 /// Registry options from the flags; the password from the environment or standard input only.

@@ -69,6 +69,11 @@ pub fn write_all(outs: &[Output], inv: &Inventory, opts: &WriteOptions) -> Resul
     Ok(())
 }
 
+/// Writes `bytes` to `path` as the documents are written (atomically, devices as they are).
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic(path, |w| Ok(w.write_all(bytes)?))
+}
+
 fn write_atomic(path: &Path, f: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     // A device or pipe (`/dev/null`, `/dev/stdout`, `<(jq .)`) is written as it is: renaming
     // a temporary file over it would replace the device node itself (as root, /dev/null

@@ -169,3 +169,94 @@ fn cyclonedx_of_a_real_image_is_valid_and_complete() {
         );
     }
 }
+
+/// Trivy, as installed by shared/tools/anchors/install.sh (PATH, or its cache's bin).
+fn trivy() -> Option<PathBuf> {
+    let cache = std::env::var_os("SBOM_ANCHORS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/sbom-anchors"))
+        })?;
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .chain([cache.join("bin")])
+        .map(|d| d.join("trivy"))
+        .find(|t| t.is_file())
+}
+
+/// Packages per (Trivy class, Trivy type) when Trivy reads `doc` back.
+fn trivy_classes(trivy: &Path, doc: &Path) -> std::collections::BTreeMap<(String, String), usize> {
+    let out = std::process::Command::new(trivy)
+        .args([
+            "sbom",
+            "--quiet",
+            "--offline-scan",
+            "--skip-db-update",
+            "--skip-java-db-update",
+        ])
+        .args([
+            "--scanners",
+            "license",
+            "--cache-backend",
+            "memory",
+            "--list-all-pkgs",
+        ])
+        .args(["--format", "json"])
+        .arg(doc)
+        .env("TRIVY_NO_PROGRESS", "true")
+        .output()
+        .expect("run trivy");
+    assert!(
+        out.status.success(),
+        "trivy: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut m = std::collections::BTreeMap::new();
+    for r in v["Results"].as_array().into_iter().flatten() {
+        let n = r["Packages"].as_array().map_or(0, Vec::len);
+        if n > 0 {
+            let key = (
+                r["Class"].as_str().unwrap_or_default().to_string(),
+                r["Type"].as_str().unwrap_or_default().to_string(),
+            );
+            *m.entry(key).or_default() += n;
+        }
+    }
+    m
+}
+
+#[test]
+fn trivy_files_dpkg_owned_python_dists_as_python_packages() {
+    // debian-small's pip, setuptools and wheel dists belong to python3-pip & co: Trivy must
+    // still file them as Python packages (to be matched against PyPI's feed), not as OS ones
+    let Some(dir) = std::env::var_os("SBOM_IMAGES").filter(|d| !d.is_empty()) else {
+        eprintln!("SKIP: SBOM_IMAGES is not set; the Trivy read-back needs debian-small");
+        return;
+    };
+    let Some(trivy) = trivy() else {
+        eprintln!("SKIP: trivy not found (shared/tools/anchors/install.sh installs it)");
+        return;
+    };
+    let inv = scan(&PathBuf::from(dir).join("debian-small.docker.tar"));
+    let owned = inv.packages.iter().filter(|p| p.owner.is_some()).count();
+    assert!(owned >= 3, "debian-small has dpkg-owned dists");
+    let count = |e: sbom_core::Ecosystem| inv.installed().filter(|p| p.ecosystem == e).count();
+    let want = std::collections::BTreeMap::from([
+        (
+            ("os-pkgs".to_string(), "debian".to_string()),
+            count(sbom_core::Ecosystem::Deb),
+        ),
+        (
+            ("lang-pkgs".to_string(), "python-pkg".to_string()),
+            count(sbom_core::Ecosystem::Python),
+        ),
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    for format in ["spdx-json", "cyclonedx-json", "cyclonedx-json@1.5"] {
+        let path = tmp.path().join(format!("{format}.json"));
+        std::fs::write(&path, write(format, &inv)).unwrap();
+        assert_eq!(trivy_classes(&trivy, &path), want, "{format}");
+    }
+}

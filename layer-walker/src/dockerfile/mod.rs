@@ -4,7 +4,7 @@
 //! [`parse`] reads a Dockerfile; [`clean_created_by`] turns a history entry's `created_by`
 //! into the instruction a person wrote (useful without a Dockerfile too); [`match_history`]
 //! maps the entries to the Dockerfile's lines, reporting entries it cannot match instead of
-//! guessing.
+//! guessing; [`lock`] pins the packages each `RUN` line installed (Tern's Dockerfile lock).
 //!
 //! ```
 //! use layer_walker::dockerfile::{match_history, parse};
@@ -28,9 +28,11 @@
 //! ```
 
 mod history;
+mod lock;
 mod parse;
 
 pub use history::{clean_created_by, match_history, match_stage, Mapping};
+pub use lock::{lock, Locked};
 pub use parse::{
     expand, parse, Dockerfile, Flag, Heredoc, Instruction, ParseError, Stage, WILDCARD,
 };

@@ -15,7 +15,9 @@
 //! * `dependencies`: one entry per component. The image depends on the OS and on the
 //!   language packages; the OS on the OS packages (Trivy's convention: it finds OS packages
 //!   as the OS component's dependencies); packages on what `Inventory::relationships` says
-//!   (`contains` is written as `dependsOn` too: CycloneDX has no containment edge here).
+//!   (`depends`). Ownership (an OS package whose files hold a language package) is the
+//!   `sbom:package:owner` property, not a `dependsOn`: Trivy files every component an OS
+//!   package depends on as an OS package.
 //!   Packages a later layer removed (`all-layers` scope) stay in `components` with the
 //!   `sbom:package:removed_in` property, but nothing depends on them.
 //! * An inventory with an incomplete-warning gets a `compositions` entry with aggregate
@@ -532,8 +534,11 @@ fn build(inv: &Inventory, opts: &WriteOptions, v: SpecVersion) -> Bom {
             .insert(p.id.0.clone());
     }
     for r in &inv.relationships {
-        if ids.contains(r.from.as_str()) && ids.contains(r.to.as_str()) {
-            // both kinds become dependsOn, see the module docs
+        if r.kind == crate::RelationshipKind::DependsOn
+            && ids.contains(r.from.as_str())
+            && ids.contains(r.to.as_str())
+        {
+            // ownership is a property, see the module docs
             deps.entry(r.from.0.clone())
                 .or_default()
                 .insert(r.to.0.clone());

@@ -569,11 +569,12 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
         let (Some(a), Some(b)) = (ids.get(&r.from), ids.get(&r.to)) else {
             continue;
         };
-        let ty = match r.kind {
-            RelationshipKind::DependsOn => "DEPENDS_ON",
-            RelationshipKind::Contains => "CONTAINS",
+        match r.kind {
+            RelationshipKind::DependsOn => rels.insert(rel(a, "DEPENDS_ON", b)),
+            // written from the owned package's side: Trivy files every package an OS package
+            // CONTAINS as an OS package, and would match pip's dist-info against Debian's feed
+            RelationshipKind::Contains => rels.insert(rel(b, "CONTAINED_BY", a)),
         };
-        rels.insert(rel(a, ty, b));
     }
 
     let mut comment = format!(

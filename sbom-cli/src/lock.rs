@@ -1,0 +1,49 @@
+//! `sbom lock`: the image scanned with its Dockerfile, then the Dockerfile written back with
+//! the packages each RUN line installed pinned (see `layer_walker::dockerfile::lock`).
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{LockArgs, ScanArgs, ScopeArg};
+
+pub(crate) fn run(args: &LockArgs, quiet: bool) -> Result<()> {
+    let text = std::fs::read_to_string(&args.dockerfile)
+        .with_context(|| format!("reading the Dockerfile {}", args.dockerfile.display()))
+        .map_err(crate::usage)?;
+    // the scan parses the Dockerfile too and fails on a bad one or an unknown target first
+    let scan = ScanArgs {
+        image: args.image.clone(),
+        outputs: Vec::new(),
+        dockerfile: Some(args.dockerfile.clone()),
+        target: args.target.clone(),
+        select: args.select.clone(),
+        platform: args.platform.clone(),
+        scope: ScopeArg::Squashed,
+        supplier: None,
+        no_verify: args.no_verify,
+        full: false,
+    };
+    let inv = crate::scan_inventory(&scan, quiet)?;
+    let df = layer_walker::dockerfile::parse(&text)?;
+    let locked = layer_walker::dockerfile::lock(&text, &df, &inv);
+    if !quiet {
+        for (line, note) in &locked.notes {
+            tracing::warn!(
+                "Dockerfile line {line}: {}",
+                sbom_core::format::printable(note)
+            );
+        }
+        tracing::info!("{} packages pinned", locked.pinned.len());
+    }
+    match &args.output {
+        Some(path) => crate::output::write_file(path, locked.text.as_bytes())
+            .with_context(|| format!("writing {}", path.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(locked.text.as_bytes())
+                .and_then(|()| out.flush())
+                .context("writing to stdout")
+        }
+    }
+}
