@@ -73,6 +73,36 @@ pub struct LockArgs {
     /// Do not fail on digest mismatches
     #[arg(long)]
     pub no_verify: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// How `registry:` images are reached (scan, layers, lock).
+#[derive(clap::Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// User name for the registry; the password comes from SBOM_REGISTRY_PASSWORD or
+    /// --registry-password-stdin, never the command line. Without it, docker/podman login's
+    /// saved credentials are used, else the pull is anonymous
+    #[arg(long, value_name = "USER", help_heading = "Registry")]
+    pub registry_username: Option<String>,
+    /// Read the registry password (or token) from standard input (its first line)
+    #[arg(long, help_heading = "Registry")]
+    pub registry_password_stdin: bool,
+    /// Trust this PEM certificate authority for registry TLS, besides the system's (repeatable)
+    #[arg(long, value_name = "FILE", help_heading = "Registry")]
+    pub registry_ca: Vec<PathBuf>,
+    /// Allow plain HTTP, and do not verify TLS, for this registry host[:port] (repeatable;
+    /// loopback addresses may always use plain HTTP)
+    #[arg(long, value_name = "HOST", help_heading = "Registry")]
+    pub insecure_registry: Vec<String>,
+    /// Seconds to wait for a registry to connect or send the next byte
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        help_heading = "Registry"
+    )]
+    pub registry_timeout: u64,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -121,29 +151,8 @@ pub struct ScanArgs {
     /// List every package in the table report instead of collapsing long lists (as does -v)
     #[arg(long)]
     pub full: bool,
-    /// User name for the registry; the password comes from SBOM_REGISTRY_PASSWORD or
-    /// --registry-password-stdin, never the command line. Without it, docker/podman login's
-    /// saved credentials are used, else the pull is anonymous
-    #[arg(long, value_name = "USER", help_heading = "Registry")]
-    pub registry_username: Option<String>,
-    /// Read the registry password (or token) from standard input (its first line)
-    #[arg(long, help_heading = "Registry")]
-    pub registry_password_stdin: bool,
-    /// Trust this PEM certificate authority for registry TLS, besides the system's (repeatable)
-    #[arg(long, value_name = "FILE", help_heading = "Registry")]
-    pub registry_ca: Vec<PathBuf>,
-    /// Allow plain HTTP, and do not verify TLS, for this registry host[:port] (repeatable;
-    /// loopback addresses may always use plain HTTP)
-    #[arg(long, value_name = "HOST", help_heading = "Registry")]
-    pub insecure_registry: Vec<String>,
-    /// Seconds to wait for a registry to connect or send the next byte
-    #[arg(
-        long,
-        value_name = "SECS",
-        default_value_t = 30,
-        help_heading = "Registry"
-    )]
-    pub registry_timeout: u64,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 const OUTPUT_STDOUT: &str = "Without =FILE the document goes to stdout (only one may).";

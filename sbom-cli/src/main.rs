@@ -191,15 +191,15 @@ pub(crate) fn scan_inventory(args: &ScanArgs, quiet: bool) -> Result<sbom_core::
 /// Registry options from the flags; the password from the environment or standard input only.
 fn registry_options(args: &ScanArgs, image: &ImageRef) -> Result<RegistryOptions> {
     let mut opts = RegistryOptions::default();
-    opts.ca_files = args.registry_ca.clone();
-    opts.insecure_hosts = args.insecure_registry.clone();
-    opts.timeout = std::time::Duration::from_secs(args.registry_timeout.max(1));
-    if args.registry_password_stdin && matches!(image, ImageRef::Stdin { .. }) {
+    opts.ca_files = args.registry.registry_ca.clone();
+    opts.insecure_hosts = args.registry.insecure_registry.clone();
+    opts.timeout = std::time::Duration::from_secs(args.registry.registry_timeout.max(1));
+    if args.registry.registry_password_stdin && matches!(image, ImageRef::Stdin { .. }) {
         return Err(usage(anyhow::anyhow!(
             "--registry-password-stdin: standard input is the image"
         )));
     }
-    let password = if args.registry_password_stdin {
+    let password = if args.registry.registry_password_stdin {
         let mut line = String::new();
         std::io::stdin()
             .read_line(&mut line)
@@ -209,7 +209,7 @@ fn registry_options(args: &ScanArgs, image: &ImageRef) -> Result<RegistryOptions
     } else {
         std::env::var("SBOM_REGISTRY_PASSWORD").ok()
     };
-    match (&args.registry_username, password) {
+    match (&args.registry.registry_username, password) {
         (Some(user), Some(password)) if !password.is_empty() => {
             opts.credentials = Some(Credentials::new(user.clone(), password));
         }
@@ -218,7 +218,7 @@ fn registry_options(args: &ScanArgs, image: &ImageRef) -> Result<RegistryOptions
                 "--registry-username needs a password: set SBOM_REGISTRY_PASSWORD or pass --registry-password-stdin"
             )))
         }
-        (None, _) if args.registry_password_stdin => {
+        (None, _) if args.registry.registry_password_stdin => {
             return Err(usage(anyhow::anyhow!(
                 "--registry-password-stdin needs --registry-username"
             )))
