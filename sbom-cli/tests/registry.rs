@@ -798,3 +798,56 @@ fn a_registry_scan_writes_nothing_to_disk() {
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }
+
+/// Through the library: the same reference as an `ImageRef`, with progress reporting the
+/// bytes downloaded (every byte of every layer blob) and each layer done.
+#[test]
+fn the_library_scans_a_registry_image_with_progress() {
+    if !reg::tools(TOOLS) {
+        return;
+    }
+    use layer_walker::{ImageRef, Progress, RegistryOptions, Scanner};
+    use std::sync::{Arc, Mutex};
+    let r = Registry::start(Auth::Open);
+    r.push(&format!("oci:{}", tiny_oci().display()), "tiny:1", false);
+    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let log = seen.clone();
+    let mut opts = RegistryOptions::default();
+    opts.credential_files = false;
+    let scan = Scanner::new()
+        .registry(opts)
+        .on_progress(move |p| log.lock().unwrap().push(p.clone()))
+        .scan(&ImageRef::parse(&format!("registry:{}/tiny:1", r.host())).unwrap())
+        .unwrap();
+    assert_eq!(scan.inventory.image.source_kind, "registry");
+    let seen = seen.lock().unwrap();
+    let total = seen
+        .iter()
+        .find_map(|p| match p {
+            Progress::Layers {
+                count: 3,
+                total_bytes,
+            } => Some(*total_bytes),
+            _ => None,
+        })
+        .expect("a Layers event");
+    let bytes: u64 = seen
+        .iter()
+        .map(|p| match p {
+            Progress::Bytes {
+                layer: Some(_),
+                bytes,
+            } => *bytes,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(
+        bytes, total,
+        "bytes downloaded vs the manifest's layer sizes"
+    );
+    let done = seen
+        .iter()
+        .filter(|p| matches!(p, Progress::LayerDone { .. }))
+        .count();
+    assert_eq!(done, 3);
+}
