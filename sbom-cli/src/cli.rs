@@ -17,9 +17,14 @@ Examples:
   sbom scan dir:./rootfs -o spdx-json              an unpacked root filesystem
   sbom scan registry:ghcr.io/org/app:1.2           pulled from a registry, nothing written to disk
   SBOM_REGISTRY_PASSWORD=... sbom scan registry:reg.example/app --registry-username ci
+  sbom scan app.oci.tar -o in-toto-spdx-json=app.intoto.json   a statement for cosign attest
+  sbom check app.spdx.json --policy policy.toml    the policy gate (also: an image)
+  sbom check app.tar --deny-license 'AGPL-*' --deny-package 'pkg:pypi/requests@<2.32'
+  sbom diff old.tar new.tar --exit-code            what changed, layer by layer
 
 Exit status: 0 success (warnings are printed and recorded in the SBOM), 1 the image could
-not be scanned, 2 usage error.";
+not be scanned, 2 usage error. check: 0 passes, 1 violations, 2 the check could not be made.
+diff --exit-code: 0 no change, 1 changes, 2 error.";
 
 #[derive(Parser, Debug)]
 #[command(name = "sbom", version = VERSION, about = "Software bills of materials for container images, layer by layer", after_help = AFTER_HELP)]
@@ -40,6 +45,10 @@ pub enum Command {
     Scan(ScanArgs),
     /// Show the layer-by-layer report (same as `scan -o table`)
     Layers(ScanArgs),
+    /// Check an SBOM document or an image against a policy (exit 0 pass, 1 violations, 2 error)
+    Check(crate::commands::check::CheckArgs),
+    /// Compare two SBOM documents or images: packages added, removed, upgraded, downgraded
+    Diff(crate::commands::diff::DiffArgs),
     /// Write the Dockerfile with every package its RUN lines install pinned to the version
     /// the image holds (Tern's Dockerfile lock)
     Lock(LockArgs),

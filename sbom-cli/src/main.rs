@@ -2,6 +2,7 @@
 //! `layer-walker` (reading images) and `sbom-core` (the model and the document writers).
 
 mod cli;
+mod commands;
 mod lock;
 mod output;
 mod progress;
@@ -21,6 +22,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     let result = match &cli.command {
+        // check and diff answer with their exit status; any error of theirs is 2
+        Command::Check(args) => {
+            return gate(commands::check::run(args, cli.quiet).map(|pass| !pass))
+        }
+        Command::Diff(args) => {
+            return gate(
+                commands::diff::run(args, cli.quiet).map(|changed| changed && args.exit_code),
+            )
+        }
         Command::Scan(args) => scan(args, cli.quiet, cli.verbose > 0, false),
         Command::Layers(args) => scan(args, cli.quiet, cli.verbose > 0, true),
         Command::Lock(args) => lock::run(args, cli.quiet),
@@ -38,6 +48,18 @@ fn main() -> ExitCode {
                 eprintln!("hint: {hint}");
             }
             ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// The exit status of `check` and `diff`: 1 when the check failed or something changed,
+/// 0 otherwise, 2 when the answer could not be found.
+fn gate(result: Result<bool>) -> ExitCode {
+    match result {
+        Ok(fail) => ExitCode::from(u8::from(fail)),
+        Err(e) => {
+            eprintln!("error: {}", sbom_core::format::printable(&format!("{e:#}")));
+            ExitCode::from(2)
         }
     }
 }

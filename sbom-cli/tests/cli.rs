@@ -640,11 +640,42 @@ fn help_lists_exactly_the_registry_formats() {
     }
 }
 
+/// The in-toto statement formats: they need the image's manifest digest, which a classic
+/// `docker save` does not record, so they run on the OCI forms only (here, and against the
+/// in-toto bindings in tests/gate.rs).
+const STATEMENT_FORMATS: &[&str] = &["in-toto-spdx-json", "in-toto-cyclonedx-json"];
+
 /// The formats these tests run are the registry's: a new format cannot go untested here.
 #[test]
 fn the_tests_cover_every_registry_format() {
-    let tested: Vec<&str> = FORMATS.iter().map(|(f, _)| *f).collect();
+    let mut tested: Vec<&str> = FORMATS.iter().map(|(f, _)| *f).collect();
+    tested.extend(STATEMENT_FORMATS);
     assert_eq!(tested, sbom_core::format::FORMAT_NAMES);
+}
+
+#[test]
+fn statements_to_stdout_equal_files_are_reproducible_and_carry_a_valid_document() {
+    let dir = tempfile::tempdir().unwrap();
+    for image in [tiny("oci"), tiny("oci-zstd.tar")] {
+        for (f, schema) in STATEMENT_FORMATS
+            .iter()
+            .zip(["spdx-2.3.schema.json", "bom-1.6.schema.json"])
+        {
+            let out = dir.path().join(file_name(f));
+            let to_stdout = ok(&scan_args(&image, &["-o", f]));
+            let spec = format!("{f}={}", out.display());
+            assert!(ok(&scan_args(&image, &["-o", &spec])).is_empty());
+            assert_eq!(std::fs::read(&out).unwrap(), to_stdout, "{f}");
+            assert_eq!(
+                ok(&scan_args(&image, &["-o", f])),
+                to_stdout,
+                "{f}: not reproducible"
+            );
+            let st = json(&to_stdout);
+            let errs = schema_errors(schema, &st["predicate"]);
+            assert!(errs.is_empty(), "{} {f}: {errs:#?}", image.display());
+        }
+    }
 }
 
 #[test]

@@ -170,19 +170,25 @@ fn cyclonedx_of_a_real_image_is_valid_and_complete() {
     }
 }
 
-/// Trivy, as installed by shared/tools/anchors/install.sh (PATH, or its cache's bin).
+/// Trivy: `SBOM_TRIVY` (set by .ci/run), else as shared/tools/anchors/install.sh installs it
+/// (PATH, or its cache's bin). Under CI a missing Trivy is a failure.
 fn trivy() -> Option<PathBuf> {
+    if let Some(t) = std::env::var_os("SBOM_TRIVY").filter(|t| !t.is_empty()) {
+        return Some(PathBuf::from(t));
+    }
     let cache = std::env::var_os("SBOM_ANCHORS")
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/sbom-anchors"))
-        })?;
-    std::env::var_os("PATH")
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/sbom-anchors")));
+    let found = std::env::var_os("PATH")
         .into_iter()
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain([cache.join("bin")])
+        .chain(cache.map(|c| c.join("bin")))
         .map(|d| d.join("trivy"))
-        .find(|t| t.is_file())
+        .find(|t| t.is_file());
+    if found.is_none() && std::env::var_os("CI").is_some() {
+        panic!("CI is set and trivy is not found (.ci/run sets SBOM_TRIVY)");
+    }
+    found
 }
 
 /// Packages per (Trivy class, Trivy type) when Trivy reads `doc` back.

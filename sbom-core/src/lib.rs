@@ -16,9 +16,13 @@
 
 #![deny(missing_docs)]
 
+pub mod diff;
 pub mod format;
 pub mod license;
 pub mod model;
+pub mod policy;
 pub mod purl;
+pub mod read;
+pub mod version;
 
 pub use model::*;

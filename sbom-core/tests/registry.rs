@@ -43,8 +43,8 @@ fn every_name_selects_its_format_and_the_writer_declares_it() {
         }
         assert_eq!(f.writer().format(), f);
     }
-    // six formats, plus `cyclonedx-json@1.6` and `text`
-    assert_eq!(checked, 8);
+    // eight formats, plus `cyclonedx-json@1.6` and `text`
+    assert_eq!(checked, 10);
 }
 
 #[test]
@@ -59,7 +59,9 @@ fn format_names_are_the_registry_ids_in_order() {
             "spdx-tag-value",
             "cyclonedx-json",
             "cyclonedx-json@1.5",
-            "table"
+            "table",
+            "in-toto-spdx-json",
+            "in-toto-cyclonedx-json"
         ]
     );
 }
@@ -155,6 +157,25 @@ fn declared_version_and_media_type_match_the_document() {
                     "{}",
                     f.media_type
                 );
+            }
+            ("in-toto Statement", Some(st)) => {
+                assert_eq!(
+                    st["_type"],
+                    format!("https://in-toto.io/Statement/v{}", v.unwrap()),
+                    "{}",
+                    f.id
+                );
+                assert_eq!(f.media_type, "application/vnd.in-toto+json");
+                // the predicate is the document its type names
+                match st["predicateType"].as_str().unwrap() {
+                    "https://spdx.dev/Document" => {
+                        assert_eq!(st["predicate"]["spdxVersion"], "SPDX-2.3")
+                    }
+                    "https://cyclonedx.org/bom" => {
+                        assert_eq!(st["predicate"]["bomFormat"], "CycloneDX")
+                    }
+                    other => panic!("{}: predicate type {other}", f.id),
+                }
             }
             ("sbom native JSON", Some(doc)) => {
                 assert_eq!(doc["schema_version"], v.unwrap(), "{}", f.id)

@@ -19,13 +19,11 @@
 //! * `common/elf.rs`: executables: the one claim (size cap, ELF magic) of every detector
 //!   that reads binaries (Go, Rust), so the walker reads each binary once for all of them,
 //!   and opening a body to read its sections;
-//! * `common/version.rs`: the digit-run comparison the dpkg, rpm and apk orders share, and
-//!   [`version_order`], which picks an ecosystem's order;
 //! * `common/encoding.rs`: base64 and hex, for the checksums package databases record.
 //!
 //! A helper moves to `common/` when a second detector needs it; until then it stays in the
 //! folder of the one that uses it. The test helpers all detectors' tests use (fixture
-//! paths, one-layer views, version tables) are in `testutil.rs`.
+//! paths, one-layer views) are in `testutil.rs`.
 
 pub mod apk;
 mod common;
@@ -49,7 +47,16 @@ use std::sync::Arc;
 use sbom_core::{Distro, Package, Relationship, Warning};
 
 pub use crate::walk::view::{FsView, ViewFile};
-pub use common::version::version_order;
+/// Orders two versions of one package by its ecosystem's rules; `None` where we have none.
+/// The orders live in [`sbom_core::version`] (the policy gate and `sbom diff` use them too).
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use sbom_core::Ecosystem;
+/// use layer_walker::detect::version_order;
+/// assert_eq!(version_order(Ecosystem::Deb, "1:1.0", "2.0"), Some(Ordering::Greater));
+/// ```
+pub use sbom_core::version::compare as version_order;
 
 /// What a detector kept from one claimed file. Each detector downcasts its own.
 pub type Parsed = Arc<dyn Any + Send + Sync>;

@@ -25,6 +25,7 @@
 //! ```
 
 mod cyclonedx;
+mod in_toto;
 mod native_json;
 mod spdx_json;
 pub mod spdx_model;
@@ -39,6 +40,9 @@ use sha2::{Digest, Sha256};
 use crate::Inventory;
 
 pub use cyclonedx::{CycloneDx, SpecVersion};
+pub use in_toto::{
+    subject_name, InToto, Predicate, PREDICATE_CYCLONEDX, PREDICATE_SPDX, STATEMENT_TYPE,
+};
 pub use native_json::{NativeJson, NATIVE_SCHEMA_VERSION};
 pub use spdx_json::SpdxJson;
 pub use spdx_tag_value::SpdxTagValue;
@@ -57,6 +61,10 @@ pub enum FormatError {
     /// No format in [`FORMATS`] has this name; the message lists the ones that do.
     #[error("unknown output format {0:?} (known: {known})", known = FORMAT_NAMES.join(", "))]
     UnknownFormat(String),
+    /// An attestation needs the image's manifest digest and the source recorded none (a
+    /// classic `docker save` archive, a root filesystem); the value names the image.
+    #[error("{0}: no manifest digest is known for this image (a classic docker-save archive or a root filesystem has none), and an in-toto subject must be the manifest digest the registry serves, not the config digest; scan an OCI layout or the registry image")]
+    NoManifestDigest(String),
 }
 
 /// What every document needs besides the inventory: when it was made and what makes it unique.
@@ -271,6 +279,8 @@ pub const FORMATS: &[Format] = &[
     CycloneDx::FORMAT_1_6,
     CycloneDx::FORMAT_1_5,
     Table::FORMAT,
+    InToto::FORMAT_SPDX,
+    InToto::FORMAT_CYCLONEDX,
 ];
 
 /// The [`Format::id`] of every format in [`FORMATS`], in the same order (aliases are left

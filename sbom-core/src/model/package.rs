@@ -56,6 +56,33 @@ impl Ecosystem {
         }
     }
 
+    /// The ecosystem a purl `type` names: the inverse of [`Ecosystem::purl_type`], case
+    /// insensitive (purl types are). `None` for types we have no ecosystem for.
+    ///
+    /// ```
+    /// use sbom_core::Ecosystem;
+    /// assert_eq!(Ecosystem::from_purl_type("PyPI"), Some(Ecosystem::Python));
+    /// assert_eq!(Ecosystem::from_purl_type("oci"), None);
+    /// ```
+    pub fn from_purl_type(t: &str) -> Option<Ecosystem> {
+        const ALL: [Ecosystem; 12] = [
+            Ecosystem::Deb,
+            Ecosystem::Rpm,
+            Ecosystem::Apk,
+            Ecosystem::Python,
+            Ecosystem::Npm,
+            Ecosystem::Go,
+            Ecosystem::Maven,
+            Ecosystem::Cargo,
+            Ecosystem::Gem,
+            Ecosystem::Composer,
+            Ecosystem::Nuget,
+            Ecosystem::Generic,
+        ];
+        ALL.into_iter()
+            .find(|e| e.purl_type().eq_ignore_ascii_case(t))
+    }
+
     /// True for the distribution's own package managers.
     pub fn is_os(self) -> bool {
         matches!(self, Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk)

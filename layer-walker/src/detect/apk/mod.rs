@@ -2,7 +2,8 @@
 //! `/lib/apk/db/installed`.
 
 pub mod installed;
-pub mod version;
+/// Alpine version ordering (moved to [`sbom_core::version::apk`]).
+pub use sbom_core::version::apk as version;
 
 use std::sync::Arc;
 

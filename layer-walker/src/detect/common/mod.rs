@@ -2,8 +2,8 @@
 //!
 //! A helper moves here when a second detector needs it, into a file named after what it
 //! holds; what only one ecosystem uses stays in that ecosystem's folder. Nothing here is
-//! public API except what [`super`] re-exports ([`super::version_order`]).
+//! public API. (The version orders moved to `sbom_core::version`, which the policy gate and
+//! `sbom diff` share.)
 
 pub(crate) mod elf;
 pub(crate) mod encoding;
-pub(crate) mod version;

@@ -4,7 +4,8 @@
 
 pub mod copyright;
 pub mod status;
-pub mod version;
+/// Debian version ordering (moved to [`sbom_core::version::dpkg`]).
+pub use sbom_core::version::dpkg as version;
 
 use std::sync::Arc;
 

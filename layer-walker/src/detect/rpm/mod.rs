@@ -12,14 +12,13 @@ mod manifest;
 mod ndb;
 mod package;
 mod sqlite;
-mod version;
 mod wal;
 
 #[cfg(test)]
 mod tests;
 
 pub use header::RpmHeader;
-pub use version::{compare_evr, rpmvercmp};
+pub use sbom_core::version::rpm::{compare_evr, rpmvercmp};
 pub use wal::WalSummary;
 
 use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseError, Parsed};

@@ -10,7 +10,7 @@
 
 use std::cmp::Ordering;
 
-use crate::detect::common::version::compare_numbers;
+use super::compare_numbers;
 
 /// Compares two Debian versions the way `dpkg --compare-versions` does. A total preorder:
 /// `1.0` and `1.00` (or `0:1` and `1`) are equal.
@@ -86,7 +86,7 @@ mod tests {
     /// `dpkg --compare-versions` with make-vercmp-table.sh) must agree.
     #[test]
     fn agrees_with_dpkg_compare_versions() {
-        let n = crate::detect::testutil::assert_agrees_with_table("dpkg/vercmp.tsv", compare);
+        let n = super::super::tests::assert_agrees_with_table("dpkg/vercmp.tsv", compare);
         assert!(n >= 150, "only {n} pairs");
     }
 

@@ -26,7 +26,7 @@
 
 use std::cmp::Ordering;
 
-use crate::detect::common::version::compare_numbers;
+use super::compare_numbers;
 
 /// Token kinds in apk's rank order; `Invalid` is below all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -210,7 +210,7 @@ pub fn is_valid(v: &str) -> bool {
 ///
 /// ```
 /// use std::cmp::Ordering;
-/// use layer_walker::detect::apk::version::compare;
+/// use sbom_core::version::apk::compare;
 /// assert_eq!(compare("1.2.3-r1", "1.2.10-r0"), Ordering::Less);
 /// assert_eq!(compare("1.1_rc1", "1.1"), Ordering::Less);
 /// assert_eq!(compare("2.4_p1", "2.4-r9"), Ordering::Greater);
@@ -332,7 +332,7 @@ mod tests {
     /// `apk version -t` (apk-tools 2.10.4 from the shipped alpine:3.10 image).
     #[test]
     fn agrees_with_apk_version_t() {
-        let n = crate::detect::testutil::assert_agrees_with_table("apk/vercmp.tsv", compare);
+        let n = super::super::tests::assert_agrees_with_table("apk/vercmp.tsv", compare);
         assert!(n >= 3000, "only {n} pairs");
     }
 

@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 
-use crate::detect::common::version::compare_numbers;
+use super::compare_numbers;
 
 /// Compares two full `[epoch:]version[-release]` strings as rpm orders packages: epoch
 /// (missing = 0) by value, then version, then release with [`rpmvercmp`]. A release missing
@@ -16,7 +16,7 @@ use crate::detect::common::version::compare_numbers;
 ///
 /// ```
 /// use std::cmp::Ordering;
-/// use layer_walker::detect::rpm::compare_evr;
+/// use sbom_core::version::rpm::compare_evr;
 /// assert_eq!(compare_evr("1:1.0-1", "2.0-1"), Ordering::Greater);
 /// assert_eq!(compare_evr("2.0-1.fc40", "2.0-2.fc40"), Ordering::Less);
 /// ```
@@ -45,7 +45,7 @@ pub fn compare_evr(a: &str, b: &str) -> Ordering {
 ///
 /// ```
 /// use std::cmp::Ordering;
-/// use layer_walker::detect::rpm::rpmvercmp;
+/// use sbom_core::version::rpm::rpmvercmp;
 /// assert_eq!(rpmvercmp("1.0~rc1", "1.0"), Ordering::Less);
 /// assert_eq!(rpmvercmp("1.10", "1.9"), Ordering::Greater);
 /// ```
@@ -159,7 +159,7 @@ mod tests {
     /// The table `make-vercmp-table.sh` made by asking the real rpm.
     #[test]
     fn agrees_with_rpm() {
-        let n = crate::detect::testutil::assert_agrees_with_table("rpm/vercmp.tsv", rpmvercmp);
+        let n = super::super::tests::assert_agrees_with_table("rpm/vercmp.tsv", rpmvercmp);
         assert!(n > 1000, "table has only {n} rows");
     }
 
