@@ -480,6 +480,21 @@ fn basic_auth_over_tls_with_a_ca_credentials_from_flags_files_and_helpers() {
         .env("SBOM_REGISTRY_PASSWORD", "wrong-password-123"));
     let line = assert_fails(&o, &[&image, "authentication failed", USER]);
     assert!(!line.contains("wrong-password-123"));
+    // --insecure-registry: that host's certificate is not verified (as Docker's
+    // insecure-registries), so no CA is needed
+    let v = ok(sbom(home.path())
+        .args([
+            "scan",
+            &image,
+            "-o",
+            "json",
+            "-q",
+            "--insecure-registry",
+            &r.host(),
+        ])
+        .args(["--registry-username", USER])
+        .env("SBOM_REGISTRY_PASSWORD", PASSWORD));
+    assert_eq!(content(v, true), archive);
     // a password without a user, or a user without a password: usage errors
     let o = run(sbom(home.path()).args(["scan", &image, "--registry-username", USER]));
     assert_eq!(o.status.code(), Some(2));
