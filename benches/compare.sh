@@ -2,6 +2,8 @@
 # Benchmarks sbom against Syft and Trivy (and the decode+hash floor); prints a Markdown table.
 #
 #   benches/compare.sh [--rounds N] [--timeout S] [--json OUT] [--skip-jars NAME] [IMAGE...]
+#   benches/compare.sh --registry [IMAGE...]   the images pushed to a loopback docker-registry
+#                                              (skopeo), pulled by each tool
 #
 # Default images: testdata/images/tiny-debian.docker.tar.gz, plus what exists of
 # $SBOM_IMAGES/debian-small.{docker,oci,oci-zstd}.tar, debian-large.{docker,oci}.tar and

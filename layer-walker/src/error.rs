@@ -119,6 +119,14 @@ pub enum ErrorKind {
     Dockerfile,
     /// The caller cancelled the scan.
     Cancelled,
+    /// A registry (or its token service) refused the credentials, or asked for some and
+    /// none were given.
+    AuthFailed,
+    /// A registry has no such repository, tag, manifest or blob.
+    NotFound,
+    /// A registry answered in a way that is not the protocol: an unexpected status, a
+    /// redirect loop, a TLS failure.
+    Remote,
 }
 
 /// Why a scan failed. A scan that returns an error produced no inventory: nothing partial is
@@ -261,6 +269,33 @@ pub enum Error {
     /// The scan was cancelled through [`crate::Scanner::cancel_flag`].
     #[error("the scan was cancelled")]
     Cancelled,
+    /// Authentication to a registry failed (see [`ErrorKind::AuthFailed`]). The message
+    /// names the user, never the secret.
+    #[error("{at}: authentication failed: {detail}")]
+    Auth {
+        /// The registry image.
+        at: Location,
+        /// Who was refused by whom, or what is missing.
+        detail: String,
+    },
+    /// A registry has no such object.
+    #[error("{at}: {what} not found (HTTP 404)")]
+    NotFound {
+        /// The registry image.
+        at: Location,
+        /// The repository, manifest or blob.
+        what: String,
+    },
+    /// A registry's answer does not follow the protocol.
+    #[error("{at}: {what}: {detail}")]
+    Remote {
+        /// The registry image.
+        at: Location,
+        /// The request: which manifest, which blob.
+        what: String,
+        /// What went wrong.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -281,6 +316,9 @@ impl Error {
             Error::PlatformNotFound { .. } => ErrorKind::PlatformNotFound,
             Error::ImageNotChosen { .. } => ErrorKind::ImageNotChosen,
             Error::Cancelled => ErrorKind::Cancelled,
+            Error::Auth { .. } => ErrorKind::AuthFailed,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Remote { .. } => ErrorKind::Remote,
         }
     }
 
@@ -298,7 +336,10 @@ impl Error {
             | Error::BadMetadata { at, .. }
             | Error::MissingBlob { at, .. }
             | Error::PlatformNotFound { at, .. }
-            | Error::ImageNotChosen { at, .. } => Some(at),
+            | Error::ImageNotChosen { at, .. }
+            | Error::Auth { at, .. }
+            | Error::NotFound { at, .. }
+            | Error::Remote { at, .. } => Some(at),
             Error::Dockerfile(_) | Error::Cancelled => None,
         }
     }

@@ -1,11 +1,13 @@
 //! What the user points at: [`ImageRef`], parsed from `KIND:WHERE` or a bare path.
 
+pub use super::registry::RegistryRef;
+
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-/// The kinds of local input the scanner reads, as users force them with a prefix.
+/// The kinds of input the scanner reads, as users name them with a prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SourceKind {
@@ -17,6 +19,8 @@ pub enum SourceKind {
     OciArchive,
     /// An unpacked root filesystem directory.
     RootfsDir,
+    /// An image in an OCI registry (`registry:HOST/REPO:TAG`), pulled over HTTP(S).
+    Registry,
 }
 
 /// Every kind, with the prefixes that select it (the first is its name).
@@ -25,6 +29,7 @@ const KINDS: &[(SourceKind, &[&str])] = &[
     (SourceKind::OciDir, &["oci-dir", "oci"]),
     (SourceKind::OciArchive, &["oci-archive"]),
     (SourceKind::RootfsDir, &["dir", "rootfs"]),
+    (SourceKind::Registry, &["registry"]),
 ];
 
 impl SourceKind {
@@ -77,8 +82,12 @@ impl fmt::Display for SourceKind {
 /// // a one-letter prefix is part of the file name, as is anything after a `/`
 /// assert_eq!(ImageRef::parse("C:img.tar")?.path(), Some(Path::new("C:img.tar")));
 /// assert_eq!(ImageRef::parse("./x:y.tar")?.path(), Some(Path::new("./x:y.tar")));
+/// // an image in a registry, named as `docker pull` names it
+/// let r = ImageRef::parse("registry:localhost:5000/app:1")?;
+/// assert_eq!(r.to_string(), "registry:localhost:5000/app:1");
+/// assert_eq!(ImageRef::parse("registry:debian")?.to_string(), "registry:docker.io/library/debian:latest");
 /// // a kind this crate does not read is an error, not a file name
-/// let err = ImageRef::parse("registry:localhost:5000/app:1").unwrap_err();
+/// let err = ImageRef::parse("containerd:app").unwrap_err();
 /// assert!(err.to_string().contains("docker-archive:"), "{err}");
 /// # Ok::<(), layer_walker::RefError>(())
 /// ```
@@ -97,6 +106,8 @@ pub enum ImageRef {
         /// The kind the user forced, if any.
         kind: Option<SourceKind>,
     },
+    /// An image in an OCI registry, pulled layer by layer (`registry:HOST/REPO:TAG`).
+    Registry(RegistryRef),
 }
 
 /// Why a string does not name an image.
@@ -116,6 +127,14 @@ pub enum RefError {
         /// The whole reference, for the hint.
         input: String,
     },
+    /// `registry:` with a reference that is not one.
+    #[error("registry:{input}: not an image reference: {reason}")]
+    BadRegistryRef {
+        /// The reference, cut to 300 characters.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// `KIND:` and nothing after it.
     #[error("{kind}: needs a path after the colon (or - for standard input)")]
     NothingAfterKind {
@@ -126,7 +145,8 @@ pub enum RefError {
 
 impl ImageRef {
     /// Parses `PATH`, `KIND:PATH` (`docker-archive:img.tar`, `oci-dir:layout/`,
-    /// `oci-archive:img.oci.tar`, `dir:rootfs/`), `-` or `KIND:-` for standard input.
+    /// `oci-archive:img.oci.tar`, `dir:rootfs/`), `-` or `KIND:-` for standard input, and
+    /// `registry:REFERENCE` ([`RegistryRef::parse`]).
     ///
     /// A `word:` prefix that is no known kind is an error rather than part of a path,
     /// unless a file or directory of that whole name exists (it always wins).
@@ -144,6 +164,13 @@ impl ImageRef {
             return Ok(ImageRef::local(None, bytes));
         };
         match SourceKind::from_prefix(prefix) {
+            Some(SourceKind::Registry) => {
+                let rest = std::str::from_utf8(rest).map_err(|_| RefError::BadRegistryRef {
+                    input: String::from_utf8_lossy(rest).chars().take(300).collect(),
+                    reason: "it is not UTF-8".into(),
+                })?;
+                Ok(ImageRef::Registry(RegistryRef::parse(rest)?))
+            }
             Some(kind) if rest.is_empty() => Err(RefError::NothingAfterKind { kind }),
             Some(kind) => Ok(ImageRef::local(Some(kind), rest)),
             None if Path::new(s).symlink_metadata().is_ok() => Ok(ImageRef::local(None, bytes)),
@@ -177,6 +204,7 @@ impl ImageRef {
     pub fn kind(&self) -> Option<SourceKind> {
         match self {
             ImageRef::Path { kind, .. } | ImageRef::Stdin { kind } => *kind,
+            ImageRef::Registry(_) => Some(SourceKind::Registry),
         }
     }
 
@@ -184,7 +212,7 @@ impl ImageRef {
     pub fn path(&self) -> Option<&Path> {
         match self {
             ImageRef::Path { path, .. } => Some(path),
-            ImageRef::Stdin { .. } => None,
+            ImageRef::Stdin { .. } | ImageRef::Registry(_) => None,
         }
     }
 }
@@ -205,6 +233,7 @@ impl fmt::Display for ImageRef {
         match self {
             ImageRef::Path { path, .. } => write!(f, "{}", path.display()),
             ImageRef::Stdin { .. } => f.write_str("-"),
+            ImageRef::Registry(r) => write!(f, "{r}"),
         }
     }
 }
@@ -252,7 +281,7 @@ mod tests {
 
     #[test]
     fn unknown_kinds_list_the_known_ones() {
-        for input in ["registry:localhost:5000/app:1", "docker:app", "debian:12"] {
+        for input in ["containerd:app", "docker:app", "debian:12"] {
             let err = ImageRef::parse(input).unwrap_err();
             let RefError::UnknownKind { known, .. } = &err else {
                 panic!("{input}: {err:?}");
@@ -291,7 +320,14 @@ mod tests {
             })
         );
         assert_eq!(ImageRef::parse(""), Err(RefError::Empty));
-        for s in ["a.tar", "oci:layout", "-", "dir:/r", "/abs/x:y"] {
+        for s in [
+            "a.tar",
+            "oci:layout",
+            "-",
+            "dir:/r",
+            "/abs/x:y",
+            "registry:127.0.0.1:5000/a/b:1",
+        ] {
             let r = ImageRef::parse(s).unwrap();
             assert_eq!(ImageRef::parse(&r.to_string()).unwrap(), r, "{s}");
         }
