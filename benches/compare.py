@@ -150,6 +150,77 @@ def fmt(x, nd=2):
     return "-" if x is None else f"{x:.{nd}f}"
 
 
+def free_port():
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def start_registry(tmp):
+    """docker-registry serve on 127.0.0.1 (plain HTTP, storage in tmp); returns (proc, host)."""
+    port = free_port()
+    cfg = os.path.join(tmp, "registry.yml")
+    with open(cfg, "w") as f:
+        f.write(f"version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+                f"storage:\n  filesystem:\n    rootdirectory: {tmp}/registry\n"
+                f"http:\n  addr: 127.0.0.1:{port}\n")
+    proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    import socket
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, f"127.0.0.1:{port}"
+
+
+def registry_rows(images, tools, a, sbom, syft, trivy, env):
+    """`--registry`: each image pushed (skopeo, untimed) to a loopback registry, then pulled
+    and scanned: sbom registry:, Syft registry:, Trivy --image-src remote, and sbom on the
+    same archive as the baseline."""
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="sbom-compare-registry-") as tmp:
+        proc, host = start_registry(tmp)
+        try:
+            for img in images:
+                name = os.path.basename(img.rstrip("/"))
+                repo = name.split(".")[0].lower()
+                kind = kind_of(img)
+                src = f"{kind}:{img}" if kind != "oci-dir" else f"oci:{img}"
+                subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", src,
+                                f"docker://{host}/{repo}:bench"], check=True)
+                ref = f"{host}/{repo}:bench"
+                cache = os.path.join(tmp, "trivy-cache")
+                cmds = {
+                    "sbom": [sbom, "scan", f"registry:{ref}", "-q", "-o", "cyclonedx-json=/dev/null"],
+                    "sbom-archive": [sbom, "scan", img, "-q", "-o", "cyclonedx-json=/dev/null"],
+                }
+                if syft:
+                    cmds["syft"] = [syft, f"registry:{ref}", "-q", "-o", "cyclonedx-json=/dev/null"]
+                if trivy:
+                    cmds["trivy"] = [trivy, "image", "--image-src", "remote", "--insecure", ref,
+                                     "--format", "cyclonedx", "--output", "/dev/null",
+                                     "--skip-db-update", "--skip-java-db-update", "--offline-scan",
+                                     "--cache-backend", "memory", "--cache-dir", cache, "-q"]
+                renv = dict(env, SYFT_REGISTRY_INSECURE_USE_HTTP="true")
+                runs = {t: [] for t in cmds}
+                for r in range(a.rounds):
+                    for t, cmd in cmds.items():
+                        res = timed(cmd, a.timeout, renv)
+                        runs[t].append(res)
+                        log(f"registry {name} round {r + 1} {t}: wall {fmt(res['wall'])} s "
+                            f"cpu {fmt(res['cpu'])} s rss {fmt(res['rss_mb'], 0)} MB rc {res['rc']}"
+                            + (f" {res.get('err')}" if res.get("err") else ""))
+                results[f"registry:{name}"] = {"runs": runs, "notes": ["pushed with skopeo (untimed)"]}
+        finally:
+            proc.kill()
+            proc.wait()
+    return results, [t for t in ["sbom", "sbom-archive", "syft", "trivy"] if t in tools or t == "sbom-archive"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("images", nargs="*")
@@ -159,6 +230,8 @@ def main():
     ap.add_argument("--tools", default="sbom,sbom-spdx,syft,trivy,floor")
     ap.add_argument("--engine", action="store_true",
                     help="also read each docker-archive image from the dockerd at DOCKER_HOST")
+    ap.add_argument("--registry", action="store_true",
+                    help="pull the images from a loopback registry (docker-registry, skopeo) instead")
     ap.add_argument("--skip-jars", action="append", default=[],
                     help="image basename substring for which trivy gets --skip-files '**/*.jar'")
     a = ap.parse_args()
@@ -187,6 +260,14 @@ def main():
     if trivy:
         versions["trivy"] = version([trivy, "--version"])
     env = dict(os.environ, SYFT_CHECK_FOR_APP_UPDATE="false", TRIVY_NO_PROGRESS="true")
+
+    if a.registry:
+        results, rtools = registry_rows(images, tools, a, sbom, syft, trivy, env)
+        print_table(results, rtools, versions, a.rounds)
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump({"versions": versions, "results": results}, f, indent=1)
+        return
 
     results = {}
     for img in images:
@@ -305,7 +386,8 @@ def print_table(results, tools, versions, rounds):
                 note = f"sbom ÷ docker save: {base['wall'] / s['wall']:.2f}x wall; " + "; ".join(res["notes"])
             elif t in ("syft", "trivy") and res["notes"]:
                 note = "; ".join(n for n in res["notes"] if t in n or "syft/trivy" in n)
-            label = {"sbom": "sbom (cyclonedx-json)", "sbom-spdx": "sbom (spdx-json)"}.get(t, t)
+            label = {"sbom": "sbom (cyclonedx-json)", "sbom-spdx": "sbom (spdx-json)",
+                     "sbom-archive": "sbom on the archive"}.get(t, t)
             print(f"| {name} | {label} | {fmt(s['wall'])} | {fmt(s['cpu'])} | {fmt(s['rss'], 0)} | "
                   f"{fmt(rw)} | {fmt(rc)} | {note} |")
 

@@ -2,6 +2,8 @@
 # Benchmarks sbom against Syft and Trivy (and the decode+hash floor); prints a Markdown table.
 #
 #   benches/compare.sh [--rounds N] [--timeout S] [--json OUT] [--skip-jars NAME] [--engine] [IMAGE...]
+#   benches/compare.sh --registry [IMAGE...]   the images pushed to a loopback docker-registry
+#                                              (skopeo), pulled by each tool
 #
 # --engine (with DOCKER_HOST naming a running dockerd) adds rows for each docker-archive image
 # loaded into that engine: sbom docker:ID vs `docker save`, `trivy image`, `syft docker:`.

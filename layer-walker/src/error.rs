@@ -126,6 +126,14 @@ pub enum ErrorKind {
     ImageNotFound,
     /// The engine answered, but not as its API says it does, or speaks too old an API.
     EngineApi,
+    /// A registry (or its token service) refused the credentials, or asked for some and
+    /// none were given.
+    AuthFailed,
+    /// A registry has no such repository, tag, manifest or blob.
+    NotFound,
+    /// A registry answered in a way that is not the protocol: an unexpected status, a
+    /// redirect loop, a TLS failure.
+    Remote,
 }
 
 /// Why a scan failed. A scan that returns an error produced no inventory: nothing partial is
@@ -300,6 +308,33 @@ pub enum Error {
         /// Each source tried, in order, and why it did not have the image.
         tried: Vec<(String, String)>,
     },
+    /// Authentication to a registry failed (see [`ErrorKind::AuthFailed`]). The message
+    /// names the user, never the secret.
+    #[error("{at}: authentication failed: {detail}")]
+    Auth {
+        /// The registry image.
+        at: Location,
+        /// Who was refused by whom, or what is missing.
+        detail: String,
+    },
+    /// A registry has no such object.
+    #[error("{at}: {what} not found (HTTP 404)")]
+    NotFound {
+        /// The registry image.
+        at: Location,
+        /// The repository, manifest or blob.
+        what: String,
+    },
+    /// A registry's answer does not follow the protocol.
+    #[error("{at}: {what}: {detail}")]
+    Remote {
+        /// The registry image.
+        at: Location,
+        /// The request: which manifest, which blob.
+        what: String,
+        /// What went wrong.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -325,6 +360,9 @@ impl Error {
                 ErrorKind::ImageNotFound
             }
             Error::EngineApi { .. } => ErrorKind::EngineApi,
+            Error::Auth { .. } => ErrorKind::AuthFailed,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Remote { .. } => ErrorKind::Remote,
         }
     }
 
@@ -345,7 +383,10 @@ impl Error {
             | Error::ImageNotChosen { at, .. }
             | Error::EngineUnavailable { at, .. }
             | Error::ImageNotFound { at, .. }
-            | Error::EngineApi { at, .. } => Some(at),
+            | Error::EngineApi { at, .. }
+            | Error::Auth { at, .. }
+            | Error::NotFound { at, .. }
+            | Error::Remote { at, .. } => Some(at),
             Error::Dockerfile(_) | Error::Cancelled | Error::NotFoundAnywhere { .. } => None,
         }
     }

@@ -28,6 +28,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Images in registries are read the same way, straight from the network (the `registry`
+//! cargo feature, on by default): `registry:HOST/REPO:TAG` as an [`ImageRef`], reached as
+//! [`RegistryOptions`] say (CAs, credentials, plain-HTTP hosts, timeouts; see
+//! [`Scanner::registry`]). Each layer streams from its own request into the walk, its
+//! digests computed as the bytes arrive; nothing is written to disk.
+//!
 //! Errors are typed: [`Error::kind`] tells a truncated download from a digest mismatch or a
 //! limit, and every error names where it happened ([`Location`]).
 //!
@@ -73,7 +79,9 @@ pub use digest::{Algorithm, Digest, DigestError};
 pub use error::{Error, ErrorKind, LayerAt, Location, Result};
 pub use limits::{Limit, Limits};
 pub use scan::{Progress, Scan, Scanner};
-pub use source::{Engine, ImageRef, RefError, SourceKind};
+pub use source::{
+    Credentials, Engine, ImageRef, RefError, RegistryOptions, RegistryRef, SourceKind,
+};
 
 pub use blob::Compression;
 pub use sbom_core::{self, format, Inventory, Platform, Scope};

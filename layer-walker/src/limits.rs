@@ -86,6 +86,8 @@ pub enum Limit {
     IndexManifests,
     /// Bytes of nested indexes read in all: 256 MiB.
     IndexBytes,
+    /// A registry token service's answer: 1 MiB.
+    TokenResponse,
 }
 
 impl Limit {

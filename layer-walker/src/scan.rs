@@ -11,7 +11,7 @@ use crate::detect::{default_detectors, Detector};
 use crate::error::{Error, Result};
 use crate::image::resolve::ResolveOptions;
 use crate::limits::{Limit, Limits, Retained};
-use crate::source::{self, ImageRef};
+use crate::source::{self, ImageRef, RegistryOptions};
 use crate::walk::layer::{LayerAnalysis, WalkCtx};
 
 /// Progress of a scan, for progress bars.
@@ -75,6 +75,7 @@ pub struct Scanner {
     cancel: Option<Arc<AtomicBool>>,
     dockerfile: Option<Arc<str>>,
     target: Option<Arc<str>>,
+    registry: Arc<RegistryOptions>,
 }
 
 impl Default for Scanner {
@@ -106,6 +107,7 @@ impl Scanner {
             cancel: None,
             dockerfile: None,
             target: None,
+            registry: Arc::new(RegistryOptions::default()),
         }
     }
 
@@ -180,6 +182,26 @@ impl Scanner {
         self
     }
 
+    /// How `registry:` images are reached: extra CAs, plain-HTTP hosts, credentials,
+    /// timeouts (default: [`RegistryOptions::default`]).
+    ///
+    /// ```no_run
+    /// use layer_walker::{Credentials, ImageRef, RegistryOptions, Scanner};
+    ///
+    /// let mut opts = RegistryOptions::default();
+    /// opts.ca_files.push("/etc/ssl/private-ca.pem".into());
+    /// opts.credentials = Some(Credentials::new("ci", std::env::var("REGISTRY_TOKEN")?));
+    /// let scan = Scanner::new()
+    ///     .registry(opts)
+    ///     .scan(&ImageRef::parse("registry:registry.example:5000/team/app:1.4")?)?;
+    /// println!("{} packages in {}", scan.inventory.packages.len(), scan.inventory.image.name);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn registry(mut self, options: RegistryOptions) -> Self {
+        self.registry = Arc::new(options);
+        self
+    }
+
     /// What the pipeline's steps share for one scan.
     fn ctx<'a>(&'a self, retained: &'a Retained) -> ScanCtx<'a> {
         ScanCtx {
@@ -191,6 +213,7 @@ impl Scanner {
             verify: self.verify,
             platform: self.platform.as_ref(),
             image: self.image.as_deref(),
+            registry: &self.registry,
         }
     }
 
@@ -277,6 +300,8 @@ pub(crate) struct ScanCtx<'a> {
     pub verify: bool,
     platform: Option<&'a Platform>,
     image: Option<&'a str>,
+    /// How registries are reached.
+    pub registry: &'a RegistryOptions,
 }
 
 impl ScanCtx<'_> {

@@ -16,6 +16,8 @@ Examples:
   sbom layers image.tar --dockerfile Dockerfile     the layer-by-layer report
   sbom scan dir:./rootfs -o spdx-json              an unpacked root filesystem
   sbom scan docker:app:1.2                         an image in the local Docker engine (podman:app for Podman)
+  sbom scan registry:ghcr.io/org/app:1.2           pulled from a registry, nothing written to disk
+  SBOM_REGISTRY_PASSWORD=... sbom scan registry:reg.example/app --registry-username ci
   sbom scan app.oci.tar -o in-toto-spdx-json=app.intoto.json   a statement for cosign attest
   sbom check app.spdx.json --policy policy.toml    the policy gate (also: an image)
   sbom check app.tar --deny-license 'AGPL-*' --deny-package 'pkg:pypi/requests@<2.32'
@@ -81,6 +83,36 @@ pub struct LockArgs {
     /// Do not fail on digest mismatches
     #[arg(long)]
     pub no_verify: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// How `registry:` images are reached (scan, layers, lock).
+#[derive(clap::Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// User name for the registry; the password comes from SBOM_REGISTRY_PASSWORD or
+    /// --registry-password-stdin, never the command line. Without it, docker/podman login's
+    /// saved credentials are used, else the pull is anonymous
+    #[arg(long, value_name = "USER", help_heading = "Registry")]
+    pub registry_username: Option<String>,
+    /// Read the registry password (or token) from standard input (its first line)
+    #[arg(long, help_heading = "Registry")]
+    pub registry_password_stdin: bool,
+    /// Trust this PEM certificate authority for registry TLS, besides the system's (repeatable)
+    #[arg(long, value_name = "FILE", help_heading = "Registry")]
+    pub registry_ca: Vec<PathBuf>,
+    /// Allow plain HTTP, and do not verify TLS, for this registry host[:port] (repeatable;
+    /// loopback addresses may always use plain HTTP)
+    #[arg(long, value_name = "HOST", help_heading = "Registry")]
+    pub insecure_registry: Vec<String>,
+    /// Seconds to wait for a registry to connect or send the next byte
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        help_heading = "Registry"
+    )]
+    pub registry_timeout: u64,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -90,7 +122,9 @@ pub struct ScanArgs {
     /// the kind with a prefix: docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH.
     /// docker:NAME[:TAG] (or docker:ID) and podman:NAME read an image from the local engine
     /// (DOCKER_HOST, CONTAINER_HOST); a bare NAME[:TAG] that is no file is looked for in
-    /// Docker, then Podman
+    /// Docker, then Podman, then the registry.
+    /// registry:HOST[:PORT]/REPO[:TAG|@sha256:...] pulls from a registry (registry:debian is
+    /// docker.io/library/debian:latest)
     pub image: std::ffi::OsString,
     // help built from sbom-core's format registry, so it cannot fall behind it
     #[arg(
@@ -130,6 +164,8 @@ pub struct ScanArgs {
     /// List every package in the table report instead of collapsing long lists (as does -v)
     #[arg(long)]
     pub full: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 const OUTPUT_STDOUT: &str = "Without =FILE the document goes to stdout (only one may).";

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, ScanArgs, ScopeArg};
-use layer_walker::{ImageRef, Scanner};
+use layer_walker::{Credentials, ImageRef, RegistryOptions, Scanner};
 use sbom_core::format::{Table, WriteOptions};
 use sbom_core::Scope;
 
@@ -116,6 +116,9 @@ fn hint(e: &anyhow::Error) -> Option<&'static str> {
         ErrorKind::EngineApi => {
             Some("save the image and scan the archive instead: docker save NAME | sbom scan -")
         }
+        ErrorKind::AuthFailed => Some(
+            "log in with docker login or podman login, or pass --registry-username with SBOM_REGISTRY_PASSWORD or --registry-password-stdin",
+        ),
         _ => None,
     }
 }
@@ -183,6 +186,7 @@ pub(crate) fn scan_inventory(args: &ScanArgs, quiet: bool) -> Result<sbom_core::
     }
     // a reference that names no image kind is the user's mistake, found before any work
     let image = ImageRef::parse_os(&args.image).map_err(|e| usage(e.into()))?;
+    scanner = scanner.registry(registry_options(args, &image)?);
     let mut inv = match progress::bar(quiet) {
         Some((pb, cb)) => {
             let r = run(&scanner.on_progress(cb), &image);
@@ -216,6 +220,46 @@ pub(crate) fn scan_inventory(args: &ScanArgs, quiet: bool) -> Result<sbom_core::
         }
     }
     Ok(inv)
+}
+
+/// Registry options from the flags; the password from the environment or standard input only.
+fn registry_options(args: &ScanArgs, image: &ImageRef) -> Result<RegistryOptions> {
+    let mut opts = RegistryOptions::default();
+    opts.ca_files = args.registry.registry_ca.clone();
+    opts.insecure_hosts = args.registry.insecure_registry.clone();
+    opts.timeout = std::time::Duration::from_secs(args.registry.registry_timeout.max(1));
+    if args.registry.registry_password_stdin && matches!(image, ImageRef::Stdin { .. }) {
+        return Err(usage(anyhow::anyhow!(
+            "--registry-password-stdin: standard input is the image"
+        )));
+    }
+    let password = if args.registry.registry_password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("--registry-password-stdin: reading standard input")
+            .map_err(usage)?;
+        Some(line.trim_end_matches(['\r', '\n']).to_string())
+    } else {
+        std::env::var("SBOM_REGISTRY_PASSWORD").ok()
+    };
+    match (&args.registry.registry_username, password) {
+        (Some(user), Some(password)) if !password.is_empty() => {
+            opts.credentials = Some(Credentials::new(user.clone(), password));
+        }
+        (Some(_), _) => {
+            return Err(usage(anyhow::anyhow!(
+                "--registry-username needs a password: set SBOM_REGISTRY_PASSWORD or pass --registry-password-stdin"
+            )))
+        }
+        (None, _) if args.registry.registry_password_stdin => {
+            return Err(usage(anyhow::anyhow!(
+                "--registry-password-stdin needs --registry-username"
+            )))
+        }
+        (None, _) => {}
+    }
+    Ok(opts)
 }
 
 fn run(scanner: &Scanner, image: &ImageRef) -> Result<sbom_core::Inventory> {

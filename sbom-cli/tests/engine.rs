@@ -463,7 +463,7 @@ fn a_bare_name_is_read_from_the_first_engine_that_has_it() {
                 "file: no file",
                 "docker: the Docker engine",
                 "podman: the Podman engine",
-                "registry: the registry source is not in this build yet",
+                "registry: registry:docker.io/library/nobody-has-this:1",
             ],
         );
     }

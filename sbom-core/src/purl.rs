@@ -177,6 +177,8 @@ pub fn image_purl(image: &crate::ImageInfo) -> Option<String> {
         .map(String::as_str)
         .find(|t| t.contains(['/', ':', '@']))
         .unwrap_or(&image.name);
+    // `repo@sha256:...` pins a digest: its ':' is not a tag's
+    let named = named.split('@').next().unwrap_or(named);
     let reference = match repo_digest {
         // the tag of the name, when it is of that repository
         Some((repo, _)) => match named.rsplit_once(':') {
@@ -190,7 +192,6 @@ pub fn image_purl(image: &crate::ImageInfo) -> Option<String> {
         Some((r, t)) if !t.contains('/') => (r, Some(t)),
         _ => (reference, None),
     };
-    let repo = repo.split('@').next().unwrap_or(repo);
     let name = repo.rsplit('/').next().unwrap_or(repo).to_ascii_lowercase();
     let name = if name.is_empty() {
         "image".to_string()
@@ -233,6 +234,20 @@ mod tests {
         assert_eq!(
             image_purl(&img).unwrap(),
             "pkg:oci/debian-small@sha256%3Aabc?tag=latest"
+        );
+    }
+
+    #[test]
+    fn a_digest_reference_has_no_tag() {
+        let img = crate::ImageInfo {
+            name: "127.0.0.1:5000/team/app@sha256:abc".into(),
+            repo_tags: vec!["127.0.0.1:5000/team/app@sha256:abc".into()],
+            manifest_digest: Some("sha256:abc".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            image_purl(&img).unwrap(),
+            "pkg:oci/app@sha256%3Aabc?repository_url=127.0.0.1:5000%2Fteam%2Fapp"
         );
     }
 

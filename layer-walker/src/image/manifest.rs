@@ -100,6 +100,23 @@ pub(crate) struct History {
     pub empty_layer: Option<bool>,
 }
 
+/// What a manifest says it is, read before knowing which kind it is (registries may serve
+/// a manifest under a generic content type).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(not(feature = "registry"), allow(dead_code))]
+pub(crate) struct MediaTypeOf {
+    #[serde(rename = "mediaType", default)]
+    pub media_type: Option<String>,
+    #[serde(rename = "schemaVersion", default)]
+    pub schema_version: Option<i64>,
+}
+
+/// The `mediaType` and `schemaVersion` of a manifest's JSON (empty when it is not JSON).
+#[cfg_attr(not(feature = "registry"), allow(dead_code))]
+pub(crate) fn media_type_of(bytes: &[u8]) -> MediaTypeOf {
+    serde_json::from_slice(bytes).unwrap_or_default()
+}
+
 pub(crate) const MT_OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub(crate) const MT_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 

@@ -176,6 +176,7 @@ fn resolve_oci(
     let candidates = choose_image(at, candidates, opts)?;
     let chosen = choose_platform(at, candidates, opts.platform)?;
     let tags = chosen.tags.clone();
+    let platform_unknown = chosen.platform.is_none();
     let mdigest = digest_in(at, &chosen.manifest.digest)?;
     let mname = mdigest.blob_path();
     let mbytes = read_blob(store, &mname)?;
@@ -186,6 +187,9 @@ fn resolve_oci(
     let cbytes = read_blob(store, &cname)?;
     v.check("config", &cname, &cdigest, &cbytes)?;
     let config: ImageConfig = parse_json(at, &format!("config {cname}"), &cbytes)?;
+    if platform_unknown {
+        check_config_platform(at, &config, opts.platform)?;
+    }
     let diff_ids = config
         .rootfs
         .as_ref()
@@ -446,8 +450,10 @@ fn choose_platform(
             reason: "its index lists no image manifest".into(),
         });
     }
-    // one image and no explicit wish: take it, whatever it is built for
-    if candidates.len() == 1 && wanted.is_none() {
+    // one image and no explicit wish: take it, whatever it is built for; one image whose
+    // descriptor names no platform (a registry tag pointing at a manifest, a layout's
+    // index.json without `platform`): its config says, and is checked once read
+    if candidates.len() == 1 && (wanted.is_none() || candidates[0].platform.is_none()) {
         return Ok(candidates.into_iter().next().unwrap());
     }
     let want = wanted.cloned().unwrap_or_else(default_platform);
@@ -472,6 +478,29 @@ fn choose_platform(
             available: available.join(", "),
         }),
     }
+}
+
+/// The config's platform against the one asked for, when nothing before the config said.
+fn check_config_platform(
+    at: &Location,
+    config: &ImageConfig,
+    wanted: Option<&Platform>,
+) -> Result<()> {
+    if let (Some(want), Some(os), Some(arch)) = (wanted, &config.os, &config.architecture) {
+        let have = Platform {
+            os: os.clone(),
+            architecture: arch.clone(),
+            variant: config.variant.clone(),
+        };
+        if !platform_matches(&have, want) {
+            return Err(Error::PlatformNotFound {
+                at: at.clone(),
+                wanted: want.to_string(),
+                available: have.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn resolve_docker(
@@ -543,20 +572,7 @@ fn resolve_docker(
         None => Digest::sha256(&cbytes),
     };
     let config: ImageConfig = parse_json(at, &format!("config {}", entry.config), &cbytes)?;
-    if let (Some(want), Some(os), Some(arch)) = (opts.platform, &config.os, &config.architecture) {
-        let have = Platform {
-            os: os.clone(),
-            architecture: arch.clone(),
-            variant: config.variant.clone(),
-        };
-        if !platform_matches(&have, want) {
-            return Err(Error::PlatformNotFound {
-                at: at.clone(),
-                wanted: want.to_string(),
-                available: have.to_string(),
-            });
-        }
-    }
+    check_config_platform(at, &config, opts.platform)?;
     let diff_ids = config
         .rootfs
         .as_ref()

@@ -5,9 +5,13 @@
 
 use std::path::Path;
 
-use super::{open_engine, open_path, Engine, ImageSource};
-use crate::error::{Error, ErrorKind, Result};
+use sbom_core::Warning;
+
+use super::{open_engine, open_path, registry, Engine, ImageSource, RegistryRef};
+use crate::error::{Error, ErrorKind, Location, Result};
+use crate::image::ImagePlan;
 use crate::scan::ScanCtx;
+use crate::walk::layer::LayerAnalysis;
 
 /// Where a bare name is looked for, in order.
 #[derive(Debug, Clone, Copy)]
@@ -44,12 +48,32 @@ pub(super) fn open(reference: &str, ctx: &ScanCtx) -> Result<Box<dyn ImageSource
     for &attempt in ORDER {
         let opened = match attempt {
             Attempt::Engine(e) => open_engine(e, reference, ctx),
+            // the last place: a registry finds out whether it has the image when the
+            // manifest is fetched, in `plan`, so its answer is judged there
             Attempt::Registry => {
-                tried.push((
-                    attempt.name(),
-                    "the registry source is not in this build yet".into(),
-                ));
-                continue;
+                let opened = RegistryRef::parse(reference)
+                    .map_err(|e| Error::NotAnImage {
+                        at: Location::Url(format!("registry:{reference}")),
+                        reason: e.to_string(),
+                    })
+                    .and_then(|r| registry::open(&r, ctx.registry));
+                return match opened {
+                    Ok(inner) => {
+                        tracing::info!("{reference}: trying registry:{reference}");
+                        Ok(Box::new(LastAttempt {
+                            inner,
+                            reference: reference.to_string(),
+                            tried,
+                        }))
+                    }
+                    Err(e) => {
+                        tried.push((attempt.name(), e.to_string()));
+                        Err(Error::NotFoundAnywhere {
+                            reference: reference.to_string(),
+                            tried,
+                        })
+                    }
+                };
             }
         };
         match opened {
@@ -79,4 +103,61 @@ pub(super) fn open(reference: &str, ctx: &ScanCtx) -> Result<Box<dyn ImageSource
         reference: reference.to_string(),
         tried,
     })
+}
+
+/// The registry, tried last: when it does not have the image either (or cannot be reached),
+/// the error lists every attempt.
+struct LastAttempt {
+    inner: Box<dyn ImageSource>,
+    reference: String,
+    tried: Vec<(String, String)>,
+}
+
+impl ImageSource for LastAttempt {
+    fn location(&self) -> &Location {
+        self.inner.location()
+    }
+
+    fn plan(&mut self, ctx: &ScanCtx) -> Result<ImagePlan> {
+        match self.inner.plan(ctx) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::NotFound | ErrorKind::AuthFailed | ErrorKind::Io | ErrorKind::Remote
+                ) =>
+            {
+                let mut tried = std::mem::take(&mut self.tried);
+                tried.push(("registry".into(), e.to_string()));
+                Err(Error::NotFoundAnywhere {
+                    reference: self.reference.clone(),
+                    tried,
+                })
+            }
+            r => {
+                if r.is_ok() {
+                    tracing::info!("{}: read from registry:{}", self.reference, self.reference);
+                }
+                r
+            }
+        }
+    }
+
+    fn blob_key<'p>(&self, plan: &'p ImagePlan, i: usize) -> std::borrow::Cow<'p, str> {
+        self.inner.blob_key(plan, i)
+    }
+
+    fn layer(&self, plan: &ImagePlan, i: usize, ctx: &ScanCtx) -> Result<LayerAnalysis> {
+        self.inner.layer(plan, i, ctx)
+    }
+
+    fn verify(
+        &self,
+        plan: &ImagePlan,
+        i: usize,
+        analysis: &LayerAnalysis,
+        ctx: &ScanCtx,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<()> {
+        self.inner.verify(plan, i, analysis, ctx, warnings)
+    }
 }

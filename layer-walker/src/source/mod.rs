@@ -14,17 +14,20 @@
 //! | unpacked root filesystem        | `rootfs.rs`  | walked as a single layer                                  |
 //! | image in Docker or Podman       | `engine/`    | exported through the engine's API, read as `stream.rs` does |
 //! | bare name (`app:1.2`)           | `bare.rs`    | a file if there is one, else each engine, then a registry |
+//! | image in an OCI registry        | `registry/`  | a blob store over HTTP: resolved as a layout, layers streamed from their GETs |
 
 mod archive;
 mod bare;
 #[cfg(feature = "engine")]
 mod engine;
 mod reference;
+pub(crate) mod registry;
 mod rootfs;
 pub(crate) mod store;
 mod stream;
 
 pub use reference::{Engine, ImageRef, RefError, SourceKind};
+pub use registry::{Credentials, RegistryOptions, RegistryRef};
 
 use std::fs::File;
 use std::io::Read;
@@ -84,6 +87,7 @@ pub(crate) trait ImageSource: Send + Sync {
 pub(crate) fn open(r: &ImageRef, ctx: &ScanCtx) -> Result<Box<dyn ImageSource>> {
     match r {
         ImageRef::Path { kind, path } => open_path(path, *kind, ctx),
+        ImageRef::Registry(r) => registry::open(r, ctx.registry),
         ImageRef::Stdin { kind } => {
             let (head, compression) =
                 sniff(std::io::stdin()).map_err(|e| Error::io(Location::Stdin, e))?;
@@ -121,6 +125,12 @@ fn open_path(path: &Path, kind: Option<SourceKind>, ctx: &ScanCtx) -> Result<Box
     if meta.is_dir() {
         let has = |n: &str| path.join(n).exists();
         let kind = match kind {
+            Some(SourceKind::Registry) => {
+                return Err(Error::NotAnImage {
+                    at,
+                    reason: "registry: names an image in a registry, not a directory".into(),
+                })
+            }
             Some(k) => k,
             None if has("index.json") || has("oci-layout") => SourceKind::OciDir,
             None if has("manifest.json") => SourceKind::DockerArchive,
@@ -187,6 +197,11 @@ fn forced_archive_kind(at: Location, kind: Option<SourceKind>) -> Result<Option<
         Some(k @ (SourceKind::OciDir | SourceKind::RootfsDir)) => Err(Error::NotAnImage {
             at,
             reason: format!("{} needs a directory, and this is a file", k.as_str()),
+        }),
+        Some(SourceKind::Registry) => Err(Error::NotAnImage {
+            at,
+            reason: "registry: names an image in a registry, not a file (ImageRef::Registry)"
+                .into(),
         }),
         k => Ok(k),
     }

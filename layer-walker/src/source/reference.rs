@@ -1,12 +1,14 @@
 //! What the user points at: [`ImageRef`], parsed from `KIND:WHERE`, a bare path, or a bare
 //! image name (`app:1.2`) that is no path.
 
+pub use super::registry::RegistryRef;
+
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-/// The kinds of local input the scanner reads, as users force them with a prefix.
+/// The kinds of input the scanner reads, as users name them with a prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SourceKind {
@@ -18,6 +20,8 @@ pub enum SourceKind {
     OciArchive,
     /// An unpacked root filesystem directory.
     RootfsDir,
+    /// An image in an OCI registry (`registry:HOST/REPO:TAG`), pulled over HTTP(S).
+    Registry,
 }
 
 /// The local image engines the scanner reads from, through their API sockets: the image is
@@ -100,6 +104,7 @@ const KINDS: &[(SourceKind, &[&str])] = &[
     (SourceKind::OciDir, &["oci-dir", "oci"]),
     (SourceKind::OciArchive, &["oci-archive"]),
     (SourceKind::RootfsDir, &["dir", "rootfs"]),
+    (SourceKind::Registry, &["registry"]),
 ];
 
 impl SourceKind {
@@ -161,8 +166,12 @@ impl fmt::Display for SourceKind {
 /// );
 /// // a name that is no file or directory: tried in the engines in turn
 /// assert_eq!(ImageRef::parse("debian:12")?, ImageRef::Name { reference: "debian:12".into() });
+/// // an image in a registry, named as `docker pull` names it
+/// let r = ImageRef::parse("registry:localhost:5000/app:1")?;
+/// assert_eq!(r.to_string(), "registry:localhost:5000/app:1");
+/// assert_eq!(ImageRef::parse("registry:debian")?.to_string(), "registry:docker.io/library/debian:latest");
 /// // a kind this crate does not read is an error, not a file name
-/// let err = ImageRef::parse("registry:localhost:5000/app:1").unwrap_err();
+/// let err = ImageRef::parse("containerd:app").unwrap_err();
 /// assert!(err.to_string().contains("docker-archive:"), "{err}");
 /// # Ok::<(), layer_walker::RefError>(())
 /// ```
@@ -196,6 +205,8 @@ pub enum ImageRef {
         /// The name as given.
         reference: String,
     },
+    /// An image in an OCI registry, pulled layer by layer (`registry:HOST/REPO:TAG`).
+    Registry(RegistryRef),
 }
 
 /// Why a string does not name an image.
@@ -215,6 +226,14 @@ pub enum RefError {
         /// The whole reference, for the hint.
         input: String,
     },
+    /// `registry:` with a reference that is not one.
+    #[error("registry:{input}: not an image reference: {reason}")]
+    BadRegistryRef {
+        /// The reference, cut to 300 characters.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// `KIND:` and nothing after it.
     #[error("{kind}: needs a path after the colon (or - for standard input)")]
     NothingAfterKind {
@@ -233,7 +252,8 @@ pub enum RefError {
 
 impl ImageRef {
     /// Parses `PATH`, `KIND:PATH` (`docker-archive:img.tar`, `oci-dir:layout/`,
-    /// `oci-archive:img.oci.tar`, `dir:rootfs/`), `-` or `KIND:-` for standard input.
+    /// `oci-archive:img.oci.tar`, `dir:rootfs/`), `-` or `KIND:-` for standard input, and
+    /// `registry:REFERENCE` ([`RegistryRef::parse`]).
     ///
     /// A `word:` prefix that is no known kind is an error rather than part of a path,
     /// unless a file or directory of that whole name exists (it always wins).
@@ -269,6 +289,13 @@ impl ImageRef {
             };
         }
         match SourceKind::from_prefix(prefix) {
+            Some(SourceKind::Registry) => {
+                let rest = std::str::from_utf8(rest).map_err(|_| RefError::BadRegistryRef {
+                    input: String::from_utf8_lossy(rest).chars().take(300).collect(),
+                    reason: "it is not UTF-8".into(),
+                })?;
+                Ok(ImageRef::Registry(RegistryRef::parse(rest)?))
+            }
             Some(kind) if rest.is_empty() => Err(RefError::NothingAfterKind { kind }),
             Some(kind) => Ok(ImageRef::local(Some(kind), rest)),
             None if exists() => Ok(ImageRef::local(None, bytes)),
@@ -308,6 +335,7 @@ impl ImageRef {
         match self {
             ImageRef::Path { kind, .. } | ImageRef::Stdin { kind } => *kind,
             ImageRef::Engine { .. } | ImageRef::Name { .. } => None,
+            ImageRef::Registry(_) => Some(SourceKind::Registry),
         }
     }
 
@@ -315,7 +343,8 @@ impl ImageRef {
     pub fn path(&self) -> Option<&Path> {
         match self {
             ImageRef::Path { path, .. } => Some(path),
-            _ => None,
+            ImageRef::Stdin { .. } | ImageRef::Registry(_) => None,
+            ImageRef::Engine { .. } | ImageRef::Name { .. } => None,
         }
     }
 }
@@ -338,6 +367,7 @@ impl fmt::Display for ImageRef {
             ImageRef::Stdin { .. } => f.write_str("-"),
             ImageRef::Engine { engine, name } => write!(f, "{engine}:{name}"),
             ImageRef::Name { reference } => f.write_str(reference),
+            ImageRef::Registry(r) => write!(f, "{r}"),
         }
     }
 }
@@ -513,7 +543,7 @@ mod tests {
 
     #[test]
     fn unknown_kinds_list_the_known_ones() {
-        for input in ["registry:localhost:5000/app:1", "containerd:app", "file:x"] {
+        for input in ["containerd:app", "file:x", "singularity:x"] {
             let err = ImageRef::parse(input).unwrap_err();
             let RefError::UnknownKind { known, .. } = &err else {
                 panic!("{input}: {err:?}");
@@ -559,7 +589,14 @@ mod tests {
             })
         );
         assert_eq!(ImageRef::parse(""), Err(RefError::Empty));
-        for s in ["a.tar", "oci:layout", "-", "dir:/r", "/abs/x:y"] {
+        for s in [
+            "a.tar",
+            "oci:layout",
+            "-",
+            "dir:/r",
+            "/abs/x:y",
+            "registry:127.0.0.1:5000/a/b:1",
+        ] {
             let r = ImageRef::parse(s).unwrap();
             assert_eq!(ImageRef::parse(&r.to_string()).unwrap(), r, "{s}");
         }

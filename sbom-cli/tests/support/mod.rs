@@ -1,0 +1,3 @@
+//! Shared by the integration tests that need real servers.
+
+pub mod registry;

@@ -1,0 +1,667 @@
+//! Real registries for the tests: the CNCF Distribution registry (`docker-registry serve`)
+//! on 127.0.0.1 in three configurations (open HTTP; htpasswd Basic over TLS with a CA made
+//! here; token auth with the token issuer below), images pushed with skopeo, and a proxy
+//! that breaks transfers on purpose.
+//!
+//! Tools come from apt (`docker-registry`, `skopeo`, `apache2-utils` for `htpasswd -B`,
+//! `openssl`): without one a test fails when `CI` is set and is skipped, saying so, otherwise.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+
+pub const USER: &str = "alice";
+pub const PASSWORD: &str = "s3cret-Pa55word-x9";
+
+/// The tools are there, or (outside CI) the test says why it is skipped.
+pub fn tools(names: &[&str]) -> bool {
+    for n in names {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {n}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            if std::env::var_os("CI").is_some() {
+                panic!("{n} is required in CI (apt-get install docker-registry skopeo apache2-utils openssl)");
+            }
+            eprintln!(
+                "SKIP: {n} is not installed (apt-get install docker-registry skopeo apache2-utils)"
+            );
+            return false;
+        }
+    }
+    true
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Auth {
+    Open,
+    BasicTls,
+    Token,
+}
+
+/// A registry process, killed when dropped.
+pub struct Registry {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub auth: Auth,
+    /// The CA the TLS registry's certificate is signed with.
+    pub ca: Option<PathBuf>,
+    pub tokens: Option<TokenServer>,
+}
+
+impl Registry {
+    pub fn start(auth: Auth) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let port = free_port();
+        let mut extra = String::new();
+        let mut ca = None;
+        let mut tokens = None;
+        match auth {
+            Auth::Open => {}
+            Auth::BasicTls => {
+                make_tls(d);
+                let out = Command::new("htpasswd")
+                    .args(["-Bbn", USER, PASSWORD])
+                    .output()
+                    .unwrap();
+                assert!(out.status.success());
+                std::fs::write(d.join("htpasswd"), out.stdout).unwrap();
+                extra = format!(
+                    "  tls:\n    certificate: {0}/server.crt\n    key: {0}/server.key\nauth:\n  htpasswd:\n    realm: test\n    path: {0}/htpasswd\n",
+                    d.display()
+                );
+                ca = Some(d.join("ca.crt"));
+            }
+            Auth::Token => {
+                run(Command::new("openssl")
+                    .args([
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "rsa:2048",
+                        "-nodes",
+                        "-days",
+                        "2",
+                        "-subj",
+                        "/CN=token-issuer",
+                    ])
+                    .arg("-keyout")
+                    .arg(d.join("token.key"))
+                    .arg("-out")
+                    .arg(d.join("token.crt")));
+                let t = TokenServer::start(d);
+                extra = format!(
+                    "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: test-registry\n    issuer: test-issuer\n    rootcertbundle: {}/token.crt\n",
+                    t.port,
+                    d.display()
+                );
+                tokens = Some(t);
+            }
+        }
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{extra}",
+            d.display()
+        );
+        std::fs::write(d.join("config.yml"), config).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(d.join("config.yml"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(d.join("registry.log")).unwrap())
+            .spawn()
+            .expect("docker-registry");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the registry did not start: {}",
+                std::fs::read_to_string(d.join("registry.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Registry {
+            child,
+            dir,
+            port,
+            auth,
+            ca,
+            tokens,
+        }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `skopeo copy SRC docker://HOST/REPO`; `all` copies every platform of an index.
+    pub fn push(&self, src: &str, repo: &str, all: bool) {
+        let mut c = Command::new("skopeo");
+        c.args(["copy", "-q", "--dest-tls-verify=false"]);
+        if self.auth != Auth::Open {
+            c.arg(format!("--dest-creds={USER}:{PASSWORD}"));
+        }
+        if all {
+            c.arg("--all");
+        }
+        c.arg(src).arg(format!("docker://{}/{repo}", self.host()));
+        c.env(
+            "REGISTRY_AUTH_FILE",
+            self.dir.path().join("skopeo-auth.json"),
+        );
+        run(&mut c);
+    }
+
+    /// The file holding blob `hex` in the registry's storage.
+    pub fn blob_file(&self, hex: &str) -> PathBuf {
+        self.dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
+    /// Stores `bytes` as a manifest and points `repo:tag` at it, as the registry itself
+    /// does on a push, without the checks a push would go through.
+    pub fn plant_manifest(&self, repo: &str, tag: &str, bytes: &[u8]) -> String {
+        let hex = layer_walker::Digest::sha256(bytes).hex().to_string();
+        let f = self.blob_file(&hex);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(&f, bytes).unwrap();
+        let r = self
+            .dir
+            .path()
+            .join("data/docker/registry/v2/repositories")
+            .join(repo)
+            .join("_manifests");
+        let link = format!("sha256:{hex}");
+        for p in [
+            r.join("revisions/sha256").join(&hex),
+            r.join("tags").join(tag).join("current"),
+            r.join("tags").join(tag).join("index/sha256").join(&hex),
+        ] {
+            std::fs::create_dir_all(&p).unwrap();
+            std::fs::write(p.join("link"), &link).unwrap();
+        }
+        link
+    }
+
+    /// Stores `bytes` as a blob of `repo`, as an upload would.
+    pub fn plant_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let hex = layer_walker::Digest::sha256(bytes).hex().to_string();
+        let f = self.blob_file(&hex);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(&f, bytes).unwrap();
+        let link = self
+            .dir
+            .path()
+            .join("data/docker/registry/v2/repositories")
+            .join(repo)
+            .join("_layers/sha256")
+            .join(&hex);
+        std::fs::create_dir_all(&link).unwrap();
+        std::fs::write(link.join("link"), format!("sha256:{hex}")).unwrap();
+        format!("sha256:{hex}")
+    }
+
+    /// A manifest as the registry serves it (open registries only).
+    pub fn manifest(&self, repo: &str, reference: &str) -> Vec<u8> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "GET /v2/{repo}/manifests/{reference} HTTP/1.1\r\nHost: {}\r\nAccept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json\r\nConnection: close\r\n\r\n",
+            self.host()
+        )
+        .unwrap();
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).unwrap();
+        let split = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        assert!(
+            all.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&all[..split])
+        );
+        all[split + 4..].to_vec()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A CA, and a certificate for 127.0.0.1 it signed.
+fn make_tls(d: &Path) {
+    let o = |args: &[&str]| run(Command::new("openssl").current_dir(d).args(args));
+    o(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=sbom test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    o(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(d.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    o(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.crt",
+    ]);
+}
+
+/// What the token issuer does, switchable by a test.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TokenMode {
+    Normal,
+    /// Answers 2 MiB of JSON.
+    Oversized,
+}
+
+/// The token issuer of Docker's token flow: GET /token?service=..&scope=.., Basic
+/// credentials optional; answers a JWT (RS256, signed with the openssl CLI, the certificate
+/// in the x5c header) granting the actions the scope asks for. Wrong credentials get 401.
+pub struct TokenServer {
+    pub port: u16,
+    pub requests: Arc<AtomicUsize>,
+    /// Authorization headers that carried the right password, and every query seen.
+    pub log: Arc<Mutex<Vec<String>>>,
+    pub mode: Arc<Mutex<TokenMode>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl TokenServer {
+    /// A token for `scope`, fetched as a client would (anonymous).
+    pub fn token(&self, scope: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let scope: String = scope.replace(':', "%3A").replace('/', "%2F");
+        write!(
+            s,
+            "GET /token?service=test-registry&scope={scope} HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        .unwrap();
+        let mut all = String::new();
+        s.read_to_string(&mut all).unwrap();
+        let body = &all[all.find("\r\n\r\n").unwrap() + 4..];
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        v["token"].as_str().unwrap().to_string()
+    }
+}
+
+impl TokenServer {
+    fn start(d: &Path) -> TokenServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mode = Arc::new(Mutex::new(TokenMode::Normal));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (key, cert) = (d.join("token.key"), d.join("token.crt"));
+        let der = {
+            let pem = std::fs::read_to_string(&cert).unwrap();
+            let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            b64
+        };
+        let (rq, lg, md, st) = (requests.clone(), log.clone(), mode.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                rq.fetch_add(1, Ordering::Relaxed);
+                let head = read_head(&mut conn).unwrap_or_default();
+                let target = head
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .split(' ')
+                    .nth(1)
+                    .unwrap_or("")
+                    .to_string();
+                let authz = header(&head, "authorization");
+                let expected = format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+                );
+                lg.lock().unwrap().push(target.clone());
+                let (status, body) = match authz {
+                    Some(a) if a != expected => (
+                        401,
+                        "{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}".to_string(),
+                    ),
+                    _ if *md.lock().unwrap() == TokenMode::Oversized => (
+                        200,
+                        format!("{{\"token\":\"x\",\"pad\":\"{}\"}}", "a".repeat(2 << 20)),
+                    ),
+                    _ => {
+                        let scope = query(&target, "scope").unwrap_or_default();
+                        let token = sign_token(&key, &der, &scope);
+                        (200, format!("{{\"token\":\"{token}\",\"expires_in\":300}}"))
+                    }
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        TokenServer {
+            port,
+            requests,
+            log,
+            mode,
+            stop,
+        }
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn b64url(b: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// A JWT as Distribution's token auth reads it: RS256, x5c, the scope's actions granted.
+fn sign_token(key: &Path, cert_der_b64: &str, scope: &str) -> String {
+    let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [cert_der_b64]});
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let access: Vec<serde_json::Value> = scope
+        .split(' ')
+        .filter_map(|s| {
+            let mut p = s.splitn(3, ':');
+            let (t, name, actions) = (p.next()?, p.next()?, p.next()?);
+            Some(serde_json::json!({"type": t, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}))
+        })
+        .collect();
+    let claims = serde_json::json!({
+        "iss": "test-issuer", "sub": USER, "aud": "test-registry",
+        "exp": now + 3600, "nbf": now - 60, "iat": now - 60, "jti": format!("{now}-{scope}"),
+        "access": access,
+    });
+    let input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let mut child = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    format!("{input}.{}", b64url(&out.stdout))
+}
+
+fn query(target: &str, key: &str) -> Option<String> {
+    let q = target.split_once('?')?.1;
+    q.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An HTTP request head, up to the blank line.
+fn read_head(s: &mut TcpStream) -> Option<String> {
+    let mut r = BufReader::new(s.try_clone().ok()?);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        head.push_str(&line);
+        if line == "\r\n" || line == "\n" {
+            return Some(head);
+        }
+    }
+}
+
+fn header(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// What the proxy does to blob requests.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Fault {
+    /// Redirects blob requests to `http://localhost:PORT` (another host, as blob storage is).
+    RedirectTo(u16),
+    /// Forwards with this `Authorization` instead of the client's (as a pre-signed blob
+    /// storage URL needs none from the client).
+    Inject(String),
+    /// Closes the connection after this many bytes of the answer (the first `cuts` times).
+    Cut { after: usize, cuts: usize },
+    /// Stops sending after this many bytes, keeping the connection open.
+    Stall { after: usize },
+    /// Answers every blob request with a redirect to itself.
+    RedirectLoop,
+}
+
+/// A one-request-per-connection HTTP proxy in front of a plain-HTTP registry, breaking blob
+/// transfers as told. Records every request head it saw.
+pub struct Proxy {
+    pub port: u16,
+    pub heads: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    pub fn start(upstream: u16, fault: Fault) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let cuts_left = Arc::new(AtomicUsize::new(match fault {
+            Fault::Cut { cuts, .. } => cuts,
+            _ => 0,
+        }));
+        let (hd, st) = (heads.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (hd, cuts_left, fault) = (hd.clone(), cuts_left.clone(), fault.clone());
+                std::thread::spawn(move || serve(conn, upstream, port, fault, hd, cuts_left));
+            }
+        });
+        Proxy { port, heads, stop }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve(
+    mut client: TcpStream,
+    upstream: u16,
+    me: u16,
+    fault: Fault,
+    heads: Arc<Mutex<Vec<String>>>,
+    cuts_left: Arc<AtomicUsize>,
+) {
+    while let Some(head) = read_head(&mut client) {
+        heads.lock().unwrap().push(head.clone());
+        let target = head.split(' ').nth(1).unwrap_or("").to_string();
+        let blob = target.contains("/blobs/");
+        let redirect = match fault {
+            Fault::RedirectLoop => Some(format!("127.0.0.1:{me}")),
+            Fault::RedirectTo(port) => Some(format!("localhost:{port}")),
+            _ => None,
+        };
+        if let Some(to) = redirect.filter(|_| blob) {
+            let _ = write!(
+                client,
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{to}{target}\r\nContent-Length: 0\r\n\r\n"
+            );
+            continue;
+        }
+        let inject = match &fault {
+            Fault::Inject(a) => Some(format!("Authorization: {a}\r\n")),
+            _ => None,
+        };
+        // one request per upstream connection: the answer ends when upstream closes
+        let head: String = head
+            .lines()
+            .filter(|l| {
+                let l = l.to_ascii_lowercase();
+                let replaced = inject.is_some() && l.starts_with("authorization:");
+                !(l.starts_with("connection:") || l.is_empty() || replaced)
+            })
+            .map(|l| format!("{l}\r\n"))
+            .collect::<String>()
+            + inject.as_deref().unwrap_or("")
+            + "Connection: close\r\n\r\n";
+        let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
+            return;
+        };
+        if up.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        let limit = match fault {
+            Fault::Cut { after, .. } if blob && cuts_left.load(Ordering::Relaxed) > 0 => {
+                cuts_left.fetch_sub(1, Ordering::Relaxed);
+                Some(after)
+            }
+            Fault::Stall { after } if blob => Some(after),
+            _ => None,
+        };
+        let mut sent = 0usize;
+        let mut buf = vec![0u8; 16 << 10];
+        loop {
+            let n = match up.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let n = match limit {
+                Some(l) => n.min(l.saturating_sub(sent)),
+                None => n,
+            };
+            if n > 0 && client.write_all(&buf[..n]).is_err() {
+                return;
+            }
+            sent += n;
+            if limit.is_some_and(|l| sent >= l) {
+                if let Fault::Stall { .. } = fault {
+                    // hold the connection, send nothing more
+                    std::thread::sleep(Duration::from_secs(60));
+                }
+                let _ = client.shutdown(Shutdown::Both);
+                return;
+            }
+        }
+        let _ = client.shutdown(Shutdown::Both);
+        return;
+    }
+}
