@@ -22,6 +22,8 @@ pub(crate) mod store;
 mod stream;
 
 pub use reference::{ImageRef, RefError, SourceKind};
+#[cfg(feature = "registry")]
+pub use registry::manifest_digest;
 pub use registry::{Credentials, RegistryOptions, RegistryRef};
 
 use std::fs::File;
