@@ -79,6 +79,8 @@ pub use digest::{Algorithm, Digest, DigestError};
 pub use error::{Error, ErrorKind, LayerAt, Location, Result};
 pub use limits::{Limit, Limits};
 pub use scan::{Progress, Scan, Scanner};
+#[cfg(feature = "registry")]
+pub use source::manifest_digest;
 pub use source::{
     Credentials, Engine, ImageRef, RefError, RegistryOptions, RegistryRef, SourceKind,
 };

@@ -27,7 +27,19 @@ pub(crate) fn run(args: &LockArgs, quiet: bool) -> Result<()> {
     };
     let inv = crate::scan_inventory(&scan, quiet)?;
     let df = layer_walker::dockerfile::parse(&text)?;
-    let locked = layer_walker::dockerfile::lock(&text, &df, &inv);
+    // bases are pinned by what their registry serves now; credentials come from the usual
+    // files (the --registry-username/password flags are for the image's own registry)
+    let mut opts = layer_walker::RegistryOptions::default();
+    opts.ca_files = args.registry.registry_ca.clone();
+    opts.insecure_hosts = args.registry.insecure_registry.clone();
+    opts.timeout = std::time::Duration::from_secs(args.registry.registry_timeout.max(1));
+    let mut resolve = |base: &str| -> std::result::Result<String, String> {
+        let r = layer_walker::RegistryRef::parse(base).map_err(|e| e.to_string())?;
+        layer_walker::manifest_digest(&r, &opts)
+            .map(|d| d.to_string())
+            .map_err(|e| format!("its registry did not give its digest ({e})"))
+    };
+    let locked = layer_walker::dockerfile::lock_with_bases(&text, &df, &inv, &mut resolve);
     if !quiet {
         for (line, note) in &locked.notes {
             tracing::warn!(

@@ -866,3 +866,50 @@ fn the_library_scans_a_registry_image_with_progress() {
         .count();
     assert_eq!(done, 3);
 }
+
+#[test]
+fn lock_pins_the_base_image_to_the_digest_its_registry_serves() {
+    if !reg::tools(TOOLS) {
+        return;
+    }
+    let r = Registry::start(Auth::Open);
+    let home = tempfile::tempdir().unwrap();
+    r.push(
+        &format!("oci:{}", tiny_oci().display()),
+        "base/tiny:1",
+        false,
+    );
+    let digest = layer_walker::Digest::sha256(&r.manifest("base/tiny", "1")).to_string();
+    let dockerfile = home.path().join("Dockerfile");
+    let base = format!("{}/base/tiny:1", r.host());
+    std::fs::write(
+        &dockerfile,
+        format!(
+            "# the base, by tag\nFROM {base}\nFROM {}/base/tiny:nope AS other\n",
+            r.host()
+        ),
+    )
+    .unwrap();
+    let out = home.path().join("Dockerfile.lock");
+    let o = run(sbom(home.path())
+        .arg("lock")
+        .arg(tiny_oci())
+        .arg("--dockerfile")
+        .arg(&dockerfile)
+        .arg("-o")
+        .arg(&out));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let locked = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        locked.contains(&format!("\nFROM {base}@{digest}\n")),
+        "{locked}"
+    );
+    assert!(locked.starts_with("# the base, by tag\n"), "{locked}");
+    // a tag the registry does not have: left as written, with the reason
+    let note = locked
+        .lines()
+        .find(|l| l.starts_with("# sbom lock: base image") && l.contains("tiny:nope"))
+        .unwrap_or_else(|| panic!("no note for the unknown tag in\n{locked}"));
+    assert!(note.contains("not pinned"), "{note}");
+    assert!(locked.contains(&format!("\nFROM {}/base/tiny:nope AS other", r.host())));
+}

@@ -53,6 +53,20 @@ pub struct Locked {
 /// # Ok::<(), layer_walker::dockerfile::ParseError>(())
 /// ```
 pub fn lock(text: &str, df: &Dockerfile, inv: &Inventory) -> Locked {
+    lock_with_bases(text, df, inv, &mut |_| {
+        Err("the image does not record its base's manifest digest".into())
+    })
+}
+
+/// [`lock`], with each base image (`FROM name`, neither a stage nor `scratch` nor already
+/// pinned) pinned to the manifest digest `resolve` gives for its name (`sha256:...`), or
+/// left with a note saying why `resolve` could not.
+pub fn lock_with_bases(
+    text: &str,
+    df: &Dockerfile,
+    inv: &Inventory,
+    resolve: &mut dyn FnMut(&str) -> Result<String, String>,
+) -> Locked {
     let lines: Vec<&str> = text.split('\n').collect();
     // byte offset of each line's start
     let mut starts = Vec::with_capacity(lines.len());
@@ -76,13 +90,34 @@ pub fn lock(text: &str, df: &Dockerfile, inv: &Inventory) -> Locked {
             && !base.contains('@')
             && !stage_names.contains(&base.to_ascii_lowercase())
         {
-            notes.push((
-                stage.from.start_line,
-                format!(
-                    "base image {base} not pinned: the image does not record its base's \
-                     manifest digest (pin it with FROM {base}@sha256:...)"
-                ),
-            ));
+            let line = stage.from.start_line;
+            let span = span_of(&stage.from, &lines, &starts);
+            // the base as written on the line: a build arg (`FROM ${BASE}`) cannot be pinned here
+            let word = span.and_then(|(a, b)| {
+                words(&text[a..b])
+                    .into_iter()
+                    .find(|&(s, e)| &text[a + s..a + e] == base)
+                    .map(|(s, e)| (a + s, a + e))
+            });
+            match (word, resolve(base)) {
+                (Some((s, e)), Ok(digest)) => {
+                    edits.push((s, e, format!("{base}@{digest}")));
+                    pinned.push((line, base.to_string(), digest));
+                }
+                (None, Ok(digest)) => notes.push((
+                    line,
+                    format!(
+                        "base image {base} not pinned: it is given by a build arg; pass \
+                         {base}@{digest}"
+                    ),
+                )),
+                (_, Err(why)) => notes.push((
+                    line,
+                    format!(
+                        "base image {base} not pinned: {why} (pin it with FROM {base}@sha256:...)"
+                    ),
+                )),
+            }
         }
         for ins in &stage.instructions {
             if ins.keyword != "RUN" {

@@ -32,7 +32,7 @@ mod lock;
 mod parse;
 
 pub use history::{clean_created_by, match_history, match_stage, Mapping};
-pub use lock::{lock, Locked};
+pub use lock::{lock, lock_with_bases, Locked};
 pub use parse::{
     expand, parse, Dockerfile, Flag, Heredoc, Instruction, ParseError, Stage, WILDCARD,
 };

@@ -27,6 +27,8 @@ pub(crate) mod store;
 mod stream;
 
 pub use reference::{Engine, ImageRef, RefError, SourceKind};
+#[cfg(feature = "registry")]
+pub use registry::manifest_digest;
 pub use registry::{Credentials, RegistryOptions, RegistryRef};
 
 use std::fs::File;

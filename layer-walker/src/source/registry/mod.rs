@@ -48,6 +48,23 @@ pub(crate) fn open(r: &RegistryRef, opts: &RegistryOptions) -> Result<Box<dyn Im
     )))
 }
 
+/// The digest of the manifest `r` names in its registry (for a multi-platform image, its
+/// index): what pins `r` as `NAME@sha256:...`. Pinned references are checked against what
+/// the registry serves.
+///
+/// ```no_run
+/// use layer_walker::{manifest_digest, RegistryOptions, RegistryRef};
+///
+/// let r = RegistryRef::parse("127.0.0.1:5000/base:1")?;
+/// let d = manifest_digest(&r, &RegistryOptions::default())?;
+/// println!("FROM {}@{d}", r.name());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "registry")]
+pub fn manifest_digest(r: &RegistryRef, opts: &RegistryOptions) -> Result<crate::Digest> {
+    store::RegistryStore::connect(r, opts, location(r))?.manifest_digest(16 << 20)
+}
+
 /// Without the `registry` feature a registry reference is an error that says so.
 #[cfg(not(feature = "registry"))]
 pub(crate) fn open(r: &RegistryRef, _opts: &RegistryOptions) -> Result<Box<dyn ImageSource>> {

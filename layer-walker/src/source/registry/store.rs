@@ -177,6 +177,23 @@ impl RegistryStore {
         Ok(self.top.get().expect("just set"))
     }
 
+    /// The digest of the manifest the reference names (an index for a multi-platform
+    /// image), computed from the bytes served: what `FROM name@digest` pins.
+    pub(crate) fn manifest_digest(&self, max: u64) -> Result<Digest> {
+        let top = self.top(max)?;
+        let served = Digest::sha256(&top.bytes);
+        if served != top.digest {
+            return Err(Error::DigestMismatch {
+                at: self.at().clone(),
+                what: "manifest".into(),
+                name: self.r.manifest_reference(),
+                expected: top.digest.clone(),
+                actual: served,
+            });
+        }
+        Ok(served)
+    }
+
     /// `index.json` as an OCI layout would have it: one entry, the resolved manifest, named
     /// by the canonical reference.
     fn index_json(&self, max: u64) -> Result<Vec<u8>> {
