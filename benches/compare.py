@@ -3,13 +3,18 @@
 
 Called by compare.sh (which builds the binaries first); standard library only.
 
-  compare.py [--rounds N] [--timeout S] [--json OUT] [IMAGE...]
+  compare.py [--rounds N] [--timeout S] [--json OUT] [--engine] [IMAGE...]
 
 Without IMAGE: testdata/images/tiny-debian.docker.tar.gz, plus, when $SBOM_IMAGES is set,
 debian-small.{docker,oci,oci-zstd}.tar and debian-large.{docker,oci}.tar that exist there.
 The tools run in alternation (sbom, sbom spdx, syft, trivy, floor; repeat) so machine noise
 hits them alike. Each run is timed by `/usr/bin/time -f` (wall, user+sys CPU, max RSS);
 the table shows medians. A tool that is not installed is skipped and said so.
+
+With --engine (and DOCKER_HOST naming a running dockerd), every docker-archive image is also
+loaded into that engine (untimed) and read from it: `sbom scan docker:ID` against the
+engine's own export, `docker save ID > /dev/null` (the floor: Debian's 20.10 client refuses
+`-o /dev/null`), `syft docker:REF` and `trivy image --image-src docker REF`.
 """
 import argparse
 import gzip
@@ -223,6 +228,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("TIMEOUT", "600")))
     ap.add_argument("--json", help="also write raw runs here")
     ap.add_argument("--tools", default="sbom,sbom-spdx,syft,trivy,floor")
+    ap.add_argument("--engine", action="store_true",
+                    help="also read each docker-archive image from the dockerd at DOCKER_HOST")
     ap.add_argument("--registry", action="store_true",
                     help="pull the images from a loopback registry (docker-registry, skopeo) instead")
     ap.add_argument("--skip-jars", action="append", default=[],
@@ -297,11 +304,53 @@ def main():
             if skip_jars and "trivy" in tools:
                 notes.append("trivy ran with --skip-files '**/*.jar'")
             results[name] = {"runs": runs, "notes": notes}
+            if a.engine and kind_of(img) == "docker-archive":
+                results[name + " via dockerd"] = engine_runs(img, name, a, sbom, syft, trivy, env,
+                                                             cache, skip_jars)
 
     print_table(results, tools, versions, a.rounds)
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"versions": versions, "results": results}, f, indent=1)
+
+
+DOCKER = "/usr/bin/docker"
+
+
+def engine_runs(img, name, a, sbom, syft, trivy, env, cache, skip_jars):
+    """Loads img into the dockerd at DOCKER_HOST (untimed), then times the engine readers."""
+    if not os.environ.get("DOCKER_HOST"):
+        sys.exit("--engine needs DOCKER_HOST naming a running dockerd")
+    out = subprocess.run([DOCKER, "load", "-i", img], capture_output=True, text=True, check=True).stdout
+    ref = None
+    for l in out.splitlines():
+        if l.startswith("Loaded image: "):
+            ref = l.split(": ", 1)[1].strip()
+        elif l.startswith("Loaded image ID: "):
+            ref = ref or l.split(": ", 1)[1].strip()
+    image_id = subprocess.run([DOCKER, "image", "inspect", "-f", "{{.Id}}", ref], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    # untimed: the first export after a load is slower for whoever comes first
+    subprocess.run(["sh", "-c", f"{DOCKER} save {image_id} > /dev/null"], check=True)
+    cmds = {
+        "sbom": [sbom, "scan", f"docker:{image_id}", "-q", "-o", "cyclonedx-json=/dev/null"],
+        "docker-save": ["sh", "-c", f"{DOCKER} save {image_id} > /dev/null"],
+    }
+    if syft:
+        cmds["syft"] = [syft, f"docker:{ref}", "-q", "-o", "cyclonedx-json=/dev/null"]
+    if trivy:
+        cmds["trivy"] = [trivy, "image", "--image-src", "docker", "--format", "cyclonedx", "--output",
+                         "/dev/null", "--skip-db-update", "--skip-java-db-update", "--offline-scan",
+                         "--cache-backend", "memory", "--cache-dir", cache, "-q"] \
+            + (["--skip-files", "**/*.jar"] if skip_jars else []) + [ref]
+    runs = {t: [] for t in cmds}
+    for r in range(a.rounds):
+        for t, cmd in cmds.items():
+            res = timed(cmd, a.timeout, env)
+            runs[t].append(res)
+            log(f"{name} via dockerd round {r + 1} {t}: wall {fmt(res['wall'])} s cpu {fmt(res['cpu'])} s "
+                f"rss {fmt(res['rss_mb'], 0)} MB rc {res['rc']}" + (f" {res.get('err')}" if res.get("err") else ""))
+    return {"runs": runs, "notes": [f"loaded as {ref}; CPU and RSS are the client's, not dockerd's"]}
 
 
 def summary(runs):
@@ -322,7 +371,7 @@ def print_table(results, tools, versions, rounds):
     print("|---|---|---:|---:|---:|---:|---:|---|")
     for name, res in results.items():
         base, _ = summary(res["runs"].get("sbom", []))
-        for t in tools:
+        for t in [t for t in tools if t in res["runs"]] + [t for t in res["runs"] if t not in tools]:
             s, err = summary(res["runs"].get(t, []))
             if s is None:
                 print(f"| {name} | {t} | - | - | - | - | - | {err} |")
@@ -333,7 +382,9 @@ def print_table(results, tools, versions, rounds):
             if t == "floor" and base:
                 note = (f"sbom ÷ floor: {base['wall'] / s['wall']:.2f}x wall, "
                         f"{base['cpu'] / s['cpu']:.2f}x CPU") if s["wall"] and s["cpu"] else ""
-            if t in ("syft", "trivy") and res["notes"]:
+            if t == "docker-save" and base and s["wall"]:
+                note = f"sbom ÷ docker save: {base['wall'] / s['wall']:.2f}x wall; " + "; ".join(res["notes"])
+            elif t in ("syft", "trivy") and res["notes"]:
                 note = "; ".join(n for n in res["notes"] if t in n or "syft/trivy" in n)
             label = {"sbom": "sbom (cyclonedx-json)", "sbom-spdx": "sbom (spdx-json)",
                      "sbom-archive": "sbom on the archive"}.get(t, t)

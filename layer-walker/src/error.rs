@@ -119,6 +119,13 @@ pub enum ErrorKind {
     Dockerfile,
     /// The caller cancelled the scan.
     Cancelled,
+    /// An image engine (Docker, Podman) cannot be reached: no socket, no permission, not
+    /// running, or an endpoint this build does not speak to.
+    EngineUnavailable,
+    /// The engine (or every source a bare name was tried in) has no such image.
+    ImageNotFound,
+    /// The engine answered, but not as its API says it does, or speaks too old an API.
+    EngineApi,
     /// A registry (or its token service) refused the credentials, or asked for some and
     /// none were given.
     AuthFailed,
@@ -269,6 +276,38 @@ pub enum Error {
     /// The scan was cancelled through [`crate::Scanner::cancel_flag`].
     #[error("the scan was cancelled")]
     Cancelled,
+    /// An image engine cannot be reached (see [`ErrorKind::EngineUnavailable`]).
+    #[error("{at}: {reason}")]
+    EngineUnavailable {
+        /// The image asked for.
+        at: Location,
+        /// Which endpoint, what the system said, how to point at another.
+        reason: String,
+    },
+    /// The engine has no such image.
+    #[error("{at}: {reason}")]
+    ImageNotFound {
+        /// The image asked for.
+        at: Location,
+        /// Which engine said so, and how to list what it has.
+        reason: String,
+    },
+    /// The engine's answer is not what its API says, or its API is too old.
+    #[error("{at}: {reason}")]
+    EngineApi {
+        /// The image asked for.
+        at: Location,
+        /// What the engine said or did.
+        reason: String,
+    },
+    /// A bare name (`app:1.2`) is no file, and no source it was tried in has it.
+    #[error("{reference}: no such image: {}", tried.iter().map(|(s, why)| format!("{s}: {why}")).collect::<Vec<_>>().join("; "))]
+    NotFoundAnywhere {
+        /// The name as given.
+        reference: String,
+        /// Each source tried, in order, and why it did not have the image.
+        tried: Vec<(String, String)>,
+    },
     /// Authentication to a registry failed (see [`ErrorKind::AuthFailed`]). The message
     /// names the user, never the secret.
     #[error("{at}: authentication failed: {detail}")]
@@ -316,6 +355,11 @@ impl Error {
             Error::PlatformNotFound { .. } => ErrorKind::PlatformNotFound,
             Error::ImageNotChosen { .. } => ErrorKind::ImageNotChosen,
             Error::Cancelled => ErrorKind::Cancelled,
+            Error::EngineUnavailable { .. } => ErrorKind::EngineUnavailable,
+            Error::ImageNotFound { .. } | Error::NotFoundAnywhere { .. } => {
+                ErrorKind::ImageNotFound
+            }
+            Error::EngineApi { .. } => ErrorKind::EngineApi,
             Error::Auth { .. } => ErrorKind::AuthFailed,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Remote { .. } => ErrorKind::Remote,
@@ -337,10 +381,13 @@ impl Error {
             | Error::MissingBlob { at, .. }
             | Error::PlatformNotFound { at, .. }
             | Error::ImageNotChosen { at, .. }
+            | Error::EngineUnavailable { at, .. }
+            | Error::ImageNotFound { at, .. }
+            | Error::EngineApi { at, .. }
             | Error::Auth { at, .. }
             | Error::NotFound { at, .. }
             | Error::Remote { at, .. } => Some(at),
-            Error::Dockerfile(_) | Error::Cancelled => None,
+            Error::Dockerfile(_) | Error::Cancelled | Error::NotFoundAnywhere { .. } => None,
         }
     }
 

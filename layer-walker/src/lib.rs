@@ -81,7 +81,9 @@ pub use limits::{Limit, Limits};
 pub use scan::{Progress, Scan, Scanner};
 #[cfg(feature = "registry")]
 pub use source::manifest_digest;
-pub use source::{Credentials, ImageRef, RefError, RegistryOptions, RegistryRef, SourceKind};
+pub use source::{
+    Credentials, Engine, ImageRef, RefError, RegistryOptions, RegistryRef, SourceKind,
+};
 
 pub use blob::Compression;
 pub use sbom_core::{self, format, Inventory, Platform, Scope};

@@ -39,7 +39,8 @@ pub enum Progress {
         layer: usize,
     },
     /// Streamed archives only: reading of the archive began; its size (0 when unknown:
-    /// standard input, a pipe).
+    /// standard input, a pipe; for an engine's export, the image's size as the engine
+    /// reports it, an estimate a little below the export's).
     Streaming {
         /// Bytes to read, when known.
         total_bytes: u64,

@@ -484,3 +484,54 @@ fn a_pipe_is_streamed_and_a_hard_link_it_cannot_reread_is_reported() {
         }
     }
 }
+
+/// A hard link to an executable that is no ELF binary (Debian's `gzip` ships `uncompress` as a
+/// link to the `gunzip` script) is decided in the first pass: the target's first bytes, read
+/// and rejected by every claim's magic, reject the link too. Nothing is left to read again,
+/// so a pipe (or an engine's export) gives a complete inventory.
+#[test]
+fn a_hard_link_to_a_rejected_script_needs_no_second_pass() {
+    let padding = vec![0x55u8; 96 << 10];
+    let script = b"#!/bin/sh\nexec gzip -d \"$@\"\n";
+    let big = layer(&[
+        E::Dir("usr/"),
+        E::Dir("usr/bin/"),
+        E::Exec("usr/bin/gunzip", script),
+        E::File("opt/padding", &padding),
+        E::Hardlink("usr/bin/uncompress", "usr/bin/gunzip"),
+    ]);
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("image.pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let archive = docker_archive(std::slice::from_ref(&big));
+    let writer = {
+        let (fifo, archive) = (fifo.clone(), archive.clone());
+        std::thread::spawn(move || std::fs::write(fifo, archive))
+    };
+    let piped = Scanner::new()
+        .scan(&ImageRef::from_path(&fifo))
+        .expect("a pipe scans");
+    writer.join().unwrap().unwrap();
+    assert!(
+        !piped.inventory.is_incomplete(),
+        "{:?}",
+        piped.inventory.warnings
+    );
+    assert!(
+        piped.inventory.warnings.is_empty(),
+        "{:?}",
+        piped.inventory.warnings
+    );
+    // the same as the file read with a second pass at hand
+    let file = d.path().join("image.tar");
+    std::fs::write(&file, &archive).unwrap();
+    let from_file = Scanner::new().scan(&ImageRef::from_path(&file)).unwrap();
+    assert!(from_file.inventory.warnings.is_empty());
+    let (f, p) = (&from_file.layers[0], &piped.layers[0]);
+    assert_eq!(
+        (f.claimed_files, f.entries, f.diff_id.clone()),
+        (p.claimed_files, p.entries, p.diff_id.clone())
+    );
+    assert_eq!(f.claimed(), p.claimed());
+}

@@ -15,6 +15,7 @@ Examples:
   docker save app | gzip > app.tar.gz && sbom scan app.tar.gz --dockerfile Dockerfile
   sbom layers image.tar --dockerfile Dockerfile     the layer-by-layer report
   sbom scan dir:./rootfs -o spdx-json              an unpacked root filesystem
+  sbom scan docker:app:1.2                         an image in the local Docker engine (podman:app for Podman)
   sbom scan registry:ghcr.io/org/app:1.2           pulled from a registry, nothing written to disk
   SBOM_REGISTRY_PASSWORD=... sbom scan registry:reg.example/app --registry-username ci
   sbom scan app.oci.tar -o in-toto-spdx-json=app.intoto.json   a statement for cosign attest
@@ -119,6 +120,9 @@ pub struct ScanArgs {
     /// The image: a docker-archive tar (optionally gzip/zstd), an OCI layout directory, an OCI
     /// archive tar, an unpacked root filesystem, or - for an archive on standard input. Force
     /// the kind with a prefix: docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, dir:PATH.
+    /// docker:NAME[:TAG] (or docker:ID) and podman:NAME read an image from the local engine
+    /// (DOCKER_HOST, CONTAINER_HOST); a bare NAME[:TAG] that is no file is looked for in
+    /// Docker, then Podman, then the registry.
     /// registry:HOST[:PORT]/REPO[:TAG|@sha256:...] pulls from a registry (registry:debian is
     /// docker.io/library/debian:latest)
     pub image: std::ffi::OsString,

@@ -113,6 +113,9 @@ fn hint(e: &anyhow::Error) -> Option<&'static str> {
         }
         ErrorKind::PlatformNotFound => Some("choose one with --platform OS/ARCH[/VARIANT]"),
         ErrorKind::ImageNotChosen => Some("choose one with --image TAG or --image @N"),
+        ErrorKind::EngineApi => {
+            Some("save the image and scan the archive instead: docker save NAME | sbom scan -")
+        }
         ErrorKind::AuthFailed => Some(
             "log in with docker login or podman login, or pass --registry-username with SBOM_REGISTRY_PASSWORD or --registry-password-stdin",
         ),
@@ -194,6 +197,15 @@ pub(crate) fn scan_inventory(args: &ScanArgs, quiet: bool) -> Result<sbom_core::
     };
     inv.image.supplier = args.supplier.clone().filter(|s| !s.trim().is_empty());
     if !quiet {
+        // a bare name could have come from several places: say which one it was
+        if let ImageRef::Name { reference } = &image {
+            eprintln!(
+                "{}: read from {}:{}",
+                sbom_core::format::printable(reference),
+                inv.image.source_kind,
+                sbom_core::format::printable(reference)
+            );
+        }
         for w in &inv.warnings {
             let place = w
                 .path

@@ -1019,7 +1019,7 @@ fn standard_input_is_read_as_a_stream_with_the_same_result() {
 
 #[test]
 fn an_unknown_kind_is_a_usage_error_listing_the_known_ones() {
-    for image in ["containerd:app", "debian:12"] {
+    for image in ["containerd:app", "singularity:app.sif"] {
         let o = run(&["scan", image]);
         assert_clean_error(
             &o,
@@ -1030,6 +1030,8 @@ fn an_unknown_kind_is_a_usage_error_listing_the_known_ones() {
                 "oci-dir:",
                 "oci-archive:",
                 "dir:",
+                "docker:",
+                "podman:",
             ],
         );
     }

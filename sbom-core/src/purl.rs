@@ -155,20 +155,38 @@ fn pct(s: &str) -> String {
 /// );
 /// ```
 pub fn image_purl(image: &crate::ImageInfo) -> Option<String> {
-    let digest = image
-        .manifest_digest
-        .as_deref()
-        .or(image.config_digest.as_deref())?;
+    // a registry's digest of the image (an engine records it on pull or push) is what a pull
+    // gets, so it identifies the image best; its repository is the image's there
+    let repo_digest = image
+        .repo_digests
+        .iter()
+        .find_map(|d| d.split_once('@'))
+        .filter(|(_, d)| d.contains(':'));
+    let digest = match repo_digest {
+        Some((_, d)) => d,
+        None => image
+            .manifest_digest
+            .as_deref()
+            .or(image.config_digest.as_deref())?,
+    };
     // a bare tag (an OCI layout's `ref.name: latest`) names no repository: the image's name
     // carries it then
-    let reference = image
+    let named = image
         .repo_tags
         .iter()
         .map(String::as_str)
         .find(|t| t.contains(['/', ':', '@']))
         .unwrap_or(&image.name);
     // `repo@sha256:...` pins a digest: its ':' is not a tag's
-    let reference = reference.split('@').next().unwrap_or(reference);
+    let named = named.split('@').next().unwrap_or(named);
+    let reference = match repo_digest {
+        // the tag of the name, when it is of that repository
+        Some((repo, _)) => match named.rsplit_once(':') {
+            Some((r, t)) if r == repo && !t.contains('/') => named,
+            _ => repo,
+        },
+        None => named,
+    };
     // split `registry:5000/a/b:tag` at the last ':' after the last '/'
     let (repo, tag) = match reference.rsplit_once(':') {
         Some((r, t)) if !t.contains('/') => (r, Some(t)),
@@ -234,6 +252,21 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_repo_digest_versions_the_purl() {
+        let img = crate::ImageInfo {
+            name: "localhost/app:1".into(),
+            repo_tags: vec!["localhost/app:1".into()],
+            repo_digests: vec!["localhost/app@sha256:def".into()],
+            config_digest: Some("sha256:abc".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            image_purl(&img).unwrap(),
+            "pkg:oci/app@sha256%3Adef?repository_url=localhost%2Fapp&tag=1"
+        );
+    }
 
     fn distro(id: &str, v: &str) -> Distro {
         Distro {

@@ -704,6 +704,7 @@ fn image_info(
         source_kind: kind.as_str().to_string(),
         source,
         repo_tags,
+        repo_digests: Vec::new(),
         manifest_digest: manifest_digest.map(|d| d.to_string()),
         config_digest: Some(config_digest.to_string()),
         platform: Platform {

@@ -12,16 +12,21 @@
 //! | OCI layout directory            | `archive.rs` | files opened directly                                     |
 //! | compressed archive, stdin, pipe | `stream.rs`  | one streamed pass; layers analysed as they pass           |
 //! | unpacked root filesystem        | `rootfs.rs`  | walked as a single layer                                  |
+//! | image in Docker or Podman       | `engine/`    | exported through the engine's API, read as `stream.rs` does |
+//! | bare name (`app:1.2`)           | `bare.rs`    | a file if there is one, else each engine, then a registry |
 //! | image in an OCI registry        | `registry/`  | a blob store over HTTP: resolved as a layout, layers streamed from their GETs |
 
 mod archive;
+mod bare;
+#[cfg(feature = "engine")]
+mod engine;
 mod reference;
 pub(crate) mod registry;
 mod rootfs;
 pub(crate) mod store;
 mod stream;
 
-pub use reference::{ImageRef, RefError, SourceKind};
+pub use reference::{Engine, ImageRef, RefError, SourceKind};
 #[cfg(feature = "registry")]
 pub use registry::manifest_digest;
 pub use registry::{Credentials, RegistryOptions, RegistryRef};
@@ -97,7 +102,23 @@ pub(crate) fn open(r: &ImageRef, ctx: &ScanCtx) -> Result<Box<dyn ImageSource>> 
                 kind,
             )))
         }
+        ImageRef::Engine { engine, name } => open_engine(*engine, name, ctx),
+        ImageRef::Name { reference } => bare::open(reference, ctx),
     }
+}
+
+#[cfg(feature = "engine")]
+fn open_engine(engine: Engine, name: &str, _ctx: &ScanCtx) -> Result<Box<dyn ImageSource>> {
+    Ok(Box::new(engine::EngineSource::open(engine, name)?))
+}
+
+#[cfg(not(feature = "engine"))]
+fn open_engine(engine: Engine, name: &str, _ctx: &ScanCtx) -> Result<Box<dyn ImageSource>> {
+    Err(Error::EngineUnavailable {
+        at: Location::Url(format!("{engine}:{name}")),
+        reason: "this build of layer-walker has no engine sources (its `engine` feature is off)"
+            .into(),
+    })
 }
 
 fn open_path(path: &Path, kind: Option<SourceKind>, ctx: &ScanCtx) -> Result<Box<dyn ImageSource>> {
@@ -132,13 +153,13 @@ fn open_path(path: &Path, kind: Option<SourceKind>, ctx: &ScanCtx) -> Result<Box
     // indexed by seeking: read front to back once
     if compression != Compression::None || !meta.is_file() {
         let size = if meta.is_file() { meta.len() } else { 0 };
-        return Ok(Box::new(stream::StreamSource::new(
-            at,
-            Box::new(head),
-            compression,
-            size,
-            kind,
-        )));
+        let source = stream::StreamSource::new(at, Box::new(head), compression, size, kind);
+        if !meta.is_file() {
+            return Ok(Box::new(source));
+        }
+        let path = path.to_path_buf();
+        let reopen = move || Ok(Box::new(File::open(&path)?) as Box<dyn Read + Send>);
+        return Ok(Box::new(source.with_reopen(Box::new(reopen), false)));
     }
     let bytes = head.get_ref().0.get_ref();
     if bytes.len() < 512 || !looks_like_tar(bytes) {

@@ -1,4 +1,5 @@
-//! What the user points at: [`ImageRef`], parsed from `KIND:WHERE` or a bare path.
+//! What the user points at: [`ImageRef`], parsed from `KIND:WHERE`, a bare path, or a bare
+//! image name (`app:1.2`) that is no path.
 
 pub use super::registry::RegistryRef;
 
@@ -22,6 +23,80 @@ pub enum SourceKind {
     /// An image in an OCI registry (`registry:HOST/REPO:TAG`), pulled over HTTP(S).
     Registry,
 }
+
+/// The local image engines the scanner reads from, through their API sockets: the image is
+/// inspected (its tags, registry digests), then exported and read as one stream while it
+/// arrives, every blob verified, nothing written to disk. `SBOM_ENGINE_TIMEOUT` (seconds,
+/// default 120) bounds how long an engine may fall silent.
+///
+/// ```no_run
+/// use layer_walker::{Engine, ErrorKind, ImageRef, Scanner};
+///
+/// // what `sbom scan docker:app:1.2` reads; `ImageRef::parse("podman:app")` for Podman
+/// let image = ImageRef::Engine { engine: Engine::Docker, name: "app:1.2".into() };
+/// match Scanner::new().scan(&image) {
+///     Ok(scan) => {
+///         // named as the engine tags it, with its registry digests for the purl
+///         println!("{}: {} packages", scan.inventory.image.name, scan.inventory.installed().count());
+///     }
+///     Err(e) if e.kind() == ErrorKind::EngineUnavailable => eprintln!("no engine: {e}"),
+///     Err(e) if e.kind() == ErrorKind::ImageNotFound => eprintln!("no such image: {e}"),
+///     Err(e) => return Err(e.into()),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Engine {
+    /// The Docker engine (`docker:NAME`): `DOCKER_HOST`, else `/var/run/docker.sock`.
+    Docker,
+    /// Podman's Docker-compatible service (`podman:NAME`): `CONTAINER_HOST`, else the
+    /// rootless `$XDG_RUNTIME_DIR/podman/podman.sock`, else `/run/podman/podman.sock`.
+    Podman,
+}
+
+impl Engine {
+    /// The prefix users write: `docker`, `podman`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Docker => "docker",
+            Engine::Podman => "podman",
+        }
+    }
+
+    /// The engine a prefix (without its colon) selects.
+    pub fn from_prefix(p: &str) -> Option<Self> {
+        [Engine::Docker, Engine::Podman]
+            .into_iter()
+            .find(|e| e.as_str() == p)
+    }
+
+    /// Its name in prose: `Docker`, `Podman`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Engine::Docker => "Docker",
+            Engine::Podman => "Podman",
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Source kinds of other tools that this crate does not read: `containerd:app` is a usage
+/// error naming the kinds there are, not a bare name `containerd` with the tag `app`.
+const FOREIGN_KINDS: &[&str] = &[
+    "containerd",
+    "singularity",
+    "sif",
+    "file",
+    "oci-registry",
+    "docker-daemon",
+    "containers-storage",
+];
 
 /// Every kind, with the prefixes that select it (the first is its name).
 const KINDS: &[(SourceKind, &[&str])] = &[
@@ -50,7 +125,8 @@ impl SourceKind {
             .map(|(k, _)| *k)
     }
 
-    /// Every prefix, as a user would write it: `docker-archive:, oci-dir: (or oci:), ...`.
+    /// Every prefix, as a user would write it: `docker-archive:, oci-dir: (or oci:), ...,
+    /// docker:, podman:`.
     pub fn known_prefixes() -> String {
         KINDS
             .iter()
@@ -59,6 +135,7 @@ impl SourceKind {
                 [first, rest @ ..] => format!("{first}: (or {}:)", rest.join(":, ")),
                 [] => String::new(),
             })
+            .chain(["docker:".to_string(), "podman:".to_string()])
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -74,7 +151,7 @@ impl fmt::Display for SourceKind {
 ///
 /// ```
 /// use std::path::Path;
-/// use layer_walker::{ImageRef, SourceKind};
+/// use layer_walker::{Engine, ImageRef, SourceKind};
 ///
 /// let r = ImageRef::parse("oci-dir:./layout")?;
 /// assert_eq!(r, ImageRef::Path { kind: Some(SourceKind::OciDir), path: "./layout".into() });
@@ -82,6 +159,13 @@ impl fmt::Display for SourceKind {
 /// // a one-letter prefix is part of the file name, as is anything after a `/`
 /// assert_eq!(ImageRef::parse("C:img.tar")?.path(), Some(Path::new("C:img.tar")));
 /// assert_eq!(ImageRef::parse("./x:y.tar")?.path(), Some(Path::new("./x:y.tar")));
+/// // an image in the local Docker or Podman engine
+/// assert_eq!(
+///     ImageRef::parse("docker:app:1.2")?,
+///     ImageRef::Engine { engine: Engine::Docker, name: "app:1.2".into() }
+/// );
+/// // a name that is no file or directory: tried in the engines in turn
+/// assert_eq!(ImageRef::parse("debian:12")?, ImageRef::Name { reference: "debian:12".into() });
 /// // an image in a registry, named as `docker pull` names it
 /// let r = ImageRef::parse("registry:localhost:5000/app:1")?;
 /// assert_eq!(r.to_string(), "registry:localhost:5000/app:1");
@@ -105,6 +189,21 @@ pub enum ImageRef {
     Stdin {
         /// The kind the user forced, if any.
         kind: Option<SourceKind>,
+    },
+    /// An image held by a local engine (`docker:NAME[:TAG]`, `docker:ID`, `podman:NAME`),
+    /// exported through its API and read as one stream.
+    Engine {
+        /// Which engine.
+        engine: Engine,
+        /// The image as the engine names it: `app`, `app:1.2`, `registry/app@sha256:...`,
+        /// an image ID or a prefix of one.
+        name: String,
+    },
+    /// A bare image name (`app:1.2`) that is no file or directory: tried in the Docker
+    /// engine, then Podman, then a registry; an existing file of that name always wins.
+    Name {
+        /// The name as given.
+        reference: String,
     },
     /// An image in an OCI registry, pulled layer by layer (`registry:HOST/REPO:TAG`).
     Registry(RegistryRef),
@@ -141,6 +240,14 @@ pub enum RefError {
         /// The kind given.
         kind: SourceKind,
     },
+    /// `docker:` or `podman:` followed by no valid image name.
+    #[error("{engine}:{name:?} is not an image name or ID (NAME[:TAG][@DIGEST], lowercase)")]
+    InvalidName {
+        /// The engine given.
+        engine: Engine,
+        /// What followed the prefix.
+        name: String,
+    },
 }
 
 impl ImageRef {
@@ -160,9 +267,27 @@ impl ImageRef {
         if bytes.is_empty() {
             return Err(RefError::Empty);
         }
+        let exists = || Path::new(s).symlink_metadata().is_ok();
         let Some((prefix, rest)) = kind_prefix(bytes) else {
-            return Ok(ImageRef::local(None, bytes));
+            return Ok(match std::str::from_utf8(bytes) {
+                Ok(name) if !exists() && is_bare_name(name) => ImageRef::Name {
+                    reference: name.to_string(),
+                },
+                _ => ImageRef::local(None, bytes),
+            });
         };
+        if let Some(engine) = Engine::from_prefix(prefix) {
+            return match std::str::from_utf8(rest) {
+                Ok(name) if is_image_name(name) => Ok(ImageRef::Engine {
+                    engine,
+                    name: name.to_string(),
+                }),
+                _ => Err(RefError::InvalidName {
+                    engine,
+                    name: String::from_utf8_lossy(rest).into_owned(),
+                }),
+            };
+        }
         match SourceKind::from_prefix(prefix) {
             Some(SourceKind::Registry) => {
                 let rest = std::str::from_utf8(rest).map_err(|_| RefError::BadRegistryRef {
@@ -173,7 +298,12 @@ impl ImageRef {
             }
             Some(kind) if rest.is_empty() => Err(RefError::NothingAfterKind { kind }),
             Some(kind) => Ok(ImageRef::local(Some(kind), rest)),
-            None if Path::new(s).symlink_metadata().is_ok() => Ok(ImageRef::local(None, bytes)),
+            None if exists() => Ok(ImageRef::local(None, bytes)),
+            None if !FOREIGN_KINDS.contains(&prefix) && is_bare_name(&s.to_string_lossy()) => {
+                Ok(ImageRef::Name {
+                    reference: s.to_string_lossy().into_owned(),
+                })
+            }
             None => Err(RefError::UnknownKind {
                 prefix: format!("{prefix}:"),
                 known: SourceKind::known_prefixes(),
@@ -204,6 +334,7 @@ impl ImageRef {
     pub fn kind(&self) -> Option<SourceKind> {
         match self {
             ImageRef::Path { kind, .. } | ImageRef::Stdin { kind } => *kind,
+            ImageRef::Engine { .. } | ImageRef::Name { .. } => None,
             ImageRef::Registry(_) => Some(SourceKind::Registry),
         }
     }
@@ -213,6 +344,7 @@ impl ImageRef {
         match self {
             ImageRef::Path { path, .. } => Some(path),
             ImageRef::Stdin { .. } | ImageRef::Registry(_) => None,
+            ImageRef::Engine { .. } | ImageRef::Name { .. } => None,
         }
     }
 }
@@ -233,6 +365,8 @@ impl fmt::Display for ImageRef {
         match self {
             ImageRef::Path { path, .. } => write!(f, "{}", path.display()),
             ImageRef::Stdin { .. } => f.write_str("-"),
+            ImageRef::Engine { engine, name } => write!(f, "{engine}:{name}"),
+            ImageRef::Name { reference } => f.write_str(reference),
             ImageRef::Registry(r) => write!(f, "{r}"),
         }
     }
@@ -253,6 +387,84 @@ fn kind_prefix(s: &[u8]) -> Option<(&str, &[u8])> {
         return None;
     }
     Some((std::str::from_utf8(word).ok()?, &s[colon + 1..]))
+}
+
+/// Whether `s` is an image name an engine resolves: `[HOST[:PORT]/]PATH[:TAG][@ALG:HEX]`, PATH
+/// lowercase components joined by `/` (Docker's reference grammar), or an image ID. Nothing
+/// else reaches an engine, so a name cannot add to its API request.
+pub(crate) fn is_image_name(s: &str) -> bool {
+    let (rest, digest) = match s.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (s, None),
+    };
+    if let Some(d) = digest {
+        let ok = d.split_once(':').is_some_and(|(alg, hex)| {
+            !alg.is_empty()
+                && alg
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                && hex.len() >= 32
+                && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+        if !ok {
+            return false;
+        }
+    }
+    // the tag: after the last ':' that has no '/' after it
+    let (path, tag) = match rest.rsplit_once(':') {
+        Some((p, t)) if !t.contains('/') => (p, Some(t)),
+        _ => (rest, None),
+    };
+    if let Some(t) = tag {
+        let tag_ok = !t.is_empty()
+            && t.len() <= 128
+            && t.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+        if !tag_ok {
+            return false;
+        }
+    }
+    let mut parts: Vec<&str> = path.split('/').collect();
+    // a first part with '.' or ':' (or `localhost`) is a registry host, maybe with a port
+    if parts.len() > 1 && (parts[0].contains(['.', ':']) || parts[0] == "localhost") {
+        let host = parts.remove(0);
+        let (h, port) = match host.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host, None),
+        };
+        let host_ok = !h.is_empty()
+            && h.split('.').all(|l| {
+                !l.is_empty()
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            });
+        if !host_ok || port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return false;
+        }
+    }
+    !parts.is_empty()
+        && parts.iter().all(|c| {
+            let b = c.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_lowercase() | b[0].is_ascii_digit()
+                && b[b.len() - 1].is_ascii_lowercase() | b[b.len() - 1].is_ascii_digit()
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
+        })
+}
+
+/// A bare argument read as an image name rather than a missing file: a valid name that does
+/// not look like a file someone meant (`./x`, `~/x`, `app.tar`, `layout.oci`).
+fn is_bare_name(s: &str) -> bool {
+    const FILE_SUFFIXES: &[&str] = &[".tar", ".gz", ".tgz", ".zst", ".zstd", ".oci", ".json"];
+    is_image_name(s)
+        && !s.starts_with(['.', '/', '~'])
+        && !FILE_SUFFIXES.iter().any(|x| s.ends_with(x))
 }
 
 #[cfg(test)]
@@ -280,13 +492,70 @@ mod tests {
     }
 
     #[test]
+    fn engine_and_bare_names() {
+        for (input, engine, name) in [
+            ("docker:app", Engine::Docker, "app"),
+            ("docker:registry.local:5000/team/app:1.2", Engine::Docker, "registry.local:5000/team/app:1.2"),
+            ("podman:localhost/app", Engine::Podman, "localhost/app"),
+            ("docker:65bf1c9c97ce", Engine::Docker, "65bf1c9c97ce"),
+            ("docker:app@sha256:ba90d7f9bbc3233a7bedfd86b5059eed36d71e05c6bd67ce0a2786ceca4f7117", Engine::Docker, "app@sha256:ba90d7f9bbc3233a7bedfd86b5059eed36d71e05c6bd67ce0a2786ceca4f7117"),
+        ] {
+            let r = ImageRef::parse(input).unwrap();
+            assert_eq!(r, ImageRef::Engine { engine, name: name.into() }, "{input}");
+            assert_eq!(r.to_string(), input);
+        }
+        for bad in [
+            "docker:",
+            "docker:App",
+            "docker:a b",
+            "docker:a:",
+            "docker:a\r\nHost: x",
+            "podman:-x",
+            "docker:a@md5:1",
+        ] {
+            assert!(
+                matches!(ImageRef::parse(bad), Err(RefError::InvalidName { .. })),
+                "{bad}"
+            );
+        }
+        for bare in [
+            "debian:12",
+            "app",
+            "ghcr.io/org/app:v1",
+            "localhost:5000/app",
+        ] {
+            assert_eq!(
+                ImageRef::parse(bare).unwrap(),
+                ImageRef::Name {
+                    reference: bare.into()
+                },
+                "{bare}"
+            );
+        }
+        // what looks like a file stays one, and reports itself missing
+        for file in ["app.tar", "img.tar.gz", "layout.oci", "./app", "Image", "-"] {
+            assert!(
+                !matches!(ImageRef::parse(file).unwrap(), ImageRef::Name { .. }),
+                "{file}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_kinds_list_the_known_ones() {
-        for input in ["containerd:app", "docker:app", "debian:12"] {
+        for input in ["containerd:app", "file:x", "singularity:x"] {
             let err = ImageRef::parse(input).unwrap_err();
             let RefError::UnknownKind { known, .. } = &err else {
                 panic!("{input}: {err:?}");
             };
-            for k in ["docker-archive:", "oci-dir:", "oci-archive:", "dir:"] {
+            for k in [
+                "docker-archive:",
+                "oci-dir:",
+                "oci-archive:",
+                "dir:",
+                "docker:",
+                "podman:",
+            ] {
                 assert!(known.contains(k), "{known}");
             }
         }

@@ -28,6 +28,9 @@ const KEEP_JSON: u64 = 16 << 20;
 
 type Analysed = HashMap<String, std::result::Result<LayerAnalysis, LayerError>>;
 
+/// Opens the archive again from its start, for a second pass up to one member.
+pub(crate) type Reopen = Box<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
+
 /// An archive read as one stream: compressed, or from standard input or a pipe.
 pub(crate) struct StreamSource {
     at: Location,
@@ -42,6 +45,10 @@ pub(crate) struct StreamSource {
     /// Large members, analysed as layers while they passed (taken out as the plan's layers
     /// are asked for).
     analysed: Mutex<Analysed>,
+    /// How to read the archive again (a file, an engine's export), when it can be, and
+    /// whether its member names are unique (an engine's own export), so that a second pass
+    /// may stop at the member instead of reading on for a later one of the same name.
+    reopen: Option<(Reopen, bool)>,
 }
 
 impl StreamSource {
@@ -64,7 +71,21 @@ impl StreamSource {
             size,
             kind,
             analysed: Mutex::new(HashMap::new()),
+            reopen: None,
         }
+    }
+
+    /// The archive can be read again with `reopen`: a hard link to a file of its layer that
+    /// the first pass had no reason to read is then read from a second pass.
+    pub(crate) fn with_reopen(mut self, reopen: Reopen, unique_names: bool) -> Self {
+        self.reopen = Some((reopen, unique_names));
+        self
+    }
+
+    /// Whether the pass kept a small member of that name (`index.json`: an OCI layout).
+    #[cfg(feature = "engine")]
+    pub(crate) fn kept(&self, name: &str) -> bool {
+        self.store.files.contains_key(name)
     }
 }
 
@@ -130,13 +151,15 @@ impl ImageSource for StreamSource {
         }
         .map_err(at)?;
         if !a.pending_links.is_empty() {
-            match (small, &self.at) {
+            match (small, &self.reopen) {
                 (Some(bytes), _) => {
                     links::resolve(&bytes[..], &mut a, ctx.detectors, ctx.limits).map_err(at)?
                 }
-                // a file can be streamed again, up to the member
-                (None, Location::Path(p)) if self.size > 0 => {
-                    a = self.reread_member(p, &name, a, ctx).map_err(at)?
+                // a file or an engine's export can be streamed again, up to the member
+                (None, Some((reopen, unique))) => {
+                    a = self
+                        .reread_member(reopen, *unique, &name, a, ctx)
+                        .map_err(at)?
                 }
                 _ => links::unreadable(
                     &mut a,
@@ -150,17 +173,18 @@ impl ImageSource for StreamSource {
 }
 
 impl StreamSource {
-    /// Streams the archive file at `path` again up to the member `name` (the last of that
-    /// name, as in the first pass) and reads the targets of `a`'s pending hard links from it.
+    /// Streams the archive again up to the member `name` (the last of that name, as in the
+    /// first pass) and reads the targets of `a`'s pending hard links from it.
     fn reread_member(
         &self,
-        path: &std::path::Path,
+        reopen: &Reopen,
+        unique: bool,
         name: &str,
         a: LayerAnalysis,
         ctx: &ScanCtx,
     ) -> std::result::Result<LayerAnalysis, LayerError> {
-        let file = std::fs::File::open(path).map_err(LayerError::Read)?;
-        let buffered = BufReader::with_capacity(1 << 20, file);
+        let input = reopen().map_err(LayerError::Read)?;
+        let buffered = BufReader::with_capacity(1 << 20, input);
         let decoded = blob::decoder(buffered, self.compression).map_err(LayerError::Read)?;
         let limited = Limited::new(decoded, Limit::ArchiveBytes, ctx.limits.max_archive_bytes);
         let mut archive = tar::Archive::new(TarGuard::new(limited));
@@ -173,6 +197,9 @@ impl StreamSource {
                 let mut again = a.clone();
                 links::resolve(entry, &mut again, ctx.detectors, ctx.limits)?;
                 resolved = Some(again);
+                if unique {
+                    break;
+                }
             }
         }
         Ok(resolved.unwrap_or(a))

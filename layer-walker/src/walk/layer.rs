@@ -364,10 +364,40 @@ impl TarWalk<'_> {
         Ok(())
     }
 
+    /// What a second pass would make of a hard link at `path` (mode `mode`) to a file of
+    /// `size` bytes starting with `head` that every claim's magic rejected, when that is
+    /// certain: `Some(false)`, left a link (nobody claims it at that size); `Some(true)`,
+    /// replaced (every claim has a magic these bytes fail). `None`: only its body can tell.
+    fn link_rejected(&self, path: &str, mode: u32, size: u64, head: &[u8]) -> Option<bool> {
+        let meta = EntryMeta { size, mode };
+        let claims: Vec<_> = self
+            .detectors
+            .iter()
+            .filter_map(|d| d.claim(path, &meta))
+            .collect();
+        if claims.is_empty() {
+            return Some(false);
+        }
+        claims
+            .iter()
+            .all(|c| match c.magic {
+                Some(m) => {
+                    (head.len() >= m.len() || head.len() as u64 == size) && !head.starts_with(m)
+                }
+                None => false,
+            })
+            .then_some(true)
+    }
+
     fn run(&mut self, plain: &mut dyn Read) -> Result<(), LayerError> {
         let mut archive = tar::Archive::new(ForwardSeek::new(TarGuard::new(plain)));
         // claimed files of this layer by path, for hard links to them
         let mut claimed_here: HashMap<String, Arc<[ClaimResult]>> = HashMap::new();
+        // files of this layer read and rejected by every claim's magic (scripts with an
+        // execute bit): their size and first bytes decide a hard link to one as its second
+        // pass would, so a layer that cannot be read cheaply again (an engine's export,
+        // standard input) needs none for them
+        let mut rejected_here: HashMap<String, (u64, Vec<u8>)> = HashMap::new();
         for entry in archive.entries_with_seek().map_err(LayerError::Read)? {
             if self
                 .cancel
@@ -424,15 +454,22 @@ impl TarWalk<'_> {
                         .unwrap_or_else(|| entry.size());
                     let mode = entry.header().mode().unwrap_or(0o644);
                     let meta = EntryMeta { size, mode };
-                    let offered =
-                        offer(self.detectors, self.limits, &path, &meta, || {
-                            Ok(match &sparse {
+                    let mut head = Vec::new();
+                    let offered = offer(self.detectors, self.limits, &path, &meta, || {
+                        let body: Box<dyn Read> =
+                            match &sparse {
                                 Some(sp) => Box::new(sp.expand(&mut entry, size).map_err(|e| {
                                     io::Error::new(e.kind(), format!("{path}: {e}"))
                                 })?),
                                 None => Box::new(&mut entry),
-                            })
-                        })?;
+                            };
+                        Ok(Box::new(HeadTap {
+                            inner: body,
+                            head: &mut head,
+                        }))
+                    })?;
+                    claimed_here.remove(&path);
+                    rejected_here.remove(&path);
                     match offered {
                         Offer::Unclaimed => {}
                         Offer::Parsed(claims) => {
@@ -440,7 +477,13 @@ impl TarWalk<'_> {
                             claimed_here.insert(path.clone(), claims.clone());
                             self.keep(Change::File { path, claims })?;
                         }
-                        Offer::Rejected => self.keep(Change::Replaced(path))?,
+                        Offer::Rejected => {
+                            self.retained
+                                .keep(path.len() + head.len())
+                                .map_err(LayerError::Limit)?;
+                            rejected_here.insert(path.clone(), (size, head));
+                            self.keep(Change::Replaced(path))?
+                        }
                     }
                 }
                 tar::EntryType::Symlink => {
@@ -470,11 +513,18 @@ impl TarWalk<'_> {
                                 size: 0,
                                 mode: entry.header().mode().unwrap_or(0o644),
                             };
-                            if self
+                            let wanted = self
                                 .detectors
                                 .iter()
-                                .any(|d| d.claim(&path, &meta).is_some())
-                            {
+                                .any(|d| d.claim(&path, &meta).is_some());
+                            let decided = rejected_here.get(&target).and_then(|(size, head)| {
+                                self.link_rejected(&path, meta.mode, *size, head)
+                            });
+                            if wanted && decided == Some(true) {
+                                self.keep(Change::Replaced(path))?;
+                                continue;
+                            }
+                            if wanted && decided.is_none() {
                                 self.pending.push(PendingLink {
                                     path: path.clone(),
                                     target: self.chain_end(&target),
@@ -493,5 +543,23 @@ impl TarWalk<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The first bytes of a body as they are read (as many as any magic a claim checks).
+struct HeadTap<'a> {
+    inner: Box<dyn Read + 'a>,
+    head: &'a mut Vec<u8>,
+}
+
+/// Longer than every claim's magic (ELF, zip: 4 bytes).
+const HEAD: usize = 16;
+
+impl Read for HeadTap<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let take = HEAD.saturating_sub(self.head.len()).min(n);
+        self.head.extend_from_slice(&buf[..take]);
+        Ok(n)
     }
 }

@@ -42,6 +42,8 @@ pub fn gzip(b: &[u8]) -> Vec<u8> {
 /// One entry of a test layer.
 pub enum E<'a> {
     File(&'a str, &'a [u8]),
+    /// A regular file with the execute bits set.
+    Exec(&'a str, &'a [u8]),
     Dir(&'a str),
     Symlink(&'a str, &'a str),
     Hardlink(&'a str, &'a str),
@@ -72,6 +74,11 @@ pub fn layer(entries: &[E]) -> Vec<u8> {
             match e {
                 E::File(p, body) => {
                     let mut h = header(tar::EntryType::Regular, body.len() as u64);
+                    b.append_data(&mut h, p, *body).unwrap();
+                }
+                E::Exec(p, body) => {
+                    let mut h = header(tar::EntryType::Regular, body.len() as u64);
+                    h.set_mode(0o755);
                     b.append_data(&mut h, p, *body).unwrap();
                 }
                 E::Dir(p) => {

@@ -56,7 +56,8 @@ impl std::str::FromStr for Platform {
 pub struct ImageInfo {
     /// A human name: the first repo tag, else the file name of the archive.
     pub name: String,
-    /// What the input was: `docker-archive`, `oci-dir`, `oci-archive`, `rootfs-dir`.
+    /// What the input was: `docker-archive`, `oci-dir`, `oci-archive`, `rootfs-dir`, or the
+    /// engine it was exported from, `docker`, `podman`.
     pub source_kind: String,
     /// The path or reference the user gave.
     pub source: String,
@@ -64,6 +65,10 @@ pub struct ImageInfo {
     /// without a `ref.name` annotation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repo_tags: Vec<String>,
+    /// The image's digests in registries, as an engine records them
+    /// (`docker.io/library/debian@sha256:...`): the manifest a pull of it gets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repo_digests: Vec<String>,
     /// Digest of the image manifest, when the archive has one (OCI layouts do; classic
     /// docker-save archives do not).
     #[serde(skip_serializing_if = "Option::is_none")]
