@@ -748,6 +748,37 @@ fn cut_transfers_resume_with_range_and_stalls_and_redirect_loops_fail() {
     let image = format!("registry:{}/tiny:1", p.host());
     let o = run(sbom(h).args(["scan", &image]));
     assert_fails(&o, &[&image, "redirect"]);
+
+    // a registry that is briefly overloaded: 503 and 429 are retried with backoff
+    for code in [503, 429] {
+        let p = Proxy::start(r.port, Fault::Status { code, times: 2 });
+        let v = scan_json(h, &format!("registry:{}/tiny:1", p.host()), &[]);
+        assert_eq!(content(v, true), archive, "after {code}");
+        assert!(p.heads.lock().unwrap().len() > 2);
+    }
+    // ... and one that stays so: an error once the retries are spent
+    let p = Proxy::start(
+        r.port,
+        Fault::Status {
+            code: 503,
+            times: usize::MAX,
+        },
+    );
+    let image = format!("registry:{}/tiny:1", p.host());
+    let o = run(sbom(h).args(["scan", &image]));
+    assert_fails(&o, &[&image, "503"]);
+    // a registry that forbids the pull: said to be an access problem, not retried
+    let p = Proxy::start(
+        r.port,
+        Fault::Status {
+            code: 403,
+            times: usize::MAX,
+        },
+    );
+    let image = format!("registry:{}/tiny:1", p.host());
+    let o = run(sbom(h).args(["scan", &image]));
+    let err = assert_fails(&o, &[&image, "denied access", "403"]);
+    assert!(p.heads.lock().unwrap().len() <= 2, "403 was retried: {err}");
 }
 
 /// A registry scan writes nothing: run from a read-only directory with an unwritable,

@@ -537,6 +537,8 @@ pub enum Fault {
     Stall { after: usize },
     /// Answers every blob request with a redirect to itself.
     RedirectLoop,
+    /// Answers the first `times` requests (of any kind) with this HTTP status and no body.
+    Status { code: u16, times: usize },
 }
 
 /// A one-request-per-connection HTTP proxy in front of a plain-HTTP registry, breaking blob
@@ -555,6 +557,7 @@ impl Proxy {
         let stop = Arc::new(AtomicBool::new(false));
         let cuts_left = Arc::new(AtomicUsize::new(match fault {
             Fault::Cut { cuts, .. } => cuts,
+            Fault::Status { times, .. } => times,
             _ => 0,
         }));
         let (hd, st) = (heads.clone(), stop.clone());
@@ -595,6 +598,18 @@ fn serve(
         heads.lock().unwrap().push(head.clone());
         let target = head.split(' ').nth(1).unwrap_or("").to_string();
         let blob = target.contains("/blobs/");
+        if let Fault::Status { code, .. } = fault {
+            let left = cuts_left.load(Ordering::Relaxed);
+            if left > 0 {
+                cuts_left.store(left - 1, Ordering::Relaxed);
+                let _ = write!(
+                    client,
+                    "HTTP/1.1 {code} Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = client.shutdown(Shutdown::Both);
+                return;
+            }
+        }
         let redirect = match fault {
             Fault::RedirectLoop => Some(format!("127.0.0.1:{me}")),
             Fault::RedirectTo(port) => Some(format!("localhost:{port}")),

@@ -129,9 +129,10 @@ impl Client {
                 client.base = format!("http://{host}");
                 let retries = client.retries;
                 match client.get("the registry API", "/v2/", None, None, retries) {
-                    Ok(a) if a.status().as_u16() == 200 => a,
                     // it speaks HTTPS (a plain request gets 400): what failed is HTTPS
-                    Ok(_) => return Err(e),
+                    Ok(a) if a.status().as_u16() == 400 => return Err(e),
+                    // a plain-HTTP registry that answered: its status is the story (below)
+                    Ok(a) => a,
                     // nothing answers either way: the plain-HTTP error has the retries
                     Err(plain) if e.kind() == crate::ErrorKind::Io => return Err(plain),
                     Err(_) => return Err(e),
