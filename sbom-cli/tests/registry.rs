@@ -458,7 +458,27 @@ fn basic_auth_over_tls_with_a_ca_credentials_from_flags_files_and_helpers() {
         .args(["scan", &image, "-o", "json", "-q", "--registry-ca", ca])
         .env("PATH", &path));
     assert_eq!(content(v, true), archive);
+    // the same helper as the store for every registry (credsStore)
+    std::fs::write(
+        home.path().join(".docker/config.json"),
+        r#"{"credsStore":"sbomtest"}"#,
+    )
+    .unwrap();
+    let v = ok(sbom(home.path())
+        .args(["scan", &image, "-o", "json", "-q", "--registry-ca", ca])
+        .env("PATH", &path));
+    assert_eq!(content(v, true), archive);
     std::fs::remove_file(home.path().join(".docker/config.json")).unwrap();
+
+    // podman login's file: $XDG_RUNTIME_DIR/containers/auth.json
+    let runtime = home.path().join("run");
+    std::fs::create_dir_all(runtime.join("containers")).unwrap();
+    std::fs::copy(&auth_file, runtime.join("containers/auth.json")).unwrap();
+    let v = ok(sbom(home.path())
+        .args(["scan", &image, "-o", "json", "-q", "--registry-ca", ca])
+        .env("XDG_RUNTIME_DIR", &runtime));
+    assert_eq!(content(v, true), archive);
+    std::fs::remove_dir_all(&runtime).unwrap();
 
     // without the CA: the system roots do not trust it
     let o = run(sbom(home.path())
