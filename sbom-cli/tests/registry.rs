@@ -36,7 +36,9 @@ fn sbom(home: &Path) -> Command {
         .env_remove("ALL_PROXY")
         .env_remove("https_proxy")
         .env_remove("http_proxy")
-        .env_remove("all_proxy");
+        .env_remove("all_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
     c
 }
 
@@ -963,4 +965,42 @@ fn lock_pins_the_base_image_to_the_digest_its_registry_serves() {
         .unwrap_or_else(|| panic!("no note for the unknown tag in\n{locked}"));
     assert!(note.contains("not pinned"), "{note}");
     assert!(locked.contains(&format!("\nFROM {}/base/tiny:nope AS other", r.host())));
+}
+
+#[test]
+fn a_proxy_from_the_environment_is_used_unless_no_proxy_names_the_host() {
+    if !reg::tools(TOOLS) {
+        return;
+    }
+    let r = Registry::start(Auth::Open);
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    r.push(&format!("oci:{}", tiny_oci().display()), "tiny:1", false);
+    let archive = content(scan_json(h, tiny_oci().to_str().unwrap(), &[]), true);
+    let image = format!("registry:{}/tiny:1", r.host());
+    for var in ["HTTPS_PROXY", "HTTP_PROXY"] {
+        let proxy = reg::ForwardProxy::start();
+        let v = ok(sbom(h)
+            .args(["scan", &image, "-o", "json", "-q"])
+            .env(var, format!("http://127.0.0.1:{}", proxy.port)));
+        assert_eq!(content(v, true), archive, "{var}");
+        let asked = proxy.asked.lock().unwrap().clone();
+        assert!(
+            asked.iter().any(|l| l.contains(&r.host())),
+            "{var}: the proxy was not asked for {}: {asked:?}",
+            r.host()
+        );
+
+        // NO_PROXY naming the registry's host: straight to it
+        let proxy = reg::ForwardProxy::start();
+        let v = ok(sbom(h)
+            .args(["scan", &image, "-o", "json", "-q"])
+            .env(var, format!("http://127.0.0.1:{}", proxy.port))
+            .env("NO_PROXY", "127.0.0.1"));
+        assert_eq!(content(v, true), archive, "{var} with NO_PROXY");
+        assert!(
+            proxy.asked.lock().unwrap().is_empty(),
+            "{var}: NO_PROXY ignored"
+        );
+    }
 }

@@ -680,3 +680,77 @@ fn serve(
         return;
     }
 }
+
+/// A forward proxy as `HTTPS_PROXY`/`HTTP_PROXY` name one: `CONNECT host:port` tunnels, and
+/// absolute-form requests (`GET http://host/path`) passed on. Records the first line of each
+/// request it was asked.
+pub struct ForwardProxy {
+    pub port: u16,
+    pub asked: Arc<Mutex<Vec<String>>>,
+}
+
+impl ForwardProxy {
+    pub fn start() -> ForwardProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let a = asked.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let a = a.clone();
+                std::thread::spawn(move || forward(conn, a));
+            }
+        });
+        ForwardProxy { port, asked }
+    }
+}
+
+fn forward(mut client: TcpStream, asked: Arc<Mutex<Vec<String>>>) {
+    let Some(head) = read_head(&mut client) else {
+        return;
+    };
+    let first = head.lines().next().unwrap_or("").to_string();
+    asked.lock().unwrap().push(first.clone());
+    let mut words = first.split(' ');
+    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let (authority, rest) = if method == "CONNECT" {
+        (target.to_string(), None)
+    } else {
+        let after = target.strip_prefix("http://").unwrap_or(target);
+        let (auth, path) = after.split_once('/').unwrap_or((after, ""));
+        let line = format!("{method} /{path} HTTP/1.1");
+        let rewritten = std::iter::once(line)
+            .chain(head.lines().skip(1).map(str::to_string))
+            .collect::<Vec<_>>()
+            .join("\r\n")
+            + "\r\n";
+        (auth.to_string(), Some(rewritten))
+    };
+    let Ok(mut up) = TcpStream::connect(authority.as_str()) else {
+        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+        return;
+    };
+    match rest {
+        None => {
+            if client
+                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                .is_err()
+            {
+                return;
+            }
+        }
+        Some(request) => {
+            if up.write_all(request.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+    let (mut c2, mut u2) = (client.try_clone().unwrap(), up.try_clone().unwrap());
+    let t = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut c2, &mut u2);
+        let _ = u2.shutdown(Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut up, &mut client);
+    let _ = client.shutdown(Shutdown::Both);
+    let _ = t.join();
+}
