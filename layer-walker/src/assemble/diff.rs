@@ -148,15 +148,34 @@ pub(super) fn walk(
 
 fn collect(view: &FsView, detectors: &[Arc<dyn Detector>], full: bool) -> Findings {
     let mut all = Findings::default();
-    for d in detectors {
+    // which detectors reported OS packages, and where their packages are in `all`
+    let mut os_reports: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    for (k, d) in detectors.iter().enumerate() {
         let mut f = Findings::default();
         d.collect(view, CollectContext { full_detail: full }, &mut f);
+        let start = all.packages.len();
+        if f.packages.iter().any(|p| p.ecosystem.is_os()) {
+            os_reports.push((k, start..start + f.packages.len()));
+        }
         all.packages.append(&mut f.packages);
         all.relationships.append(&mut f.relationships);
         all.warnings.append(&mut f.warnings);
         if f.distro.is_some() {
             all.distro = f.distro;
         }
+    }
+    if crate::assemble::owned::has_classified(&all.packages) {
+        if !full {
+            // which binaries a package manager owns needs its file lists, which only its
+            // full report has: ask the OS detectors again, in images with classified
+            // binaries only
+            for (k, range) in os_reports.into_iter().rev() {
+                let mut f = Findings::default();
+                detectors[k].collect(view, CollectContext { full_detail: true }, &mut f);
+                all.packages.splice(range, f.packages);
+            }
+        }
+        crate::assemble::owned::drop_owned_binaries(&mut all.packages);
     }
     all
 }

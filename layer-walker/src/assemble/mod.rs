@@ -15,6 +15,7 @@ mod changes;
 mod diff;
 mod history;
 mod link;
+mod owned;
 
 use std::sync::Arc;
 

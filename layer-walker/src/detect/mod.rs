@@ -26,6 +26,7 @@
 //! paths, one-layer views) are in `testutil.rs`.
 
 pub mod apk;
+pub mod binary;
 mod common;
 pub mod distro;
 pub mod dotnet;
@@ -204,5 +205,6 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(ruby::RubyDetector),
         Arc::new(php::ComposerDetector),
         Arc::new(dotnet::DotnetDetector),
+        Arc::new(binary::BinaryDetector),
     ]
 }

@@ -1,0 +1,87 @@
+//! Software installed by hand, found by its binaries' version strings, in real images built
+//! here from Debian's own nginx binary (testdata/binaries/fetch.sh): reported when nothing
+//! owns it, attributed to the layer that added it, and not reported twice when dpkg owns it.
+
+mod support;
+
+use layer_walker::{ImageRef, Scanner};
+use support::{docker_archive, layer, E};
+
+fn binaries() -> Option<std::path::PathBuf> {
+    match std::env::var_os("SBOM_BINARIES") {
+        Some(d) if !d.is_empty() => Some(d.into()),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI is set and SBOM_BINARIES is not (.ci/run runs testdata/binaries/fetch.sh)")
+        }
+        _ => {
+            eprintln!("SKIP: SBOM_BINARIES is not set (testdata/binaries/fetch.sh DIR)");
+            None
+        }
+    }
+}
+
+fn scan(layers: &[Vec<u8>]) -> layer_walker::Inventory {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("image.tar");
+    std::fs::write(&p, docker_archive(layers)).unwrap();
+    let r = ImageRef::parse(p.to_str().unwrap()).unwrap();
+    Scanner::new().scan(&r).unwrap().inventory
+}
+
+#[test]
+fn a_copied_nginx_is_found_and_a_dpkg_owned_one_is_not_listed_twice() {
+    let Some(dir) = binaries() else {
+        return;
+    };
+    let nginx = std::fs::read(dir.join("usr/sbin/nginx")).unwrap();
+    let truth = std::fs::read_to_string(dir.join("truth.tsv")).unwrap();
+    let version = truth
+        .lines()
+        .find(|l| l.starts_with("usr/sbin/nginx\t"))
+        .and_then(|l| l.split('\t').nth(2))
+        .unwrap()
+        .to_string();
+    let base = layer(&[E::File("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n")]);
+
+    // copied in by a later layer, owned by nothing
+    let inv = scan(&[
+        base.clone(),
+        layer(&[E::Exec("usr/local/sbin/nginx", &nginx)]),
+    ]);
+    let found: Vec<_> = inv.packages.iter().filter(|p| p.name == "nginx").collect();
+    assert_eq!(found.len(), 1, "{:?}", inv.packages);
+    let p = found[0];
+    assert_eq!(p.version, version);
+    assert_eq!(p.purl, format!("pkg:generic/nginx@{version}"));
+    assert!(p
+        .cpes
+        .contains(&format!("cpe:2.3:a:f5:nginx:{version}:*:*:*:*:*:*:*")));
+    assert_eq!(p.layer, Some(1));
+    assert_eq!(p.database_path, "/usr/local/sbin/nginx");
+    assert_eq!(inv.layers[1].added.len(), 1);
+
+    // installed by dpkg: the deb package alone
+    let status = format!(
+        "Package: nginx\nStatus: install ok installed\nVersion: {version}-9+deb12u11\nArchitecture: amd64\n\n"
+    );
+    let inv = scan(&[
+        base,
+        layer(&[
+            E::File("var/lib/dpkg/status", status.as_bytes()),
+            E::File(
+                "var/lib/dpkg/info/nginx.list",
+                b"/.\n/usr\n/usr/sbin\n/usr/sbin/nginx\n",
+            ),
+            E::Exec("usr/sbin/nginx", &nginx),
+        ]),
+    ]);
+    let names: Vec<(&str, &str)> = inv
+        .packages
+        .iter()
+        .map(|p| (p.purl.split('@').next().unwrap(), p.version.as_str()))
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].0.starts_with("pkg:deb/"), "{names:?}");
+    assert!(inv.layers[1].added.iter().all(|p| p.name == "nginx"));
+    assert_eq!(inv.layers[1].added.len(), 1, "{:?}", inv.layers[1].added);
+}
