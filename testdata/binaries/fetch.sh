@@ -32,5 +32,15 @@ echo "$list" | while read -r pkg path product; do
     printf '%s\t%s\t%s\n' "$path" "$product" "$v" >>"$tmp"
 done
 rm -f ./*.deb
+# Node.js: this machine kind has NodeSource's statically linked node installed by dpkg, whose
+# repository is not reachable; the installed binary is copied, its version from dpkg-query
+if node=$(dpkg -S /usr/bin/node 2>/dev/null | cut -d: -f1) && [ -n "$node" ]; then
+    mkdir -p usr/bin
+    cp /usr/bin/node usr/bin/node
+    v=$(dpkg-query -W -f='${Version}' "$node")
+    v=${v#*:}
+    v=${v%-*}
+    printf '%s\t%s\t%s\n' usr/bin/node node "$v" >>"$tmp"
+fi
 mv "$tmp" truth.tsv
 cat truth.tsv

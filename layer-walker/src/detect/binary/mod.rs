@@ -69,6 +69,13 @@ const CLASSIFIERS: &[Classifier] = &[
         min_parts: 2,
     },
     Classifier {
+        product: "node",
+        cpes: &[("nodejs", "node.js")],
+        file: |n| n == "node" || n == "nodejs",
+        markers: &[(b"node.js/v", ANY)],
+        min_parts: 3,
+    },
+    Classifier {
         product: "busybox",
         cpes: &[("busybox", "busybox")],
         file: |n| n == "busybox",

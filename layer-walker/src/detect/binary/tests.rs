@@ -63,7 +63,10 @@ fn real_debian_binaries_are_identified_with_their_package_version() {
 
 #[test]
 fn versions_need_their_marker_and_the_start_of_a_string() {
-    let pg = &CLASSIFIERS[2];
+    let pg = CLASSIFIERS
+        .iter()
+        .find(|c| c.product == "postgresql")
+        .unwrap();
     // the number in a message is not the version
     assert_eq!(
         classify(

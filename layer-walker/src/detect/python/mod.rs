@@ -70,16 +70,28 @@ pub enum PyFile {
 
 const NAME: &str = "python";
 
+/// `.../site-packages` or `.../dist-packages` (Debian's name for it).
+fn is_site_dir(dir: &str) -> bool {
+    dir.ends_with("/site-packages") || dir.ends_with("/dist-packages")
+}
+
 fn kind_of(path: &str) -> Option<(&'static str, u64)> {
     let (dir, file) = path.rsplit_once('/')?;
     // a zipped egg (`easy_install`, `setup.py install` of old setuptools, `bdist_egg`):
     // the metadata is inside the archive
-    if file.len() > ".egg".len() && file.ends_with(".egg") {
+    // Only eggs in a site-packages directory are installed: an egg elsewhere is data (CPython
+    // ships test eggs under /usr/lib/python3.X/test/), as the make-images truth and pip agree.
+    if file.len() > ".egg".len() && file.ends_with(".egg") && is_site_dir(dir) {
         return Some(("egg", MAX_EGG));
     }
     // the same egg unzipped: a directory `foo-1.0-py3.11.egg` holding `EGG-INFO/`
-    if dir.ends_with(".egg/EGG-INFO") && file == "PKG-INFO" {
-        return Some(("metadata", MAX_METADATA));
+    if let Some(egg) = dir.strip_suffix("/EGG-INFO") {
+        if egg.ends_with(".egg") && file == "PKG-INFO" {
+            let parent = egg.rsplit_once('/').map_or("", |(p, _)| p);
+            if is_site_dir(parent) {
+                return Some(("metadata", MAX_METADATA));
+            }
+        }
     }
     if dir.ends_with(".dist-info") {
         return match file {

@@ -310,14 +310,30 @@ fn broken_eggs_are_parse_errors() {
     ]))
     .unwrap();
     assert_eq!(meta.requires, ["b", "c"]);
-    let meta_path = "/x/a.egg";
+    let meta_path = "/usr/lib/python3/dist-packages/a.egg";
     let m = EntryMeta {
         size: 10,
         mode: 0o644,
     };
     let claim = PythonDetector.claim(meta_path, &m).expect("claimed");
     assert_eq!(claim.magic, Some(ZIP_MAGIC));
-    assert!(PythonDetector.claim("/x/.egg", &m).is_none());
+    assert!(PythonDetector
+        .claim("/usr/lib/python3/dist-packages/.egg", &m)
+        .is_none());
+    // an egg outside site-packages is data, not an installed distribution (CPython's own
+    // test suite ships one)
+    for data in [
+        "/usr/lib/python3.11/test/test_importlib/data/example-21.12-py3.6.egg",
+        "/usr/lib/python3.11/test/data/x-1.egg/EGG-INFO/PKG-INFO",
+    ] {
+        assert!(PythonDetector.claim(data, &m).is_none(), "{data}");
+    }
+    assert!(PythonDetector
+        .claim(
+            "/usr/local/lib/python3.11/site-packages/x-1.egg/EGG-INFO/PKG-INFO",
+            &m
+        )
+        .is_some());
     assert!(PythonDetector
         .claim("/x/a.egg/EGG-INFO/SOURCES.txt", &m)
         .is_none());
