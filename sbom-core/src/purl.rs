@@ -224,6 +224,14 @@ pub fn image_purl(image: &crate::ImageInfo) -> Option<String> {
 mod tests {
 
     #[test]
+    fn pep503_names() {
+        use super::pep503_normalize;
+        assert_eq!(pep503_normalize("Flask_Login"), "flask-login");
+        assert_eq!(pep503_normalize("zope.interface"), "zope-interface");
+        assert_eq!(pep503_normalize("a--b"), "a-b");
+    }
+
+    #[test]
     fn a_bare_tag_names_no_repository() {
         let img = crate::ImageInfo {
             name: "debian-small:latest".into(),

@@ -5,6 +5,7 @@
 //! a `# sbom lock:` comment above the instruction saying why. Comments and layout are kept:
 //! only the package words change.
 
+use sbom_core::purl::pep503_normalize;
 use sbom_core::{Ecosystem, Inventory, LayerInfo};
 
 use super::parse::{Dockerfile, Instruction};
@@ -501,7 +502,7 @@ fn pin(tool: Tool, word: &str, layer: &LayerInfo) -> Pin {
     };
     let eco = tool.ecosystem();
     let same = |n: &str| match tool {
-        Tool::Pip => pep503(n) == pep503(bare),
+        Tool::Pip => pep503_normalize(n) == pep503_normalize(bare),
         _ => n == bare,
     };
     let found = layer
@@ -536,24 +537,6 @@ fn pin(tool: Tool, word: &str, layer: &LayerInfo) -> Pin {
         Tool::Npm => format!("{name}@{version}"),
     };
     Pin::Pinned(new, bare.to_string(), version)
-}
-
-/// A Python distribution name as PEP 503 compares them.
-fn pep503(n: &str) -> String {
-    let mut out = String::with_capacity(n.len());
-    let mut sep = false;
-    for c in n.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-            continue;
-        }
-        if sep && !out.is_empty() {
-            out.push('-');
-        }
-        sep = false;
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 #[cfg(test)]
@@ -602,12 +585,5 @@ mod tests {
             ["!$PKGS not pinned: not a literal package name"]
         );
         assert!(pkgs("RUN apt-get purge -y curl; echo apt-get install").is_empty());
-    }
-
-    #[test]
-    fn pep503_names() {
-        assert_eq!(pep503("Flask_Login"), "flask-login");
-        assert_eq!(pep503("zope.interface"), "zope-interface");
-        assert_eq!(pep503("a--b"), "a-b");
     }
 }
