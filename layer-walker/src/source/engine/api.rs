@@ -120,15 +120,16 @@ fn parse_api(v: &str) -> Option<(u32, u32)> {
 /// the engines route `/images/{name:.*}/json`), everything else percent-encoded, so no name
 /// can add to the request.
 fn encode(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    const KEEP: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/')
+        .remove(b':')
+        .remove(b'@');
+    utf8_percent_encode(name, KEEP).to_string()
 }
 
 #[cfg(test)]
