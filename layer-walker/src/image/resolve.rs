@@ -190,22 +190,13 @@ fn resolve_oci(
     if platform_unknown {
         check_config_platform(at, &config, opts.platform)?;
     }
-    let diff_ids = config
-        .rootfs
-        .as_ref()
-        .map(|r| r.diff_ids.clone())
-        .unwrap_or_default();
-    if diff_ids.len() != manifest.layers.len() {
-        return Err(Error::BadMetadata {
-            at: at.clone(),
-            what: format!("config {cname}"),
-            reason: format!(
-                "it lists {} diff_ids for {} layers in the manifest",
-                diff_ids.len(),
-                manifest.layers.len()
-            ),
-        });
-    }
+    let diff_ids = diff_ids(
+        at,
+        &config,
+        &format!("config {cname}"),
+        manifest.layers.len(),
+        "the manifest",
+    )?;
     let mut layers = Vec::with_capacity(manifest.layers.len());
     for (l, diff_id) in manifest.layers.iter().zip(diff_ids) {
         let digest = digest_in(at, &l.digest)?;
@@ -573,22 +564,13 @@ fn resolve_docker(
     };
     let config: ImageConfig = parse_json(at, &format!("config {}", entry.config), &cbytes)?;
     check_config_platform(at, &config, opts.platform)?;
-    let diff_ids = config
-        .rootfs
-        .as_ref()
-        .map(|r| r.diff_ids.clone())
-        .unwrap_or_default();
-    if diff_ids.len() != entry.layers.len() {
-        return Err(Error::BadMetadata {
-            at: at.clone(),
-            what: format!("config {}", entry.config),
-            reason: format!(
-                "it lists {} diff_ids for {} layers in manifest.json",
-                diff_ids.len(),
-                entry.layers.len()
-            ),
-        });
-    }
+    let diff_ids = diff_ids(
+        at,
+        &config,
+        &format!("config {}", entry.config),
+        entry.layers.len(),
+        "manifest.json",
+    )?;
     // `LayerSources` is not read: it describes each layer as a registry serves it (foreign
     // layers, or the compressed blobs go-containerregistry pulled), not the file stored here,
     // and Docker loads archives whose stored layers are the uncompressed tars of those blobs.
@@ -616,6 +598,32 @@ fn resolve_docker(
         layers,
         unverified: v.problems,
     })
+}
+
+/// The config's diff_ids, which must be one per layer the manifest (`listed_in`) names.
+fn diff_ids(
+    at: &Location,
+    config: &ImageConfig,
+    what: &str,
+    layers: usize,
+    listed_in: &str,
+) -> Result<Vec<String>> {
+    let ids = config
+        .rootfs
+        .as_ref()
+        .map(|r| r.diff_ids.clone())
+        .unwrap_or_default();
+    if ids.len() != layers {
+        return Err(Error::BadMetadata {
+            at: at.clone(),
+            what: what.to_string(),
+            reason: format!(
+                "it lists {} diff_ids for {layers} layers in {listed_in}",
+                ids.len()
+            ),
+        });
+    }
+    Ok(ids)
 }
 
 /// Whether a recorded tag names a repository (`debian:12`, `registry/app`), not just a tag.
