@@ -15,7 +15,8 @@ use super::parse::{Dockerfile, Instruction};
 pub struct Locked {
     /// The Dockerfile, with pins and `# sbom lock:` notes.
     pub text: String,
-    /// Packages pinned, as `(line, name, version)`.
+    /// What was pinned, as `(line, name, version)`: packages, and base images with their
+    /// manifest digest as the version.
     pub pinned: Vec<(usize, String, String)>,
     /// Each note also written into `text`, with its line in the original file.
     pub notes: Vec<(usize, String)>,
