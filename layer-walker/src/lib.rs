@@ -62,6 +62,7 @@
 
 mod assemble;
 pub mod blob;
+pub mod cache;
 pub mod detect;
 mod digest;
 pub mod dockerfile;

@@ -4,20 +4,23 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::cache::entry::{self, Unusable};
+use crate::cache::CacheKey;
 use crate::error::Result;
 use crate::image::ImagePlan;
 use crate::scan::{Progress, ScanCtx};
 use crate::source::ImageSource;
 use crate::walk::layer::LayerAnalysis;
 
-/// Analyses every layer of `plan` through `source`. A blob the plan lists more than once
-/// (identical layers) is read once and its analysis given to each place it takes. The first
-/// error in layer order is returned, as a sequential walk would report it.
+/// Analyses every layer of `plan` through `source`, or takes its analysis from the scan's
+/// layer cache; the second vector says which came from the cache. A blob the plan lists
+/// more than once (identical layers) is read once and its analysis given to each place it
+/// takes. The first error in layer order is returned, as a sequential walk would report it.
 pub(crate) fn analyse_layers(
     source: &dyn ImageSource,
     plan: &ImagePlan,
     ctx: &ScanCtx,
-) -> Result<Vec<LayerAnalysis>> {
+) -> Result<(Vec<LayerAnalysis>, Vec<bool>)> {
     let n = plan.layers.len();
     let keys: Vec<_> = (0..n).map(|i| source.blob_key(plan, i)).collect();
     let mut first: HashMap<&str, usize> = HashMap::new();
@@ -26,17 +29,27 @@ pub(crate) fn analyse_layers(
         .collect();
     let distinct: Vec<usize> = (0..n).filter(|&i| slot[i] == i).collect();
     let results = run(&distinct, ctx.limits.max_parallel_layers, |i| {
-        let a = source.layer(plan, i, ctx);
+        let a = match from_cache(source, plan, i, ctx) {
+            Some(a) => {
+                ctx.emit(Progress::Bytes {
+                    layer: Some(i),
+                    bytes: plan.layers[i].size.unwrap_or(0),
+                });
+                Ok((a, true))
+            }
+            None => source.layer(plan, i, ctx).map(|a| (a, false)),
+        };
         for (j, _) in slot.iter().enumerate().filter(|(_, s)| **s == i) {
             ctx.emit(Progress::LayerDone { layer: j });
         }
         a
     });
-    let mut by_first: HashMap<usize, LayerAnalysis> = HashMap::new();
+    let mut by_first: HashMap<usize, (LayerAnalysis, bool)> = HashMap::new();
     for (i, r) in results {
         by_first.insert(i, r?);
     }
     let mut out = Vec::with_capacity(n);
+    let mut cached = Vec::with_capacity(n);
     for (j, s) in slot.iter().enumerate() {
         let a = if slot[j + 1..].contains(s) {
             by_first[s].clone()
@@ -45,9 +58,60 @@ pub(crate) fn analyse_layers(
                 .remove(s)
                 .expect("every distinct layer was analysed")
         };
-        out.push(a);
+        out.push(a.0);
+        cached.push(a.1);
     }
-    Ok(out)
+    Ok((out, cached))
+}
+
+/// Layer `i`'s analysis from the scan's cache, if it has one for this layer's diff_id made
+/// from a blob like this one (same digest where the plan names one, same size). An entry
+/// that cannot be used is dropped from the cache, with a warning, and the layer read.
+fn from_cache(
+    source: &dyn ImageSource,
+    plan: &ImagePlan,
+    i: usize,
+    ctx: &ScanCtx,
+) -> Option<LayerAnalysis> {
+    let (cache, key) = ctx.cache?;
+    let l = &plan.layers[i];
+    let diff_id = l.diff_id.as_ref()?;
+    if !source.cacheable() {
+        return None;
+    }
+    let k = CacheKey {
+        diff_id: diff_id.clone(),
+        scan: key.to_string(),
+    };
+    let bytes = cache.get(&k)?;
+    let (a, blob) = match entry::decode(&bytes, key, diff_id, ctx.detectors, ctx.retained) {
+        Ok(found) => found,
+        Err(Unusable::Budget) => return None, // the walk will meet the same bound and say so
+        Err(Unusable::Bad(why)) => {
+            tracing::warn!(
+                layer = i,
+                %diff_id,
+                "layer cache entry unusable ({why}): dropped, the layer is read again"
+            );
+            cache.invalid(&k, &why);
+            return None;
+        }
+    };
+    // same content, but maybe another blob of it (recompressed): its digest, size and
+    // compression would be reported wrong, so read this one
+    let size = source.blob_size(plan, i);
+    let same_digest = match (&l.digest, &blob.digest) {
+        (Some(want), Some(had)) => want == had,
+        (Some(_), None) => false,
+        // no digest to compare: an uncompressed blob is its own diff_id
+        (None, had) => had.as_ref() == Some(diff_id) || size.is_some(),
+    };
+    if !same_digest || size.is_some_and(|s| s != blob.size) {
+        tracing::debug!(layer = i, %diff_id, "cached analysis is of another blob of this layer");
+        return None;
+    }
+    tracing::debug!(layer = i, %diff_id, blob = %l.blob, "layer taken from the cache; its blob is not read");
+    Some(a)
 }
 
 /// Runs `f` on every item, on up to `max_workers` threads (never more than the cores or the

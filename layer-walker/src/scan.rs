@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use sbom_core::{Inventory, Platform, Scope, Warning};
 
+use crate::cache::{self, CacheKey, LayerCache};
 use crate::detect::{default_detectors, Detector};
 use crate::error::{Error, Result};
 use crate::image::resolve::ResolveOptions;
@@ -76,6 +77,7 @@ pub struct Scanner {
     dockerfile: Option<Arc<str>>,
     target: Option<Arc<str>>,
     registry: Arc<RegistryOptions>,
+    cache: Option<Arc<dyn LayerCache>>,
 }
 
 impl Default for Scanner {
@@ -91,6 +93,9 @@ pub struct Scan {
     pub inventory: Inventory,
     /// The raw per-layer walk results, in image order.
     pub layers: Vec<LayerAnalysis>,
+    /// For each layer, whether its analysis came from the [layer cache](Scanner::cache)
+    /// instead of reading it.
+    pub cached: Vec<bool>,
 }
 
 impl Scanner {
@@ -108,6 +113,7 @@ impl Scanner {
             dockerfile: None,
             target: None,
             registry: Arc::new(RegistryOptions::default()),
+            cache: None,
         }
     }
 
@@ -202,8 +208,32 @@ impl Scanner {
         self
     }
 
+    /// Keeps layer analyses in `cache` and takes them from there: a layer whose diff_id the
+    /// cache has (under this scanner's detectors, limits and version) is not read again,
+    /// and from a registry not even downloaded. See [`crate::cache`]. Archives on a stream
+    /// (standard input, an engine's export) and root filesystems are read as before.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use layer_walker::cache::DiskCache;
+    /// use layer_walker::{ImageRef, Scanner};
+    ///
+    /// let cache = Arc::new(DiskCache::open("/var/cache/sbom")?.max_size(10 << 30));
+    /// let scanner = Scanner::new().cache(cache);
+    /// for image in ["registry:reg.example/app:1", "registry:reg.example/app:2"] {
+    ///     let scan = scanner.scan(&ImageRef::parse(image)?)?;
+    ///     let hits = scan.cached.iter().filter(|c| **c).count();
+    ///     println!("{image}: {hits} of {} layers from the cache", scan.cached.len());
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cache(mut self, cache: Arc<dyn LayerCache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
     /// What the pipeline's steps share for one scan.
-    fn ctx<'a>(&'a self, retained: &'a Retained) -> ScanCtx<'a> {
+    fn ctx<'a>(&'a self, retained: &'a Retained, cache_key: Option<&'a str>) -> ScanCtx<'a> {
         ScanCtx {
             detectors: &self.detectors,
             limits: &self.limits,
@@ -214,6 +244,7 @@ impl Scanner {
             platform: self.platform.as_ref(),
             image: self.image.as_deref(),
             registry: &self.registry,
+            cache: self.cache.as_deref().zip(cache_key),
         }
     }
 
@@ -231,7 +262,11 @@ impl Scanner {
             (None, _) => 0,
         };
         let retained = Retained::new(self.limits.max_retained_bytes);
-        let ctx = self.ctx(&retained);
+        let cache_key = self
+            .cache
+            .as_ref()
+            .map(|_| cache::scan_key(&self.detectors, &self.limits));
+        let ctx = self.ctx(&retained, cache_key.as_deref());
         let mut source = source::open(image, &ctx)?;
         let plan = source.plan(&ctx)?;
         // each place a layer takes is laid over the view in turn, even when the blob is shared
@@ -248,7 +283,7 @@ impl Scanner {
             count: plan.layers.len(),
             total_bytes: plan.layers.iter().filter_map(|l| l.size).sum(),
         });
-        let analyses = crate::parallel::analyse_layers(source.as_ref(), &plan, &ctx)?;
+        let (analyses, cached) = crate::parallel::analyse_layers(source.as_ref(), &plan, &ctx)?;
         if ctx.cancelled() {
             return Err(Error::Cancelled);
         }
@@ -270,6 +305,9 @@ impl Scanner {
         for (i, a) in analyses.iter().enumerate() {
             source.verify(&plan, i, a, &ctx, &mut warnings)?;
         }
+        if let Some((cache, key)) = ctx.cache.filter(|_| source.cacheable()) {
+            store(cache, key, &plan, &analyses, &cached, &self.detectors);
+        }
         let inventory = crate::assemble::assemble(
             plan,
             &analyses,
@@ -281,7 +319,54 @@ impl Scanner {
         Ok(Scan {
             inventory,
             layers: analyses,
+            cached,
         })
+    }
+}
+
+/// Stores the verified analyses of the layers not taken from the cache, each distinct
+/// diff_id once. Only an analysis whose computed digests are the ones the image names is
+/// stored: with verification off, a mismatching layer stays out.
+fn store(
+    cache: &dyn LayerCache,
+    key: &str,
+    plan: &crate::image::ImagePlan,
+    analyses: &[LayerAnalysis],
+    cached: &[bool],
+    detectors: &[Arc<dyn Detector>],
+) {
+    let mut stored = std::collections::HashSet::new();
+    for (i, a) in analyses.iter().enumerate() {
+        let l = &plan.layers[i];
+        let (Some(diff_id), false) = (l.diff_id.as_ref(), cached[i]) else {
+            continue;
+        };
+        let verified = a.diff_id.as_ref() == Some(diff_id)
+            && l.digest
+                .as_ref()
+                .is_none_or(|d| a.digest.as_ref() == Some(d));
+        if !verified || stored.contains(diff_id) {
+            continue;
+        }
+        match cache::entry::encode(key, a, detectors) {
+            Some(bytes) => {
+                let k = CacheKey {
+                    diff_id: diff_id.clone(),
+                    scan: key.to_string(),
+                };
+                cache.put(&k, &bytes);
+                tracing::debug!(layer = i, %diff_id, bytes = bytes.len(), "layer cached");
+                stored.insert(diff_id.clone());
+            }
+            None => tracing::debug!(
+                layer = i,
+                %diff_id,
+                "layer not cached: a detector that claimed one of its files cannot encode what it parsed"
+            ),
+        }
+    }
+    if !stored.is_empty() {
+        cache.flush();
     }
 }
 
@@ -302,6 +387,8 @@ pub(crate) struct ScanCtx<'a> {
     image: Option<&'a str>,
     /// How registries are reached.
     pub registry: &'a RegistryOptions,
+    /// The layer cache and this scan's key in it.
+    pub cache: Option<(&'a dyn LayerCache, &'a str)>,
 }
 
 impl ScanCtx<'_> {

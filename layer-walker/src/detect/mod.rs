@@ -19,7 +19,9 @@
 //! * `common/elf.rs`: executables: the one claim (size cap, ELF magic) of every detector
 //!   that reads binaries (Go, Rust), so the walker reads each binary once for all of them,
 //!   and opening a body to read its sections;
-//! * `common/encoding.rs`: base64 and hex, for the checksums package databases record.
+//! * `common/encoding.rs`: base64 and hex, for the checksums package databases record;
+//! * `common/codec.rs`: parsed forms as bytes for the layer cache (`cache_codec!`, one line
+//!   per detector listing the types its `parse` returns).
 //!
 //! A helper moves to `common/` when a second detector needs it; until then it stays in the
 //! folder of the one that uses it. The test helpers all detectors' tests use (fixture
@@ -186,6 +188,24 @@ pub trait Detector: Send + Sync {
 
     /// Reports the packages the parsed files visible in `view` describe.
     fn collect(&self, view: &FsView, ctx: CollectContext, out: &mut Findings);
+
+    /// A parsed form as bytes, for the layer cache ([`crate::cache`]). `None` (the default)
+    /// keeps every layer this detector claimed a file in out of the cache: such layers are
+    /// analysed afresh on every scan.
+    fn encode(&self, parsed: &Parsed) -> Option<Vec<u8>> {
+        let _ = parsed;
+        None
+    }
+
+    /// The parsed form [`Detector::encode`] wrote. Only called with bytes this detector's
+    /// `encode` returned, under a cache key that names this detector; an error makes the
+    /// cache entry count as missing.
+    fn decode(&self, bytes: &[u8]) -> Result<Parsed, ParseError> {
+        let _ = bytes;
+        Err(ParseError(
+            "this detector's parsed forms are not cached".into(),
+        ))
+    }
 }
 
 /// Every detector this crate has, in the order they run.

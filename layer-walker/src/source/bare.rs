@@ -150,6 +150,14 @@ impl ImageSource for LastAttempt {
         self.inner.layer(plan, i, ctx)
     }
 
+    fn cacheable(&self) -> bool {
+        self.inner.cacheable()
+    }
+
+    fn blob_size(&self, plan: &ImagePlan, i: usize) -> Option<u64> {
+        self.inner.blob_size(plan, i)
+    }
+
     fn verify(
         &self,
         plan: &ImagePlan,

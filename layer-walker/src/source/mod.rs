@@ -64,6 +64,18 @@ pub(crate) trait ImageSource: Send + Sync {
     /// Analyses layer `i` of `plan`.
     fn layer(&self, plan: &ImagePlan, i: usize, ctx: &ScanCtx) -> Result<LayerAnalysis>;
 
+    /// Whether layers are read one by one on request, so that one the layer cache has can
+    /// be skipped: not for a streamed archive, whose layers pass by as the stream does.
+    fn cacheable(&self) -> bool {
+        true
+    }
+
+    /// The stored size of layer `i`'s blob, where the plan or the source knows it without
+    /// reading it: a cached analysis is only taken for a blob of the size it was made from.
+    fn blob_size(&self, plan: &ImagePlan, i: usize) -> Option<u64> {
+        plan.layers[i].size
+    }
+
     /// Checks layer `i` is what the plan says (digests, size, media type). Mismatches are
     /// errors, or warnings when verification is off.
     fn verify(

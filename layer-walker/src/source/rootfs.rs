@@ -31,6 +31,11 @@ impl RootfsSource {
 }
 
 impl ImageSource for RootfsSource {
+    fn cacheable(&self) -> bool {
+        // a directory has no diff_id to key an entry by
+        false
+    }
+
     fn location(&self) -> &Location {
         &self.at
     }

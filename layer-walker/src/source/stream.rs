@@ -90,6 +90,11 @@ impl StreamSource {
 }
 
 impl ImageSource for StreamSource {
+    fn cacheable(&self) -> bool {
+        // the layers pass by as the stream does: there is nothing to skip
+        false
+    }
+
     fn location(&self) -> &Location {
         &self.at
     }

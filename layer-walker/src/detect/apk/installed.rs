@@ -5,7 +5,7 @@
 use crate::detect::common::encoding::{base64_decode, lower_hex};
 
 /// One installed package, reduced to what the inventory uses.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ApkRecord {
     /// `P`
     pub name: String,
@@ -36,7 +36,7 @@ pub struct ApkRecord {
 }
 
 /// The records of one database.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct InstalledDb {
     /// The readable records, in file order.
     pub packages: Vec<ApkRecord>,

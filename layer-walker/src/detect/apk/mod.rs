@@ -24,6 +24,8 @@ const MAX_INSTALLED: u64 = 128 * 1024 * 1024;
 pub struct ApkDetector;
 
 impl Detector for ApkDetector {
+    super::common::codec::cache_codec!(0 => InstalledDb);
+
     fn name(&self) -> &'static str {
         "apk"
     }

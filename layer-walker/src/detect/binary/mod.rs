@@ -85,7 +85,7 @@ const CLASSIFIERS: &[Classifier] = &[
 ];
 
 /// What a claimed executable turned out to be.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Identified {
     /// `CLASSIFIERS` index.
     product: usize,
@@ -116,6 +116,8 @@ fn python_series(name: &str) -> Option<&str> {
 }
 
 impl Detector for BinaryDetector {
+    super::common::codec::cache_codec!(0 => Option<Identified>);
+
     fn name(&self) -> &'static str {
         NAME
     }

@@ -5,5 +5,6 @@
 //! public API. (The version orders moved to `sbom_core::version`, which the policy gate and
 //! `sbom diff` share.)
 
+pub(crate) mod codec;
 pub(crate) mod elf;
 pub(crate) mod encoding;

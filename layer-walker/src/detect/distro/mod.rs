@@ -77,7 +77,7 @@ const REDHAT_STYLE_FILES: [&str; 10] = [
 ];
 
 /// What the detector keeps of one release file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ReleaseFile {
     /// os-release or lsb-release assignments.
     KeyValues(BTreeMap<String, String>),
@@ -98,6 +98,8 @@ pub enum ReleaseFile {
 pub struct DistroDetector;
 
 impl Detector for DistroDetector {
+    super::common::codec::cache_codec!(0 => ReleaseFile);
+
     fn name(&self) -> &'static str {
         "distro"
     }

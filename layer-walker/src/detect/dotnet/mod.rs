@@ -31,7 +31,7 @@ const RUNTIME_PACK_PREFIX: &str = "runtimepack.";
 pub struct DotnetDetector;
 
 /// One shipped library of a `deps.json`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DotnetLibrary {
     /// NuGet package id: the part of the `libraries` key before the `/`, without the SDK's
     /// `runtimepack.` prefix.
@@ -196,6 +196,8 @@ pub fn parse_deps_json(body: &[u8]) -> Result<Vec<DotnetLibrary>, ParseError> {
 }
 
 impl Detector for DotnetDetector {
+    super::common::codec::cache_codec!(0 => Vec<DotnetLibrary>);
+
     fn name(&self) -> &'static str {
         NAME
     }

@@ -46,7 +46,7 @@ const NOT_RECORDS: [&str; 11] = [
 /// The files a package owns (`/var/lib/dpkg/info/<pkg>[:<arch>].list`), one path a line.
 /// Kept as one string: a big image lists ~200k paths, and a `String` each costs three times
 /// the bytes of the paths themselves.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OwnedFiles(String);
 
 impl OwnedFiles {
@@ -57,7 +57,7 @@ impl OwnedFiles {
 }
 
 /// The license names of a machine-readable copyright file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Copyright {
     /// `License:` short names, first-seen order, no duplicates.
     pub licenses: Vec<String>,
@@ -68,6 +68,8 @@ pub struct Copyright {
 pub struct DpkgDetector;
 
 impl Detector for DpkgDetector {
+    super::common::codec::cache_codec!(0 => StatusFile, 1 => OwnedFiles, 2 => Copyright);
+
     fn name(&self) -> &'static str {
         "dpkg"
     }

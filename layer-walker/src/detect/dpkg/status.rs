@@ -4,7 +4,7 @@
 use deb822_fast::Paragraph;
 
 /// One installed package as the status file recorded it, reduced to what the inventory uses.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DebRecord {
     /// `Package:`.
     pub name: String,
@@ -35,7 +35,7 @@ pub struct DebRecord {
 }
 
 /// The records of one status file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct StatusFile {
     /// Installed packages, in file order.
     pub packages: Vec<DebRecord>,

@@ -33,7 +33,7 @@ pub const STDLIB: &str = "stdlib";
 pub struct GoDetector;
 
 /// One module as the build info records it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GoModule {
     /// Module path, after any `=>` replacement.
     pub path: String,
@@ -48,7 +48,7 @@ pub struct GoModule {
 }
 
 /// The decoded build information of one binary.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GoBuildInfo {
     /// Toolchain, e.g. `go1.22.0`.
     pub go_version: String,
@@ -68,6 +68,8 @@ pub struct GoBuildInfo {
 pub type GoBinary = Option<GoBuildInfo>;
 
 impl Detector for GoDetector {
+    super::common::codec::cache_codec!(0 => GoBinary);
+
     fn name(&self) -> &'static str {
         NAME
     }

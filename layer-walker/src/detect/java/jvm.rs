@@ -11,7 +11,7 @@ pub const MAX_RELEASE: u64 = 500 << 10;
 pub const MAX_JAVAC: u64 = 16 << 20;
 
 /// The facts of one JVM `release` file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JvmRelease {
     /// `IMPLEMENTOR`.
     pub implementor: Option<String>,
@@ -31,11 +31,11 @@ pub struct JvmRelease {
 
 /// What a claimed `release` file turned out to be: any file named `release` is claimed
 /// (JVMs live anywhere), only those with a Java version describe a JVM.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReleaseFile(pub Option<JvmRelease>);
 
 /// Marker for a claimed `bin/javac`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Javac;
 
 /// Whether `path` is a file this part of the detector wants.

@@ -31,7 +31,7 @@ const MAX_MANIFEST: u64 = 1 << 20;
 pub struct JavaDetector;
 
 /// One artifact found in an archive.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JarPackage {
     /// Nested archive chain inside the claimed file (`BOOT-INF/lib/a.jar!/lib/b.jar`), empty
     /// for the claimed archive itself.
@@ -49,7 +49,7 @@ pub struct JarPackage {
 }
 
 /// What the detector keeps from one archive.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JarInfo {
     /// Artifacts found, outer archive first.
     pub packages: Vec<JarPackage>,
@@ -76,6 +76,8 @@ fn is_archive_name(name: &str) -> bool {
 }
 
 impl Detector for JavaDetector {
+    super::common::codec::cache_codec!(0 => JarInfo, 1 => jvm::ReleaseFile, 2 => jvm::Javac);
+
     fn name(&self) -> &'static str {
         NAME
     }

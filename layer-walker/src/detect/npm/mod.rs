@@ -30,7 +30,7 @@ const MAX_LOCKFILE: u64 = 128 << 20;
 pub struct NpmDetector;
 
 /// The facts kept from one package manifest or lockfile entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NpmPackage {
     /// Full name, `@scope/name` for scoped packages.
     pub name: String,
@@ -57,7 +57,7 @@ pub struct NpmPackage {
 }
 
 /// What the detector keeps from a claimed file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NpmFile {
     /// An installed manifest; `None` when it lacks a name or version (not a package).
     Manifest(Option<Box<NpmPackage>>),
@@ -90,6 +90,8 @@ fn is_project_lockfile(path: &str) -> bool {
 }
 
 impl Detector for NpmDetector {
+    super::common::codec::cache_codec!(0 => NpmFile);
+
     fn name(&self) -> &'static str {
         NAME
     }

@@ -20,7 +20,7 @@ const MAX_INSTALLED: u64 = 32 << 20;
 pub struct ComposerDetector;
 
 /// One package of `installed.json`, as far as an SBOM needs it.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
 pub struct ComposerPackage {
     /// `vendor/name`.
     pub name: String,
@@ -47,7 +47,7 @@ pub struct ComposerPackage {
 }
 
 /// One entry of a package's `authors`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
 pub struct Author {
     /// The author's name.
     #[serde(default)]
@@ -58,7 +58,7 @@ pub struct Author {
 }
 
 /// A package's `dist`: the archive it was installed from.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
 pub struct Dist {
     /// Where the archive was downloaded from.
     #[serde(default)]
@@ -69,7 +69,7 @@ pub struct Dist {
 }
 
 /// What one `installed.json` holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Installed {
     /// The packages with a name and a version, in file order.
     pub packages: Vec<ComposerPackage>,
@@ -120,6 +120,8 @@ pub fn parse_installed(body: &[u8]) -> Result<Installed, ParseError> {
 }
 
 impl Detector for ComposerDetector {
+    super::common::codec::cache_codec!(0 => Installed);
+
     fn name(&self) -> &'static str {
         NAME
     }

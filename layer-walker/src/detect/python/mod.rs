@@ -36,7 +36,7 @@ const MAX_LICENSE_NAME: usize = 120;
 pub struct PythonDetector;
 
 /// The facts kept from one core-metadata file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PyMetadata {
     /// Name as the metadata writes it.
     pub name: String,
@@ -56,7 +56,7 @@ pub struct PyMetadata {
 }
 
 /// What the detector keeps from each claimed file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PyFile {
     /// `METADATA`, `PKG-INFO` or a single-file egg-info.
     Metadata(PyMetadata),
@@ -117,6 +117,8 @@ fn kind_of(path: &str) -> Option<(&'static str, u64)> {
 }
 
 impl Detector for PythonDetector {
+    super::common::codec::cache_codec!(0 => PyFile);
+
     fn name(&self) -> &'static str {
         NAME
     }

@@ -61,7 +61,7 @@ const TYPE_I18NSTRING: u32 = 9;
 const ENTRY_LEN: usize = 16;
 
 /// The facts this crate keeps from one installed package's header.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RpmHeader {
     /// `NAME`.
     pub name: String,

@@ -34,7 +34,7 @@ const MAX_DB_SIZE: u64 = 512 << 20;
 const MAX_MANIFEST_SIZE: u64 = 16 << 20;
 
 /// The container a package list came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DbFormat {
     /// `rpmdb.sqlite` (rpm >= 4.16: Fedora >= 33, RHEL >= 9, CBL-Mariner 2).
     Sqlite,
@@ -75,7 +75,7 @@ impl DbFormat {
 }
 
 /// What [`RpmDetector::parse`] keeps of one database file.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct RpmDb {
     /// The container the packages were read from.
     pub format: DbFormat,
@@ -138,6 +138,8 @@ impl RpmDetector {
 }
 
 impl Detector for RpmDetector {
+    super::common::codec::cache_codec!(0 => RpmDb, 1 => WalSummary);
+
     fn name(&self) -> &'static str {
         "rpm"
     }

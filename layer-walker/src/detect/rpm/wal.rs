@@ -10,7 +10,7 @@
 //! Hand-written: a few dozen lines, where a crate would bring a second SQLite.
 
 /// What a WAL holds that the database file does not.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WalSummary {
     /// Valid frames up to and including the last commit frame: pages SQLite would replay.
     pub committed_frames: usize,

@@ -21,7 +21,7 @@ const MAX_GEMSPEC: u64 = 1 << 20;
 pub struct RubyDetector;
 
 /// The facts kept from one gemspec.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Gemspec {
     /// Name as the metadata writes it.
     pub name: String,
@@ -38,6 +38,8 @@ pub struct Gemspec {
 }
 
 impl Detector for RubyDetector {
+    super::common::codec::cache_codec!(0 => Gemspec);
+
     fn name(&self) -> &'static str {
         NAME
     }

@@ -25,7 +25,7 @@ const MAX_JSON: u64 = 8 << 20;
 pub struct RustDetector;
 
 /// One crate from the audit data.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct AuditPackage {
     /// Name as the metadata writes it.
     pub name: String,
@@ -54,6 +54,8 @@ struct DepV0 {
 pub type AuditData = Option<Vec<AuditPackage>>;
 
 impl Detector for RustDetector {
+    super::common::codec::cache_codec!(0 => AuditData);
+
     fn name(&self) -> &'static str {
         NAME
     }

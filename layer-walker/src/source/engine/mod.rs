@@ -231,6 +231,14 @@ impl ImageSource for EngineSource {
         self.stream.layer(plan, i, ctx)
     }
 
+    fn cacheable(&self) -> bool {
+        self.stream.cacheable()
+    }
+
+    fn blob_size(&self, plan: &ImagePlan, i: usize) -> Option<u64> {
+        self.stream.blob_size(plan, i)
+    }
+
     fn verify(
         &self,
         plan: &ImagePlan,
