@@ -22,6 +22,8 @@ Examples:
   sbom check app.spdx.json --policy policy.toml    the policy gate (also: an image)
   sbom check app.tar --deny-license 'AGPL-*' --deny-package 'pkg:pypi/requests@<2.32'
   sbom diff old.tar new.tar --exit-code            what changed, layer by layer
+  sbom scan --images-from list.txt --cache ~/.cache/sbom -o spdx-json=out/{name}.spdx.json
+                                                   many images, shared layers analysed once
 
 Exit status: 0 success (warnings are printed and recorded in the SBOM), 1 the image could
 not be scanned, 2 usage error. check: 0 passes, 1 violations, 2 the check could not be made.
@@ -53,6 +55,8 @@ pub enum Command {
     /// Write the Dockerfile with every package its RUN lines install pinned to the version
     /// the image holds (Tern's Dockerfile lock)
     Lock(LockArgs),
+    /// Look after the layer cache (--cache DIR): its size, evicting old layers
+    Cache(crate::commands::cache::CacheCommand),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -124,8 +128,14 @@ pub struct ScanArgs {
     /// (DOCKER_HOST, CONTAINER_HOST); a bare NAME[:TAG] that is no file is looked for in
     /// Docker, then Podman, then the registry.
     /// registry:HOST[:PORT]/REPO[:TAG|@sha256:...] pulls from a registry (registry:debian is
-    /// docker.io/library/debian:latest)
-    pub image: std::ffi::OsString,
+    /// docker.io/library/debian:latest). Several images are scanned one after the other,
+    /// sharing the layers they have in common; each -o FILE then needs {name} or {index}
+    #[arg(value_name = "IMAGE", required_unless_present = "images_from")]
+    pub images: Vec<std::ffi::OsString>,
+    /// Also scan the images FILE lists, one per line (blank lines and # comments skipped; -
+    /// reads standard input)
+    #[arg(long, value_name = "FILE")]
+    pub images_from: Option<PathBuf>,
     // help built from sbom-core's format registry, so it cannot fall behind it
     #[arg(
         short,
@@ -166,6 +176,8 @@ pub struct ScanArgs {
     pub full: bool,
     #[command(flatten)]
     pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub cache: crate::commands::cache::CacheArgs,
 }
 
 const OUTPUT_STDOUT: &str = "Without =FILE the document goes to stdout (only one may).";

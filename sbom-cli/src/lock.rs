@@ -13,7 +13,8 @@ pub(crate) fn run(args: &LockArgs, quiet: bool) -> Result<()> {
         .map_err(crate::usage)?;
     // the scan parses the Dockerfile too and fails on a bad one or an unknown target first
     let scan = ScanArgs {
-        image: args.image.clone(),
+        images: vec![args.image.clone()],
+        images_from: None,
         outputs: Vec::new(),
         dockerfile: Some(args.dockerfile.clone()),
         target: args.target.clone(),
@@ -24,8 +25,9 @@ pub(crate) fn run(args: &LockArgs, quiet: bool) -> Result<()> {
         no_verify: args.no_verify,
         full: false,
         registry: args.registry.clone(),
+        cache: Default::default(),
     };
-    let inv = crate::scan_inventory(&scan, quiet)?;
+    let inv = crate::scan_inventory(&scan, &args.image, None, quiet)?.inventory;
     let df = layer_walker::dockerfile::parse(&text)?;
     // bases are pinned by what their registry serves now; credentials come from the usual
     // files (the --registry-username/password flags are for the image's own registry)

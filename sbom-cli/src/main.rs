@@ -1,6 +1,7 @@
 //! `sbom`: software bills of materials for container images. Thin glue: the work happens in
 //! `layer-walker` (reading images) and `sbom-core` (the model and the document writers).
 
+mod batch;
 mod cli;
 mod commands;
 mod lock;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan(args, cli.quiet, cli.verbose > 0, false),
         Command::Layers(args) => scan(args, cli.quiet, cli.verbose > 0, true),
         Command::Lock(args) => lock::run(args, cli.quiet),
+        Command::Cache(args) => commands::cache::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "sbom", &mut std::io::stdout());
             Ok(())
@@ -154,12 +156,81 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
         output::parse(&args.outputs, default_format, &table)
     }
     .map_err(usage)?;
-    let inv = scan_inventory(args, quiet)?;
-    output::write_all(&outs, &inv, &WriteOptions::from_env())
+    let images = batch::images(&args.images, args.images_from.as_deref()).map_err(usage)?;
+    let cache = args.cache.open(images.len()).map_err(usage)?;
+    let opts = WriteOptions::from_env();
+    if images.len() == 1 {
+        let inv = scan_inventory(args, &images[0], cache, quiet)?.inventory;
+        return output::write_all(&outs, &inv, &opts);
+    }
+    // several images: checked before the first is scanned, so a typo costs nothing
+    let names: Vec<String> = images.iter().map(batch::file_name_for).collect();
+    let files: Vec<&std::path::Path> = outs.iter().filter_map(|o| o.file.as_deref()).collect();
+    batch::check_templates(&files, &names).map_err(usage)?;
+    if let Some(o) = outs
+        .iter()
+        .find(|o| o.file.is_none() && o.writer.name() != "table")
+    {
+        return Err(usage(anyhow::anyhow!(
+            "with several images, {} cannot go to stdout: give it a file, -o {}=out/{{name}}.json",
+            o.writer.name(),
+            o.writer.name()
+        )));
+    }
+    let mut rows = Vec::new();
+    for (i, image) in images.iter().enumerate() {
+        let started = std::time::Instant::now();
+        let shown = sbom_core::format::printable(&image.to_string_lossy()).into_owned();
+        let outcome = scan_inventory(args, image, cache.clone(), quiet).and_then(|s| {
+            output::write_all_as(&outs, &s.inventory, &opts, &|p| {
+                batch::expand(p, &names[i], i)
+            })?;
+            Ok(batch::Done {
+                packages: s.inventory.installed().count(),
+                layers: s.layers,
+                cached: s.cached,
+                incomplete: s.inventory.is_incomplete(),
+            })
+        });
+        if let Err(e) = &outcome {
+            // each failure as a single run would print it, and the batch goes on
+            eprintln!(
+                "error: {shown}: {}",
+                sbom_core::format::printable(&format!("{e:#}"))
+            );
+        }
+        rows.push(batch::Row {
+            image: shown,
+            outcome: outcome.map_err(|e| sbom_core::format::printable(&format!("{e}")).to_string()),
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    if !quiet {
+        eprint!("{}", batch::summary(&rows));
+    }
+    let failed = rows.iter().filter(|r| r.outcome.is_err()).count();
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} images could not be scanned", rows.len());
+    }
+    Ok(())
 }
 
-/// Scans the image `args` name, with warnings logged unless `quiet`.
-pub(crate) fn scan_inventory(args: &ScanArgs, quiet: bool) -> Result<sbom_core::Inventory> {
+/// What one image's scan gives the command line.
+pub(crate) struct Scanned {
+    pub inventory: sbom_core::Inventory,
+    /// Layers in the image.
+    pub layers: usize,
+    /// Of which taken from the layer cache.
+    pub cached: usize,
+}
+
+/// Scans `image` as `args` say, with warnings logged unless `quiet`.
+pub(crate) fn scan_inventory(
+    args: &ScanArgs,
+    image: &std::ffi::OsStr,
+    cache: Option<std::sync::Arc<dyn layer_walker::cache::LayerCache>>,
+    quiet: bool,
+) -> Result<Scanned> {
     let mut scanner = Scanner::new()
         .verify_digests(!args.no_verify)
         .scope(match args.scope {
@@ -185,16 +256,25 @@ pub(crate) fn scan_inventory(args: &ScanArgs, quiet: bool) -> Result<sbom_core::
         }
     }
     // a reference that names no image kind is the user's mistake, found before any work
-    let image = ImageRef::parse_os(&args.image).map_err(|e| usage(e.into()))?;
+    let image = ImageRef::parse_os(image).map_err(|e| usage(e.into()))?;
     scanner = scanner.registry(registry_options(args, &image)?);
-    let mut inv = match progress::bar(quiet) {
+    if let Some(cache) = cache {
+        scanner = scanner.cache(cache);
+    }
+    let scan = match progress::bar(quiet) {
         Some((pb, cb)) => {
-            let r = run(&scanner.on_progress(cb), &image);
+            let r = scanner.on_progress(cb).scan(&image);
             pb.finish_and_clear();
             r?
         }
-        None => run(&scanner, &image)?,
+        None => scanner.scan(&image)?,
     };
+    let layers = scan.cached.len();
+    let cached = scan.cached.iter().filter(|c| **c).count();
+    if cached > 0 {
+        tracing::info!("{cached} of {layers} layers from the layer cache");
+    }
+    let mut inv = scan.inventory;
     inv.image.supplier = args.supplier.clone().filter(|s| !s.trim().is_empty());
     if !quiet {
         // a bare name could have come from several places: say which one it was
@@ -219,7 +299,11 @@ pub(crate) fn scan_inventory(args: &ScanArgs, quiet: bool) -> Result<sbom_core::
             tracing::warn!("the inventory is INCOMPLETE: some package databases could not be read in full (recorded in the SBOM)");
         }
     }
-    Ok(inv)
+    Ok(Scanned {
+        inventory: inv,
+        layers,
+        cached,
+    })
 }
 
 /// Registry options from the flags; the password from the environment or standard input only.
@@ -260,12 +344,6 @@ fn registry_options(args: &ScanArgs, image: &ImageRef) -> Result<RegistryOptions
         (None, _) => {}
     }
     Ok(opts)
-}
-
-fn run(scanner: &Scanner, image: &ImageRef) -> Result<sbom_core::Inventory> {
-    // library errors name the file and what is wrong with it already
-    let scan = scanner.scan(image)?;
-    Ok(scan.inventory)
 }
 
 fn terminal_width() -> usize {

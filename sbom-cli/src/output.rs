@@ -52,6 +52,17 @@ fn writer(format: &Format, table: &Table) -> Box<dyn Writer> {
 
 /// Writes every document.
 pub fn write_all(outs: &[Output], inv: &Inventory, opts: &WriteOptions) -> Result<()> {
+    write_all_as(outs, inv, opts, &|p: &Path| p.to_path_buf())
+}
+
+/// Writes every document, each file named by `name` from the file name `-o` gave (batch
+/// scans fill in `{name}` there).
+pub fn write_all_as(
+    outs: &[Output],
+    inv: &Inventory,
+    opts: &WriteOptions,
+    name: &dyn Fn(&Path) -> PathBuf,
+) -> Result<()> {
     for o in outs {
         match &o.file {
             None => {
@@ -62,8 +73,11 @@ pub fn write_all(outs: &[Output], inv: &Inventory, opts: &WriteOptions) -> Resul
                     .with_context(|| format!("writing {} to stdout", o.writer.name()))?;
                 lock.flush().ok();
             }
-            Some(path) => write_atomic(path, |w| Ok(o.writer.write(inv, opts, w)?))
-                .with_context(|| format!("writing {} to {}", o.writer.name(), path.display()))?,
+            Some(path) => {
+                let path = name(path);
+                write_atomic(&path, |w| Ok(o.writer.write(inv, opts, w)?))
+                    .with_context(|| format!("writing {} to {}", o.writer.name(), path.display()))?
+            }
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The subcommands that read SBOMs rather than write them: `check` (the policy gate) and
 //! `diff`. Each side they read is a document or an image; [`load`] decides which.
 
+pub mod cache;
 pub mod check;
 pub mod diff;
 

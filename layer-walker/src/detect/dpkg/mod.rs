@@ -61,6 +61,9 @@ impl OwnedFiles {
 pub struct Copyright {
     /// `License:` short names, first-seen order, no duplicates.
     pub licenses: Vec<String>,
+    /// Them as one SPDX expression ([`license::combine`]), made once here rather than in
+    /// every snapshot's collect: SPDX parsing was 15 % of a warm-cache scan of debian-large.
+    pub expression: Option<String>,
 }
 
 /// Finds dpkg-installed packages.
@@ -126,7 +129,11 @@ impl Detector for DpkgDetector {
         }
         // a free-form copyright file is kept as "no licenses": never guessed from prose
         let licenses = copyright::dep5_licenses(body).unwrap_or_default();
-        Ok(Arc::new(Copyright { licenses }))
+        let expression = license::combine(&licenses);
+        Ok(Arc::new(Copyright {
+            licenses,
+            expression,
+        }))
     }
 
     fn collect(&self, view: &FsView, ctx: CollectContext, out: &mut Findings) {
@@ -200,7 +207,7 @@ fn package(view: &FsView, ctx: CollectContext, db_path: &str, rec: &DebRecord) -
         .lookup("dpkg", &copyright)
         .and_then(|f| f.get::<Copyright>())
     {
-        p.license = license::combine(&c.licenses);
+        p.license = c.expression.clone();
         p.licenses_declared = c.licenses.clone();
     }
     if ctx.full_detail {
