@@ -1004,3 +1004,41 @@ fn a_proxy_from_the_environment_is_used_unless_no_proxy_names_the_host() {
         );
     }
 }
+
+#[test]
+fn with_a_warm_layer_cache_no_layer_blob_is_downloaded() {
+    if !reg::tools(TOOLS) {
+        return;
+    }
+    let r = Registry::start(Auth::Open);
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    r.push(&format!("oci:{}", tiny_oci().display()), "tiny:1", false);
+    let cache = h.join("cache");
+    let p = Proxy::start(
+        r.port,
+        Fault::Status {
+            code: 500,
+            times: 0,
+        },
+    );
+    let image = format!("registry:{}/tiny:1", p.host());
+    let cache_arg = cache.to_str().unwrap();
+    let cold = scan_json(h, &image, &["--cache", cache_arg]);
+    let layer_gets = |heads: &[String]| {
+        heads
+            .iter()
+            .filter(|h| h.starts_with("GET ") && h.contains("/blobs/"))
+            .count()
+    };
+    let cold_gets = layer_gets(&p.heads.lock().unwrap());
+    // three layers and the config
+    assert_eq!(cold_gets, 4, "{:?}", p.heads.lock().unwrap());
+    p.heads.lock().unwrap().clear();
+    let warm = scan_json(h, &image, &["--cache", cache_arg]);
+    let heads = p.heads.lock().unwrap().clone();
+    // only the config, which names the diff_ids the cache is keyed by
+    assert_eq!(layer_gets(&heads), 1, "{heads:?}");
+    assert_eq!(cold, warm);
+    assert_eq!(cold, scan_json(h, &image, &[]));
+}
