@@ -57,6 +57,9 @@
 //! files), `blob/` (compression and hashing), `image/` (manifests and configs to an image
 //! plan), `walk/` (one layer's tar walk, claim -> read -> parse, hard links, the overlay
 //! view), `dockerfile/` (mapping layers to the instructions that made them).
+//!
+//! Beside the pipeline: [`cache`] (layer analyses kept under their diff_id, so a layer seen
+//! before is neither read nor downloaded again; [`Scanner::cache`]).
 
 #![deny(missing_docs)]
 
