@@ -22,7 +22,7 @@ use crate::{Distro, Ecosystem, Package};
 pub fn package_purl(pkg: &Package, distro: Option<&Distro>) -> String {
     let eco = pkg.ecosystem;
     let (namespace, name) = match eco {
-        Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk => {
+        Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk | Ecosystem::Alpm => {
             let ns = distro
                 .map(|d| d.id.clone())
                 .unwrap_or_else(|| default_os_namespace(eco).to_string());
@@ -105,6 +105,7 @@ fn default_os_namespace(eco: Ecosystem) -> &'static str {
     match eco {
         Ecosystem::Deb => "debian",
         Ecosystem::Apk => "alpine",
+        Ecosystem::Alpm => "arch",
         _ => "unknown",
     }
 }

@@ -36,6 +36,7 @@ pub mod dpkg;
 pub mod golang;
 pub mod java;
 pub mod npm;
+pub mod pacman;
 pub mod php;
 pub mod python;
 pub mod rpm;
@@ -217,6 +218,7 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(dpkg::DpkgDetector),
         Arc::new(apk::ApkDetector),
         Arc::new(rpm::RpmDetector),
+        Arc::new(pacman::PacmanDetector),
         Arc::new(python::PythonDetector),
         Arc::new(npm::NpmDetector),
         Arc::new(golang::GoDetector),

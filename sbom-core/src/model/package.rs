@@ -15,6 +15,8 @@ pub enum Ecosystem {
     Rpm,
     /// Alpine packages (apk): Alpine, Wolfi.
     Apk,
+    /// Arch Linux packages (pacman's ALPM database): Arch, Manjaro, SteamOS.
+    Alpm,
     /// Python distributions (`dist-info`, `egg-info`), from pip or a distro package.
     Python,
     /// npm packages under `node_modules`.
@@ -44,6 +46,7 @@ impl Ecosystem {
             Ecosystem::Deb => "deb",
             Ecosystem::Rpm => "rpm",
             Ecosystem::Apk => "apk",
+            Ecosystem::Alpm => "alpm",
             Ecosystem::Python => "pypi",
             Ecosystem::Npm => "npm",
             Ecosystem::Go => "golang",
@@ -65,10 +68,11 @@ impl Ecosystem {
     /// assert_eq!(Ecosystem::from_purl_type("oci"), None);
     /// ```
     pub fn from_purl_type(t: &str) -> Option<Ecosystem> {
-        const ALL: [Ecosystem; 12] = [
+        const ALL: [Ecosystem; 13] = [
             Ecosystem::Deb,
             Ecosystem::Rpm,
             Ecosystem::Apk,
+            Ecosystem::Alpm,
             Ecosystem::Python,
             Ecosystem::Npm,
             Ecosystem::Go,
@@ -85,7 +89,10 @@ impl Ecosystem {
 
     /// True for the distribution's own package managers.
     pub fn is_os(self) -> bool {
-        matches!(self, Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk)
+        matches!(
+            self,
+            Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk | Ecosystem::Alpm
+        )
     }
 
     /// Lower-case name, as serialised.
@@ -94,6 +101,7 @@ impl Ecosystem {
             Ecosystem::Deb => "deb",
             Ecosystem::Rpm => "rpm",
             Ecosystem::Apk => "apk",
+            Ecosystem::Alpm => "alpm",
             Ecosystem::Python => "python",
             Ecosystem::Npm => "npm",
             Ecosystem::Go => "go",

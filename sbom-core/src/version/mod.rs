@@ -57,7 +57,13 @@ pub fn compare(ecosystem: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
         Ecosystem::Npm | Ecosystem::Go | Ecosystem::Cargo | Ecosystem::Nuget => {
             Some(semver::compare(a, b))
         }
-        Ecosystem::Maven | Ecosystem::Gem | Ecosystem::Composer | Ecosystem::Generic => None,
+        // pacman's vercmp differs from rpm's at the end of a version ("1.0a" is older than
+        // "1.0" for pacman, newer for rpm): not ordered until it has its own, checked order
+        Ecosystem::Alpm
+        | Ecosystem::Maven
+        | Ecosystem::Gem
+        | Ecosystem::Composer
+        | Ecosystem::Generic => None,
     }
 }
 
