@@ -1,7 +1,7 @@
 //! Version orders, one per package manager, behind one [`compare`] that picks an
 //! ecosystem's order.
 //!
-//! Each order lives in its own file ([`dpkg`], [`rpm`], [`apk`], [`semver`], [`pep440`]) and
+//! Each order lives in its own file ([`dpkg`], [`rpm`], [`apk`], [`alpm`], [`semver`], [`pep440`]) and
 //! is checked against the package manager's own implementation on a table that tool
 //! produced (`testdata/*/vercmp.tsv`, each with the script that made it). They differ in
 //! every detail but one, that a run of digits compares by its value ([`compare_numbers`]).
@@ -13,6 +13,7 @@ use std::cmp::Ordering;
 
 use crate::Ecosystem;
 
+pub mod alpm;
 pub mod apk;
 pub mod dpkg;
 pub mod pep440;
@@ -57,13 +58,8 @@ pub fn compare(ecosystem: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
         Ecosystem::Npm | Ecosystem::Go | Ecosystem::Cargo | Ecosystem::Nuget => {
             Some(semver::compare(a, b))
         }
-        // pacman's vercmp differs from rpm's at the end of a version ("1.0a" is older than
-        // "1.0" for pacman, newer for rpm): not ordered until it has its own, checked order
-        Ecosystem::Alpm
-        | Ecosystem::Maven
-        | Ecosystem::Gem
-        | Ecosystem::Composer
-        | Ecosystem::Generic => None,
+        Ecosystem::Alpm => Some(alpm::compare(a, b)),
+        Ecosystem::Maven | Ecosystem::Gem | Ecosystem::Composer | Ecosystem::Generic => None,
     }
 }
 
