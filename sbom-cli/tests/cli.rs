@@ -927,6 +927,9 @@ fn documents_of_the_tiny_image_match_the_golden_files() {
         ("spdx-tag-value", "spdx"),
         ("cyclonedx-json", "cdx.json"),
         ("cyclonedx-json@1.5", "cdx15.json"),
+        ("cyclonedx-xml", "cdx.xml"),
+        ("cyclonedx-xml@1.5", "cdx15.xml"),
+        ("spdx3-json", "spdx3.json"),
         ("table", "txt"),
     ] {
         // a relative image path: documents record the path they were given

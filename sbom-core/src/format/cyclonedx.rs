@@ -1,15 +1,24 @@
 //! `cyclonedx-json` (CycloneDX 1.6) and `cyclonedx-json@1.5`.
 //!
 //! Our own serde structs for 1.6, with a downgrade step that drops what 1.5 lacks
-//! (license `acknowledgement`). We do not use `cyclonedx-bom`: it stops at 1.5.
+//! (license `acknowledgement`, evidence `concludedValue` and `additionalContext`, the list
+//! form of `identity`). The XML writer ([`super::cyclonedx_xml`]) renders the same structs. We do not use `cyclonedx-bom`: it stops at 1.5.
 //!
 //! # Shape
 //!
 //! Follows what Syft and Trivy write, so their consumers read ours:
 //! * `metadata.component`: the image, type `container`, version = digest (else tag), purl
-//!   `pkg:oci/...` when a digest is known. Layers are listed as its properties (below):
-//!   CycloneDX has no layer element, and layer components would show up as "packages" in
-//!   scanners.
+//!   `pkg:oci/...` when a digest is known. Its nested `components` are the layers (type
+//!   `file`, `bom-ref` `layer:<i>`, version and SHA-256 = the `diff_id`): CycloneDX's
+//!   assembly, "components included in the parent". The packages stay in the top-level
+//!   `components`, not nested in their layer: Trivy 0.59 reads no nested components (with
+//!   the packages nested it found none of them).
+//! * Every package has `evidence`: `identity` (field `purl`, the technique, manifest or
+//!   binary analysis, and a confidence, see `identity_method`) and one `occurrence`, the
+//!   file it was read from (its database, manifest or executable), whose 1.6
+//!   `additionalContext` is the layer it lives in as `layer:<i> <diff_id>` (the layer
+//!   component's `bom-ref`): the per-package layer attribution without our properties. 1.5
+//!   has no `additionalContext` and takes `identity` as one object, not a list.
 //! * `components`: the OS as type `operating-system` (name = distro id, version =
 //!   `VERSION_ID`), then every package as type `library`, `bom-ref` = the package id.
 //! * `dependencies`: one entry per component. The image depends on the OS and on the
@@ -37,6 +46,7 @@
 //! | `sbom:package:property:<key>` | package | ecosystem-specific facts |
 //! | `sbom:image:source`, `:source_kind`, `:config_digest`, `:platform`, `:repo_tag` | image | as in [`crate::ImageInfo`] |
 //! | `sbom:image:layer:<i>:diff_id`, `:<i>:instruction`, `:<i>:dockerfile`, `:<i>:size` | image | one set per layer |
+//! | `sbom:layer:diff_id`, `:digest`, `:index`, `:size`, `:instruction`, `sbom:dockerfile:line` | layer | the layer's own |
 //! | `sbom:inventory:incomplete` | image | `true` when packages may be missing |
 //! | `sbom:warning` | image | one per warning |
 
