@@ -385,15 +385,37 @@ fn spdx3_json_of_a_real_image_is_valid_and_complete() {
     check_spdx3(&json("spdx3-json", &inv), &inv);
 }
 
-#[test]
-fn spdx3_json_of_debian_small_is_valid_and_complete() {
+/// The real test images under `SBOM_IMAGES` (debian-small also with the all-layers scope, which
+/// lists removed packages), or none when it is unset.
+fn real_images() -> Vec<(String, Inventory)> {
     let Some(dir) = std::env::var_os("SBOM_IMAGES").filter(|d| !d.is_empty()) else {
-        eprintln!("SKIP: SBOM_IMAGES is not set");
-        return;
+        eprintln!("SKIP the real images: SBOM_IMAGES is not set");
+        return vec![];
     };
-    let inv = scan(&PathBuf::from(dir).join("debian-small.docker.tar"));
-    assert!(inv.packages.iter().any(|p| p.owner.is_some()));
-    check_spdx3(&json("spdx3-json", &inv), &inv);
+    let dir = PathBuf::from(dir);
+    let mut out = Vec::new();
+    for name in ["debian-small", "rpm-sqlite", "rpm-bdb"] {
+        let path = dir.join(format!("{name}.docker.tar"));
+        out.push((name.to_string(), scan(&path)));
+        if name == "debian-small" {
+            let r = ImageRef::parse(path.to_str().unwrap()).unwrap();
+            let all = Scanner::new()
+                .scope(sbom_core::Scope::AllLayers)
+                .scan(&r)
+                .expect("scan")
+                .inventory;
+            out.push((format!("{name} (all layers)"), all));
+        }
+    }
+    out
+}
+
+#[test]
+fn spdx3_json_of_every_test_image_is_valid_and_complete() {
+    for (name, inv) in real_images() {
+        eprintln!("{name}");
+        check_spdx3(&json("spdx3-json", &inv), &inv);
+    }
 }
 
 /// A validator from PyPI: `env` (set by .ci/run), else what shared/tools/anchors/install.sh
@@ -505,14 +527,8 @@ fn cyclonedx_xml_of_real_images_is_valid_against_the_xsd() {
         eprintln!("SKIP: no Python with lxml (shared/tools/anchors/install.sh)");
         return;
     };
-    let mut images = vec![("tiny-debian", tiny_debian())];
-    match std::env::var_os("SBOM_IMAGES").filter(|d| !d.is_empty()) {
-        Some(dir) => images.push((
-            "debian-small",
-            scan(&PathBuf::from(dir).join("debian-small.docker.tar")),
-        )),
-        None => eprintln!("SKIP debian-small: SBOM_IMAGES is not set"),
-    }
+    let mut images = vec![("tiny-debian".to_string(), tiny_debian())];
+    images.extend(real_images());
     let tmp = tempfile::tempdir().unwrap();
     for (name, inv) in &images {
         for (format, xsd) in [
