@@ -15,8 +15,12 @@ const FORMATS: &[(&str, Option<&str>)] = &[
     ("json", None),
     ("spdx-json", Some("spdx-2.3.schema.json")),
     ("spdx-tag-value", None),
+    ("spdx3-json", Some("spdx-3.0.1/schema.json")),
     ("cyclonedx-json", Some("bom-1.6.schema.json")),
     ("cyclonedx-json@1.5", Some("bom-1.5.schema.json")),
+    // validated against the XSDs in tests/documents.rs (libxml2 through Python)
+    ("cyclonedx-xml", None),
+    ("cyclonedx-xml@1.5", None),
     ("table", None),
 ];
 
@@ -162,6 +166,21 @@ fn spdx_packages(doc: &Value) -> PkgSet {
         .collect()
 }
 
+/// SPDX 3 `software_Package`s with a purl, except the image's `pkg:oci`.
+fn spdx3_packages(doc: &Value) -> PkgSet {
+    doc["@graph"]
+        .as_array()
+        .expect("@graph")
+        .iter()
+        .filter(|n| n["type"] == "software_Package")
+        .filter_map(|p| {
+            let purl = p["software_packageUrl"].as_str()?;
+            (!purl.starts_with("pkg:oci/"))
+                .then(|| triple(p, "name", "software_packageVersion", Some(purl)))
+        })
+        .collect()
+}
+
 fn cyclonedx_packages(doc: &Value) -> PkgSet {
     doc["components"]
         .as_array()
@@ -196,7 +215,9 @@ fn check_documents(image: &Path) {
         let doc = json(&bytes);
         let errs = schema_errors(schema, &doc);
         assert!(errs.is_empty(), "{} {f}: {errs:#?}", image.display());
-        let set = if f.starts_with("spdx") {
+        let set = if f.starts_with("spdx3") {
+            spdx3_packages(&doc)
+        } else if f.starts_with("spdx") {
             spdx_packages(&doc)
         } else {
             cyclonedx_packages(&doc)
@@ -627,11 +648,15 @@ fn help_lists_exactly_the_registry_formats() {
             .output()
             .unwrap();
         let short = String::from_utf8(short.stdout).unwrap();
+        // the list is longer than a 200-column line: join its wrapped lines
         let names = short
             .split_once("repeatable: ")
             .and_then(|(_, r)| r.split_once(". "))
             .unwrap_or_else(|| panic!("{cmd} -h:\n{short}"))
-            .0;
+            .0
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         assert_eq!(
             names.split(", ").collect::<Vec<_>>(),
             sbom_core::format::FORMAT_NAMES,
@@ -927,6 +952,9 @@ fn documents_of_the_tiny_image_match_the_golden_files() {
         ("spdx-tag-value", "spdx"),
         ("cyclonedx-json", "cdx.json"),
         ("cyclonedx-json@1.5", "cdx15.json"),
+        ("cyclonedx-xml", "cdx.xml"),
+        ("cyclonedx-xml@1.5", "cdx15.xml"),
+        ("spdx3-json", "spdx3.json"),
         ("table", "txt"),
     ] {
         // a relative image path: documents record the path they were given

@@ -266,3 +266,357 @@ fn trivy_files_dpkg_owned_python_dists_as_python_packages() {
         assert_eq!(trivy_classes(&trivy, &path), want, "{format}");
     }
 }
+
+/// The `software_Package`s of an SPDX 3 graph by `spdxId`.
+fn spdx3_packages(doc: &Value) -> std::collections::BTreeMap<String, &Value> {
+    doc["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["type"] == "software_Package")
+        .map(|n| (n["spdxId"].as_str().unwrap().to_string(), n))
+        .collect()
+}
+
+/// `(from, type, to)` of every relationship of an SPDX 3 graph.
+fn spdx3_relationships(doc: &Value) -> BTreeSet<(String, String, String)> {
+    let mut out = BTreeSet::new();
+    for n in doc["@graph"].as_array().unwrap() {
+        if n["type"] != "Relationship" {
+            continue;
+        }
+        for to in n["to"].as_array().unwrap() {
+            out.insert((
+                n["from"].as_str().unwrap().to_string(),
+                n["relationshipType"].as_str().unwrap().to_string(),
+                to.as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    out
+}
+
+/// Checks an SPDX 3 document of `inv` against the official JSON schema and for its content:
+/// every package once with its purl, contained by the layer that introduced it, owned
+/// packages `packagedBy` their owner, declared licenses as license expressions.
+fn check_spdx3(doc: &Value, inv: &Inventory) {
+    let errs = schema_errors("spdx-3.0.1/schema.json", doc);
+    assert!(errs.is_empty(), "{errs:#?}");
+    assert_eq!(doc["@graph"][0]["type"], "CreationInfo");
+    assert_eq!(doc["@graph"][0]["created"], "2023-11-14T22:13:20Z");
+
+    let pkgs = spdx3_packages(doc);
+    let by_purl: std::collections::BTreeMap<&str, &str> = pkgs
+        .iter()
+        .filter_map(|(id, n)| Some((n["software_packageUrl"].as_str()?, id.as_str())))
+        .filter(|(p, _)| !p.starts_with("pkg:oci/"))
+        .collect();
+    let purls: BTreeSet<String> = by_purl.keys().map(|p| p.to_string()).collect();
+    assert_eq!(purls, inventory_purls(inv));
+    let rels = spdx3_relationships(doc);
+    let id_named = |name: &str, purpose: &str| -> String {
+        pkgs.iter()
+            .find(|(_, n)| n["name"] == name && n["software_primaryPurpose"] == purpose)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_else(|| panic!("no {purpose} package {name}"))
+    };
+    let has = |from: &str, ty: &str, to: &str| {
+        rels.contains(&(from.to_string(), ty.to_string(), to.to_string()))
+    };
+    let image = id_named(&inv.image.name, "container");
+    for l in &inv.layers {
+        let layer = id_named(&format!("layer-{}", l.index), "archive");
+        assert!(
+            has(&image, "contains", &layer),
+            "image contains layer {}",
+            l.index
+        );
+    }
+    for p in &inv.packages {
+        let id = by_purl[p.purl.as_str()];
+        let l = p.layer.expect("every scanned package has a layer");
+        let layer = id_named(&format!("layer-{l}"), "archive");
+        assert!(has(&layer, "contains", id), "layer {l} contains {}", p.purl);
+        if let Some(owner) = &p.owner {
+            let o = inv.package(owner).unwrap();
+            assert!(
+                has(id, "packagedBy", by_purl[o.purl.as_str()]),
+                "{} packagedBy {}",
+                p.purl,
+                o.purl
+            );
+        }
+        let declared: Vec<&str> = rels
+            .iter()
+            .filter(|(f, t, _)| f == id && t == "hasDeclaredLicense")
+            .map(|(_, _, to)| to.as_str())
+            .collect();
+        assert_eq!(declared.len(), 1, "{}", p.purl);
+        match &p.license {
+            Some(l) => {
+                let lic = doc["@graph"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|n| n["spdxId"] == declared[0])
+                    .expect("the license element");
+                assert_eq!(lic["type"], "simplelicensing_LicenseExpression");
+                assert_eq!(lic["simplelicensing_licenseExpression"], l.as_str());
+            }
+            None => assert_eq!(declared[0], "expandedlicensing_NoAssertionLicense"),
+        }
+    }
+    // ownership is never containment: a consumer walking `contains` from an OS package must
+    // not reach a Python dist
+    for (from, ty, to) in &rels {
+        if ty == "contains" {
+            let (f, t) = (pkgs.get(from), pkgs.get(to));
+            if let (Some(f), Some(t)) = (f, t) {
+                let lib = |n: &Value| n["software_primaryPurpose"] == "library";
+                assert!(!(lib(f) && lib(t)), "{from} contains {to}");
+            }
+        }
+    }
+}
+
+#[test]
+fn spdx3_json_of_a_real_image_is_valid_and_complete() {
+    let inv = tiny_debian();
+    check_spdx3(&json("spdx3-json", &inv), &inv);
+}
+
+/// The real test images under `SBOM_IMAGES` (debian-small also with the all-layers scope, which
+/// lists removed packages), or none when it is unset.
+fn real_images() -> Vec<(String, Inventory)> {
+    let Some(dir) = std::env::var_os("SBOM_IMAGES").filter(|d| !d.is_empty()) else {
+        eprintln!("SKIP the real images: SBOM_IMAGES is not set");
+        return vec![];
+    };
+    let dir = PathBuf::from(dir);
+    let mut out = Vec::new();
+    for name in ["debian-small", "rpm-sqlite", "rpm-bdb"] {
+        let path = dir.join(format!("{name}.docker.tar"));
+        out.push((name.to_string(), scan(&path)));
+        if name == "debian-small" {
+            let r = ImageRef::parse(path.to_str().unwrap()).unwrap();
+            let all = Scanner::new()
+                .scope(sbom_core::Scope::AllLayers)
+                .scan(&r)
+                .expect("scan")
+                .inventory;
+            out.push((format!("{name} (all layers)"), all));
+        }
+    }
+    out
+}
+
+#[test]
+fn spdx3_json_of_every_test_image_is_valid_and_complete() {
+    for (name, inv) in real_images() {
+        eprintln!("{name}");
+        check_spdx3(&json("spdx3-json", &inv), &inv);
+    }
+}
+
+/// A validator from PyPI: `env` (set by .ci/run), else what shared/tools/anchors/install.sh
+/// installed at `anchors_path` under its cache. Under CI a missing one is a failure.
+fn python_tool(env: &str, anchors_path: &str) -> Option<PathBuf> {
+    if let Some(t) = std::env::var_os(env).filter(|t| !t.is_empty()) {
+        return Some(PathBuf::from(t));
+    }
+    let found = std::env::var_os("SBOM_ANCHORS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/sbom-anchors")))
+        .map(|c| c.join(anchors_path))
+        .filter(|p| p.is_file());
+    if found.is_none() && std::env::var_os("CI").is_some() {
+        panic!("CI is set and {env} is not set (.ci/run sets it)");
+    }
+    found
+}
+
+/// `(success, output)` of `spdx3-validate` (the SPDX 3.0.1 JSON schema and SHACL model) on
+/// `doc`, offline: shared/tools/anchors' wrapper serves the model and context from
+/// `testdata/schemas/spdx-3.0.1` instead of spdx.org.
+fn spdx3_validate(python: &Path, doc: &Path) -> (bool, String) {
+    let offline = std::env::var_os("SBOM_SPDX3_OFFLINE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| testdata().join("../../shared/tools/anchors/spdx3-validate-offline.py"));
+    assert!(offline.is_file(), "{} is missing", offline.display());
+    let out = std::process::Command::new(python)
+        .arg(&offline)
+        .arg(doc)
+        .arg("--quiet")
+        .env("SPDX3_SCHEMAS", testdata().join("schemas/spdx-3.0.1"))
+        .output()
+        .expect("run spdx3-validate");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn spdx3_validate_accepts_our_spdx3_documents() {
+    let Some(python) = python_tool("SBOM_VALIDATE_PYTHON", "venv-validate/bin/python") else {
+        eprintln!("SKIP: no Python with spdx3-validate (shared/tools/anchors/install.sh)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tiny_debian();
+    let path = tmp.path().join("tiny.spdx3.json");
+    let doc = json("spdx3-json", &inv);
+    std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let (ok, out) = spdx3_validate(&python, &path);
+    assert!(ok, "spdx3-validate: {out}");
+    // the validator can fail: a creation info without its creator is refused by the SHACL
+    // model (the JSON schema check is done by check_spdx3 already)
+    let mut bad = doc;
+    bad["@graph"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("createdBy");
+    let path = tmp.path().join("bad.spdx3.json");
+    std::fs::write(&path, serde_json::to_vec(&bad).unwrap()).unwrap();
+    let (ok, out) = spdx3_validate(&python, &path);
+    assert!(!ok && out.contains("createdBy"), "{out}");
+}
+
+/// `(valid, errors)` of `doc` against the official CycloneDX XSD (`testdata/schemas`), by
+/// libxml2 through lxml: no Rust crate validates XSD, and libxml2 implements XSD 1.0, which
+/// the CycloneDX schemas are written in.
+fn xsd_validate(python: &Path, xsd: &str, doc: &Path) -> (bool, String) {
+    const CHECK: &str = "import sys\nfrom lxml import etree\n\
+        s = etree.XMLSchema(etree.parse(sys.argv[1]))\n\
+        ok = s.validate(etree.parse(sys.argv[2]))\n\
+        print(s.error_log)\nsys.exit(0 if ok else 1)\n";
+    let out = std::process::Command::new(python)
+        .args(["-c", CHECK])
+        .arg(testdata().join("schemas").join(xsd))
+        .arg(doc)
+        .output()
+        .expect("run python");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The `<purl>`s of the `library` components of a CycloneDX XML document.
+fn xml_library_purls(xml: &str) -> BTreeSet<String> {
+    // every library component's purl is the first <purl> after its opening tag
+    xml.split("<component type=\"library\"")
+        .skip(1)
+        .filter_map(|c| {
+            let start = c.find("<purl>")? + "<purl>".len();
+            let end = c[start..].find("</purl>")? + start;
+            Some(c[start..end].replace("&amp;", "&"))
+        })
+        .collect()
+}
+
+#[test]
+fn cyclonedx_xml_of_real_images_is_valid_against_the_xsd() {
+    let Some(python) = python_tool("SBOM_VALIDATE_PYTHON", "venv-validate/bin/python") else {
+        eprintln!("SKIP: no Python with lxml (shared/tools/anchors/install.sh)");
+        return;
+    };
+    let mut images = vec![("tiny-debian".to_string(), tiny_debian())];
+    images.extend(real_images());
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, inv) in &images {
+        for (format, xsd) in [
+            ("cyclonedx-xml", "bom-1.6.xsd"),
+            ("cyclonedx-xml@1.5", "bom-1.5.xsd"),
+        ] {
+            let bytes = write(format, inv);
+            let path = tmp.path().join(format!("{name}-{format}.xml"));
+            std::fs::write(&path, &bytes).unwrap();
+            let (ok, errs) = xsd_validate(&python, xsd, &path);
+            assert!(ok, "{name} {format}: {errs}");
+            let xml = String::from_utf8(bytes).unwrap();
+            assert_eq!(
+                xml_library_purls(&xml),
+                inventory_purls(inv),
+                "{name} {format}"
+            );
+        }
+    }
+    // the check can fail: a component's <name> after its <version> breaks the XSD's order
+    let xml = String::from_utf8(write("cyclonedx-xml", &images[0].1)).unwrap();
+    let bad = xml.replacen("<name>sbom</name>\n          <version>", "<version>", 1);
+    let bad = bad.replacen(
+        "</version>\n        </component>",
+        "</version>\n          <name>sbom</name>\n        </component>",
+        1,
+    );
+    assert_ne!(bad, xml);
+    let path = tmp.path().join("bad.xml");
+    std::fs::write(&path, bad).unwrap();
+    let (ok, errs) = xsd_validate(&python, "bom-1.6.xsd", &path);
+    assert!(!ok, "an out-of-order document passed: {errs}");
+}
+
+#[test]
+fn cyclonedx_evidence_names_each_package_s_file_layer_and_method() {
+    let inv = tiny_debian();
+    for format in ["cyclonedx-json", "cyclonedx-json@1.5"] {
+        let doc = json(format, &inv);
+        let v16 = format == "cyclonedx-json";
+        // the layers are components of the image, one each, with their diff_id
+        let layers = doc["metadata"]["component"]["components"]
+            .as_array()
+            .unwrap();
+        assert_eq!(layers.len(), inv.layers.len(), "{format}");
+        for (c, l) in layers.iter().zip(&inv.layers) {
+            assert_eq!(c["bom-ref"], format!("layer:{}", l.index));
+            assert_eq!(c["version"], l.diff_id.as_str());
+        }
+        let comps = doc["components"].as_array().unwrap();
+        for p in &inv.packages {
+            let c = comps
+                .iter()
+                .find(|c| c["purl"] == p.purl.as_str())
+                .unwrap_or_else(|| panic!("{format}: {}", p.purl));
+            let ev = &c["evidence"];
+            let identity = if v16 {
+                &ev["identity"][0]
+            } else {
+                &ev["identity"]
+            };
+            assert_eq!(identity["field"], "purl", "{format}");
+            assert_eq!(identity["methods"][0]["value"], p.database_path.as_str());
+            let technique = identity["methods"][0]["technique"].as_str().unwrap();
+            let binary = p.properties.get(sbom_core::FOUND_BY).map(String::as_str)
+                == Some(sbom_core::FOUND_BY_BINARY_CLASSIFIER);
+            assert_eq!(
+                technique == "binary-analysis",
+                binary
+                    || matches!(
+                        p.ecosystem,
+                        sbom_core::Ecosystem::Go | sbom_core::Ecosystem::Cargo
+                    )
+            );
+            let occ = ev["occurrences"].as_array().unwrap();
+            assert_eq!(occ.len(), 1);
+            assert_eq!(occ[0]["location"], p.database_path.as_str());
+            let layer = p.layer.unwrap();
+            match v16 {
+                true => assert!(
+                    occ[0]["additionalContext"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("layer:{layer} sha256:")),
+                    "{occ:?}"
+                ),
+                false => assert!(occ[0].get("additionalContext").is_none()),
+            }
+        }
+    }
+}

@@ -43,8 +43,9 @@ fn every_name_selects_its_format_and_the_writer_declares_it() {
         }
         assert_eq!(f.writer().format(), f);
     }
-    // eight formats, plus `cyclonedx-json@1.6` and `text`
-    assert_eq!(checked, 10);
+    // eleven formats, plus `cyclonedx-json@1.6`, `cyclonedx-xml@1.6`, `spdx3-json@3.0.1`
+    // and `text`
+    assert_eq!(checked, 15);
 }
 
 #[test]
@@ -57,8 +58,11 @@ fn format_names_are_the_registry_ids_in_order() {
             "json",
             "spdx-json",
             "spdx-tag-value",
+            "spdx3-json",
             "cyclonedx-json",
             "cyclonedx-json@1.5",
+            "cyclonedx-xml",
+            "cyclonedx-xml@1.5",
             "table",
             "in-toto-spdx-json",
             "in-toto-cyclonedx-json"
@@ -128,6 +132,17 @@ fn declared_version_and_media_type_match_the_document() {
         );
         let v = f.spec_version;
         match (f.spec, &json) {
+            // SPDX 3 is JSON-LD: the version is the creation info's
+            ("SPDX", Some(doc)) if doc.get("@graph").is_some() => {
+                assert_eq!(doc["@graph"][0]["type"], "CreationInfo", "{}", f.id);
+                assert_eq!(doc["@graph"][0]["specVersion"], v.unwrap(), "{}", f.id);
+                assert!(
+                    f.media_type
+                        .starts_with(&format!("application/spdx3+json; version={}", v.unwrap())),
+                    "{}",
+                    f.media_type
+                );
+            }
             ("SPDX", Some(doc)) => {
                 assert_eq!(
                     doc["spdxVersion"],
@@ -156,6 +171,21 @@ fn declared_version_and_media_type_match_the_document() {
                     f.media_type.ends_with(&format!("; version={}", v.unwrap())),
                     "{}",
                     f.media_type
+                );
+            }
+            ("CycloneDX", None) => {
+                let xml = String::from_utf8(out).unwrap();
+                assert!(
+                    xml.contains(&format!(
+                        "<bom xmlns=\"http://cyclonedx.org/schema/bom/{}\"",
+                        v.unwrap()
+                    )),
+                    "{}",
+                    f.id
+                );
+                assert_eq!(
+                    f.media_type,
+                    format!("application/vnd.cyclonedx+xml; version={}", v.unwrap())
                 );
             }
             ("in-toto Statement", Some(st)) => {

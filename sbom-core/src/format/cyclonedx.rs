@@ -1,15 +1,24 @@
 //! `cyclonedx-json` (CycloneDX 1.6) and `cyclonedx-json@1.5`.
 //!
 //! Our own serde structs for 1.6, with a downgrade step that drops what 1.5 lacks
-//! (license `acknowledgement`). We do not use `cyclonedx-bom`: it stops at 1.5.
+//! (license `acknowledgement`, evidence `concludedValue` and `additionalContext`, the list
+//! form of `identity`). The XML writer ([`super::cyclonedx_xml`]) renders the same structs. We do not use `cyclonedx-bom`: it stops at 1.5.
 //!
 //! # Shape
 //!
 //! Follows what Syft and Trivy write, so their consumers read ours:
 //! * `metadata.component`: the image, type `container`, version = digest (else tag), purl
-//!   `pkg:oci/...` when a digest is known. Layers are listed as its properties (below):
-//!   CycloneDX has no layer element, and layer components would show up as "packages" in
-//!   scanners.
+//!   `pkg:oci/...` when a digest is known. Its nested `components` are the layers (type
+//!   `file`, `bom-ref` `layer:<i>`, version and SHA-256 = the `diff_id`): CycloneDX's
+//!   assembly, "components included in the parent". The packages stay in the top-level
+//!   `components`, not nested in their layer: Trivy 0.59 reads no nested components (with
+//!   the packages nested it found none of them).
+//! * Every package has `evidence`: `identity` (field `purl`, the technique, manifest or
+//!   binary analysis, and a confidence, see `identity_method`) and one `occurrence`, the
+//!   file it was read from (its database, manifest or executable), whose 1.6
+//!   `additionalContext` is the layer it lives in as `layer:<i> <diff_id>` (the layer
+//!   component's `bom-ref`): the per-package layer attribution without our properties. 1.5
+//!   has no `additionalContext` and takes `identity` as one object, not a list.
 //! * `components`: the OS as type `operating-system` (name = distro id, version =
 //!   `VERSION_ID`), then every package as type `library`, `bom-ref` = the package id.
 //! * `dependencies`: one entry per component. The image depends on the OS and on the
@@ -37,6 +46,7 @@
 //! | `sbom:package:property:<key>` | package | ecosystem-specific facts |
 //! | `sbom:image:source`, `:source_kind`, `:config_digest`, `:platform`, `:repo_tag` | image | as in [`crate::ImageInfo`] |
 //! | `sbom:image:layer:<i>:diff_id`, `:<i>:instruction`, `:<i>:dockerfile`, `:<i>:size` | image | one set per layer |
+//! | `sbom:layer:diff_id`, `:digest`, `:index`, `:size`, `:instruction`, `sbom:dockerfile:line` | layer | the layer's own |
 //! | `sbom:inventory:incomplete` | image | `true` when packages may be missing |
 //! | `sbom:warning` | image | one per warning |
 
@@ -45,7 +55,7 @@ use std::io;
 
 use serde::Serialize;
 
-use super::util::{layer_instruction, parse_party, split_digest};
+use super::util::{layer_instruction, layer_label, parse_party, split_digest};
 use super::{Format, FormatError, WriteOptions, Writer};
 use crate::{Inventory, Package};
 
@@ -117,79 +127,127 @@ impl CycloneDx {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Bom {
+pub(super) struct Bom {
     #[serde(rename = "$schema")]
-    schema: String,
-    bom_format: &'static str,
-    spec_version: &'static str,
-    serial_number: String,
-    version: u32,
-    metadata: Metadata,
-    components: Vec<Component>,
-    dependencies: Vec<Dependency>,
+    pub(super) schema: String,
+    pub(super) bom_format: &'static str,
+    pub(super) spec_version: &'static str,
+    pub(super) serial_number: String,
+    pub(super) version: u32,
+    pub(super) metadata: Metadata,
+    pub(super) components: Vec<Component>,
+    pub(super) dependencies: Vec<Dependency>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    compositions: Vec<Composition>,
+    pub(super) compositions: Vec<Composition>,
 }
 
 #[derive(Debug, Serialize)]
-struct Metadata {
-    timestamp: String,
-    lifecycles: Vec<Lifecycle>,
-    tools: Tools,
-    component: Component,
+pub(super) struct Metadata {
+    pub(super) timestamp: String,
+    pub(super) lifecycles: Vec<Lifecycle>,
+    pub(super) tools: Tools,
+    pub(super) component: Component,
 }
 
 #[derive(Debug, Serialize)]
-struct Lifecycle {
-    phase: &'static str,
+pub(super) struct Lifecycle {
+    pub(super) phase: &'static str,
 }
 
 #[derive(Debug, Serialize)]
-struct Tools {
-    components: Vec<Component>,
+pub(super) struct Tools {
+    pub(super) components: Vec<Component>,
 }
 
 #[derive(Debug, Default, Serialize)]
-struct Component {
+pub(super) struct Component {
     #[serde(rename = "type")]
-    ty: &'static str,
+    pub(super) ty: &'static str,
     #[serde(rename = "bom-ref", skip_serializing_if = "Option::is_none")]
-    bom_ref: Option<String>,
+    pub(super) bom_ref: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    supplier: Option<Entity>,
-    name: String,
+    pub(super) supplier: Option<Entity>,
+    pub(super) name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<String>,
+    pub(super) version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
+    pub(super) description: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    hashes: Vec<Hash>,
+    pub(super) hashes: Vec<Hash>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    licenses: Vec<LicenseChoice>,
+    pub(super) licenses: Vec<LicenseChoice>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    cpe: Option<String>,
+    pub(super) cpe: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    purl: Option<String>,
+    pub(super) purl: Option<String>,
     #[serde(rename = "externalReferences", skip_serializing_if = "Vec::is_empty")]
-    external_references: Vec<ExtRef>,
+    pub(super) external_references: Vec<ExtRef>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    properties: Vec<Property>,
+    pub(super) properties: Vec<Property>,
+    /// Nested components: a layer's packages (an assembly, not a dependency).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) components: Vec<Component>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) evidence: Option<Evidence>,
+}
+
+/// How the component was identified and where it was found.
+#[derive(Debug, Serialize)]
+pub(super) struct Evidence {
+    pub(super) identity: IdentityEvidence,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) occurrences: Vec<Occurrence>,
+}
+
+/// 1.6 takes a list of identities; 1.5 exactly one.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(super) enum IdentityEvidence {
+    One(Identity),
+    List(Vec<Identity>),
 }
 
 #[derive(Debug, Serialize)]
-struct Entity {
-    name: String,
+#[serde(rename_all = "camelCase")]
+pub(super) struct Identity {
+    pub(super) field: &'static str,
+    pub(super) confidence: f64,
+    /// 1.6 only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) concluded_value: Option<String>,
+    pub(super) methods: Vec<Method>,
 }
 
 #[derive(Debug, Serialize)]
-struct Hash {
-    alg: &'static str,
-    content: String,
+pub(super) struct Method {
+    pub(super) technique: &'static str,
+    pub(super) confidence: f64,
+    pub(super) value: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Occurrence {
+    pub(super) location: String,
+    /// 1.6 only: the layer the file is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) additional_context: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct Entity {
+    pub(super) name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct Hash {
+    pub(super) alg: &'static str,
+    pub(super) content: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-enum LicenseChoice {
+pub(super) enum LicenseChoice {
     License {
         license: License,
     },
@@ -201,40 +259,40 @@ enum LicenseChoice {
 }
 
 #[derive(Debug, Serialize)]
-struct License {
+pub(super) struct License {
     #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
+    pub(super) id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
+    pub(super) name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    acknowledgement: Option<&'static str>,
+    pub(super) acknowledgement: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
-struct ExtRef {
+pub(super) struct ExtRef {
     #[serde(rename = "type")]
-    ty: &'static str,
-    url: String,
+    pub(super) ty: &'static str,
+    pub(super) url: String,
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-struct Property {
-    name: String,
-    value: String,
+pub(super) struct Property {
+    pub(super) name: String,
+    pub(super) value: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Dependency {
+pub(super) struct Dependency {
     #[serde(rename = "ref")]
-    reference: String,
-    depends_on: Vec<String>,
+    pub(super) reference: String,
+    pub(super) depends_on: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
-struct Composition {
-    aggregate: &'static str,
-    assemblies: Vec<String>,
+pub(super) struct Composition {
+    pub(super) aggregate: &'static str,
+    pub(super) assemblies: Vec<String>,
 }
 
 fn prop(name: impl Into<String>, value: impl Into<String>) -> Property {
@@ -407,6 +465,123 @@ fn package_component(p: &Package, inv: &Inventory, v: SpecVersion) -> Component 
             })
             .collect(),
         properties: props,
+        evidence: evidence(p, inv, v),
+        ..Default::default()
+    }
+}
+
+/// How a package was identified, from what, and with what confidence.
+///
+/// The confidences are our judgement of each method, not a measurement: a package
+/// manager's or installer's own record of what it installed (dpkg `status`, an rpm or apk
+/// database, a `.dist-info`, `package.json`, a gemspec, `pom.properties`, a JDK's `release`
+/// file) and the module list a Go or Rust toolchain embeds in what it builds name the
+/// package exactly (1.0); a jar named only by its `MANIFEST.MF` headers (no Maven
+/// coordinates) is 0.7; a binary classifier (a file name and a version string the build
+/// embeds) is 0.7 too, since a patched or vendor build can carry the upstream version.
+fn identity_method(p: &Package) -> (&'static str, f64) {
+    use crate::Ecosystem;
+    if p.properties.get(crate::FOUND_BY).map(String::as_str)
+        == Some(crate::FOUND_BY_BINARY_CLASSIFIER)
+    {
+        return ("binary-analysis", 0.7);
+    }
+    match p.ecosystem {
+        Ecosystem::Go | Ecosystem::Cargo => ("binary-analysis", 1.0),
+        Ecosystem::Maven
+            if p.properties.get("java:metadata").map(String::as_str)
+                == Some("META-INF/MANIFEST.MF") =>
+        {
+            ("manifest-analysis", 0.7)
+        }
+        _ => ("manifest-analysis", 1.0),
+    }
+}
+
+/// `evidence`: the identity (field `purl`) and the occurrence, the file the package was
+/// read from (a database, a manifest, an executable), with its layer in 1.6's
+/// `additionalContext` (1.5 has no such field: the `sbom:layer:*` properties carry it).
+fn evidence(p: &Package, inv: &Inventory, v: SpecVersion) -> Option<Evidence> {
+    if p.purl.is_empty() || p.database_path.is_empty() {
+        return None;
+    }
+    let (technique, confidence) = identity_method(p);
+    let identity = Identity {
+        field: "purl",
+        confidence,
+        concluded_value: (v == SpecVersion::V1_6).then(|| p.purl.clone()),
+        methods: vec![Method {
+            technique,
+            confidence,
+            value: p.database_path.clone(),
+        }],
+    };
+    let context = (v == SpecVersion::V1_6)
+        .then(|| {
+            let l = inv.layers.iter().find(|l| Some(l.index) == p.layer)?;
+            Some(format!("{} {}", layer_ref(l.index), l.diff_id))
+        })
+        .flatten();
+    Some(Evidence {
+        identity: match v {
+            SpecVersion::V1_5 => IdentityEvidence::One(identity),
+            SpecVersion::V1_6 => IdentityEvidence::List(vec![identity]),
+        },
+        occurrences: vec![Occurrence {
+            location: p.database_path.clone(),
+            additional_context: context,
+        }],
+    })
+}
+
+/// `layer:<i>`: a layer component's `bom-ref`.
+fn layer_ref(index: usize) -> String {
+    format!("layer:{index}")
+}
+
+/// A layer as a component nested in the image's (`metadata.component.components`):
+/// CycloneDX's way to say that a component is part of another (an assembly).
+fn layer_component(l: &crate::LayerInfo, inv: &Inventory) -> Component {
+    let mut props = vec![prop("sbom:layer:diff_id", l.diff_id.clone())];
+    if !l.digest.is_empty() {
+        props.push(prop("sbom:layer:digest", l.digest.clone()));
+    }
+    props.push(prop("sbom:layer:index", l.index.to_string()));
+    props.push(prop("sbom:layer:size", l.size.to_string()));
+    if let Some(i) = layer_instruction(l) {
+        props.push(prop("sbom:layer:instruction", i));
+    }
+    if let Some(d) = &l.dockerfile {
+        props.push(prop(
+            "sbom:dockerfile:line",
+            format!("Dockerfile:{}", d.line_range()),
+        ));
+    }
+    props.sort();
+    let hashes = split_digest(&l.diff_id)
+        .filter(|(a, h)| a.eq_ignore_ascii_case("sha256") && h.len() == 64)
+        .map(|(_, h)| {
+            vec![Hash {
+                alg: "SHA-256",
+                content: h.to_ascii_lowercase(),
+            }]
+        })
+        .unwrap_or_default();
+    Component {
+        // a layer is a tar archive: a file, not software of its own
+        ty: "file",
+        bom_ref: Some(layer_ref(l.index)),
+        supplier: inv
+            .image
+            .supplier()
+            .and_then(parse_party)
+            .map(|p| Entity { name: p.name }),
+        name: format!("layer-{}", l.index),
+        version: Some(l.diff_id.clone()).filter(|d| !d.is_empty()),
+        description: layer_label(l),
+        hashes,
+        properties: props,
+        ..Default::default()
     }
 }
 
@@ -495,7 +670,7 @@ fn image_component(inv: &Inventory) -> Component {
     }
 }
 
-fn build(inv: &Inventory, opts: &WriteOptions, v: SpecVersion) -> Bom {
+pub(super) fn build(inv: &Inventory, opts: &WriteOptions, v: SpecVersion) -> Bom {
     let mut components = Vec::new();
     let root = image_ref(inv);
     let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -578,7 +753,10 @@ fn build(inv: &Inventory, opts: &WriteOptions, v: SpecVersion) -> Bom {
                     ..Default::default()
                 }],
             },
-            component: image_component(inv),
+            component: Component {
+                components: inv.layers.iter().map(|l| layer_component(l, inv)).collect(),
+                ..image_component(inv)
+            },
         },
         components,
         dependencies,

@@ -25,8 +25,10 @@
 //! ```
 
 mod cyclonedx;
+mod cyclonedx_xml;
 mod in_toto;
 mod native_json;
+mod spdx3_json;
 mod spdx_json;
 pub mod spdx_model;
 mod spdx_tag_value;
@@ -40,10 +42,12 @@ use sha2::{Digest, Sha256};
 use crate::Inventory;
 
 pub use cyclonedx::{CycloneDx, SpecVersion};
+pub use cyclonedx_xml::CycloneDxXml;
 pub use in_toto::{
     subject_name, InToto, Predicate, PREDICATE_CYCLONEDX, PREDICATE_SPDX, STATEMENT_TYPE,
 };
 pub use native_json::{NativeJson, NATIVE_SCHEMA_VERSION};
+pub use spdx3_json::{Spdx3Json, SPDX3_CONTEXT, SPDX3_VERSION};
 pub use spdx_json::SpdxJson;
 pub use spdx_tag_value::SpdxTagValue;
 pub use table::{Table, COLLAPSE_AFTER};
@@ -275,9 +279,12 @@ pub const FORMATS: &[Format] = &[
     NativeJson::FORMAT,
     SpdxJson::FORMAT,
     SpdxTagValue::FORMAT,
+    Spdx3Json::FORMAT,
     // the newest CycloneDX we write is the default; older versions are `@`-suffixed
     CycloneDx::FORMAT_1_6,
     CycloneDx::FORMAT_1_5,
+    CycloneDxXml::FORMAT_1_6,
+    CycloneDxXml::FORMAT_1_5,
     Table::FORMAT,
     InToto::FORMAT_SPDX,
     InToto::FORMAT_CYCLONEDX,

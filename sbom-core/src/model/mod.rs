@@ -13,4 +13,6 @@ pub use inventory::{
     default_id, Inventory, Relationship, RelationshipKind, Scope, ToolInfo, Warning,
 };
 pub use layer::{ChangeDirection, LayerInfo, PackageChange, PackageRef};
-pub use package::{Checksum, Ecosystem, Package, PackageId, SourcePackage};
+pub use package::{
+    Checksum, Ecosystem, Package, PackageId, SourcePackage, FOUND_BY, FOUND_BY_BINARY_CLASSIFIER,
+};

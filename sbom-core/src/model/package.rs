@@ -161,6 +161,15 @@ pub struct Checksum {
     pub value: String,
 }
 
+/// The [`Package::properties`] key that says how a package was found when no package
+/// database or manifest recorded it: writers turn it into evidence of identity (CycloneDX
+/// `evidence.identity`).
+pub const FOUND_BY: &str = "sbom:found_by";
+
+/// The [`FOUND_BY`] value of a package identified from an executable's contents by a binary
+/// classifier (its file name and a version string its build embeds).
+pub const FOUND_BY_BINARY_CLASSIFIER: &str = "binary-classifier";
+
 /// One installed package, as one package database recorded it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Package {

@@ -21,10 +21,11 @@ use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseE
 
 const NAME: &str = "binary";
 
-/// The property that marks a package found by this detector (how it was identified).
-pub const FOUND_BY: &str = "sbom:found_by";
+/// The property that marks a package found by this detector (how it was identified); the
+/// writers read it as [`sbom_core::FOUND_BY`].
+pub const FOUND_BY: &str = sbom_core::FOUND_BY;
 /// Its value.
-pub const FOUND_BY_BINARY: &str = "binary-classifier";
+pub const FOUND_BY_BINARY: &str = sbom_core::FOUND_BY_BINARY_CLASSIFIER;
 
 /// One product: which files are it, and where its version is.
 struct Classifier {
