@@ -193,7 +193,14 @@ mod tests {
             file_name_for(&"docker:debian@sha256:ab".into()),
             "debian_sha256_ab"
         );
-        assert_eq!(file_name_for(&"../../etc".into()), "etc");
+        let dir = std::env::temp_dir().join("sbom-batch-name-test.oci");
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(
+            file_name_for(&dir.into_os_string()),
+            "sbom-batch-name-test.oci"
+        );
+        // a path that is not there is a reference; never a way out of the output directory
+        assert_eq!(file_name_for(&"../../etc".into()), "_.._etc");
         assert_eq!(file_name_for(&"..".into()), "image");
     }
 
