@@ -27,7 +27,12 @@ pub(crate) fn analyse_layers(
     let slot: Vec<usize> = (0..n)
         .map(|i| *first.entry(keys[i].as_ref()).or_insert(i))
         .collect();
-    let distinct: Vec<usize> = (0..n).filter(|&i| slot[i] == i).collect();
+    let mut distinct: Vec<usize> = (0..n).filter(|&i| slot[i] == i).collect();
+    // Biggest blob first: the scan lasts at least as long as its biggest layer, so that one
+    // must not start late, after small ones have taken the cores. Unknown sizes go last,
+    // in plan order.
+    let sizes: Vec<Option<u64>> = (0..n).map(|i| source.blob_size(plan, i)).collect();
+    distinct.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
     let results = run(&distinct, ctx.limits.max_parallel_layers, |i| {
         let a = match from_cache(source, plan, i, ctx) {
             Some(a) => {

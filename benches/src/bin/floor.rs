@@ -11,6 +11,11 @@
 //! every member (or `blobs/` file) that is gzip, zstd or a tar is a layer. For an
 //! uncompressed layer the blob digest *is* the diff_id, so it is hashed once.
 //!
+//! The primitives are sbom's own: flate2 on zlib-rs (built with `std`, for its AVX2 inflate
+//! and PCLMULQDQ CRC), libzstd through the zstd crate, sha2 with SHA-NI, and hash threads fed
+//! shared chunks rather than copies. ISA-L and zlib-ng were measured against zlib-rs on the
+//! real layers (benches/RESULTS.md, 2026-12-02) and not taken.
+//!
 //! Prints one line per image: `path  layers  stored_bytes  uncompressed_bytes  seconds`.
 
 use std::fs::File;
@@ -68,49 +73,131 @@ fn hash_all(mut r: impl Read, h: &mut Sha256) -> io::Result<u64> {
     }
 }
 
-/// A reader that hashes what passes through it on a thread of its own (copies of what was
-/// read go over a bounded channel), so a compressed layer's inflate does not wait for its two
-/// hashes: a single stream's sha256 cannot be split, but it can run beside the inflate.
-struct Tee<R> {
-    inner: R,
-    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    hasher: Option<std::thread::JoinHandle<String>>,
+/// Bytes of one read, shared with a hashing thread (never copied for it).
+type Chunk = std::sync::Arc<Vec<u8>>;
+
+/// Size of the chunks hashed on a thread: large enough that channel traffic is noise.
+const CHUNK: usize = 256 << 10;
+
+/// A hashing thread: chunks go in over a bounded channel, the digest comes out at the end.
+/// Chunks the hasher has dropped are reused, so steady state allocates and copies nothing,
+/// as sbom's own `HashingReader::threaded` (the floor must not pay costs sbom does not).
+struct Hasher {
+    tx: Option<std::sync::mpsc::SyncSender<Chunk>>,
+    handle: Option<std::thread::JoinHandle<String>>,
+    /// Chunks handed over, oldest first: one only this ring still holds is free again.
+    ring: std::collections::VecDeque<Chunk>,
 }
 
-impl<R> Tee<R> {
-    fn new(inner: R) -> Self {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
-        let hasher = std::thread::spawn(move || {
+impl Hasher {
+    fn new() -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(4);
+        let handle = std::thread::spawn(move || {
             let mut h = Sha256::new();
             for chunk in rx {
-                h.update(&chunk);
+                h.update(&chunk[..]);
             }
             hex(h.finalize())
         });
-        Tee {
-            inner,
+        Hasher {
             tx: Some(tx),
-            hasher: Some(hasher),
+            handle: Some(handle),
+            ring: Default::default(),
         }
+    }
+
+    /// A chunk to fill: a free one from the ring, or a new one.
+    fn take(&mut self) -> Chunk {
+        if self.ring.len() > 6 {
+            if let Some(mut c) = self.ring.pop_front() {
+                if let Some(v) = std::sync::Arc::get_mut(&mut c) {
+                    v.clear();
+                    return c;
+                }
+            }
+        }
+        std::sync::Arc::new(Vec::with_capacity(CHUNK))
+    }
+
+    /// Fills a chunk from `r` (to at least half its size, or the end) and hashes it.
+    fn fill(&mut self, mut r: impl Read) -> io::Result<Chunk> {
+        let mut c = self.take();
+        {
+            let v = std::sync::Arc::get_mut(&mut c).expect("a free chunk");
+            v.resize(CHUNK, 0);
+            let mut n = 0;
+            while n < CHUNK / 2 {
+                let k = r.read(&mut v[n..])?;
+                if k == 0 {
+                    break;
+                }
+                n += k;
+            }
+            v.truncate(n);
+        }
+        if !c.is_empty() {
+            if let Some(tx) = &self.tx {
+                tx.send(c.clone()).map_err(io::Error::other)?;
+            }
+            self.ring.push_back(c.clone());
+        }
+        Ok(c)
     }
 
     fn finish(mut self) -> String {
         drop(self.tx.take());
-        self.hasher
+        self.handle
             .take()
             .and_then(|h| h.join().ok())
             .unwrap_or_default()
     }
 }
 
+/// A reader whose bytes are hashed on a thread beside whoever reads it (the decoder), so
+/// a compressed layer's inflate does not wait for its hash: a single stream's sha256 cannot
+/// be split, but it can run beside the inflate.
+struct Tee<R> {
+    inner: R,
+    hasher: Hasher,
+    chunk: Chunk,
+    pos: usize,
+}
+
+impl<R: Read> Tee<R> {
+    fn new(inner: R) -> Self {
+        Tee {
+            inner,
+            hasher: Hasher::new(),
+            chunk: Default::default(),
+            pos: 0,
+        }
+    }
+
+    fn finish(self) -> String {
+        self.hasher.finish()
+    }
+}
+
+impl<R: Read> io::BufRead for Tee<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.chunk.len() {
+            self.chunk = self.hasher.fill(&mut self.inner)?;
+            self.pos = 0;
+        }
+        Ok(&self.chunk[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos += n;
+    }
+}
+
 impl<R: Read> Read for Tee<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n > 0 {
-            if let Some(tx) = &self.tx {
-                tx.send(buf[..n].to_vec()).map_err(io::Error::other)?;
-            }
-        }
+        let avail = io::BufRead::fill_buf(self)?;
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        io::BufRead::consume(self, n);
         Ok(n)
     }
 }
@@ -124,24 +211,22 @@ fn process(r: impl Read, kind: Kind) -> io::Result<(u64, String, String)> {
         let d = hex(h.finalize());
         return Ok((n, d.clone(), d));
     }
-    let mut tee = Tee::new(BufReader::with_capacity(BUF, r));
-    let plain = Tee::new(io::empty());
+    // the decoders read the blob straight from the chunks its hasher sees (bufread), and
+    // write into chunks the diff_id's hasher then takes: no copy on either side
+    let mut tee = Tee::new(r);
+    let mut plain = Hasher::new();
     let n = {
         let mut decoded: Box<dyn Read + '_> = match kind {
-            Kind::Gzip => Box::new(flate2::read::MultiGzDecoder::new(&mut tee)),
-            _ => Box::new(zstd::stream::read::Decoder::new(&mut tee)?),
+            Kind::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(&mut tee)),
+            _ => Box::new(zstd::stream::read::Decoder::with_buffer(&mut tee)?),
         };
-        let mut buf = vec![0u8; BUF];
         let mut n = 0u64;
         loop {
-            let k = decoded.read(&mut buf)?;
-            if k == 0 {
+            let c = plain.fill(&mut decoded)?;
+            if c.is_empty() {
                 break n;
             }
-            if let Some(tx) = &plain.tx {
-                tx.send(buf[..k].to_vec()).map_err(io::Error::other)?;
-            }
-            n += k as u64;
+            n += c.len() as u64;
         }
     };
     // the decoder may stop before trailing bytes; the blob digest covers all of them

@@ -64,9 +64,21 @@ pub(crate) fn decoder<'a, R: BufRead + 'a>(
         Compression::None => Box::new(inner),
         // layers may be several concatenated gzip members (pigz, some registries)
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(inner)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(inner)?),
+        Compression::Zstd => {
+            let mut d = zstd::stream::read::Decoder::with_buffer(inner)?;
+            d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+            Box::new(d)
+        }
     })
 }
+
+/// The largest zstd window a layer may use: 2^27 bytes (128 MiB), libzstd's own default
+/// limit, stated so it cannot move with the library. The window is memory the decoder
+/// holds for as long as the layer is read, one per layer in flight; frames made with
+/// `zstd --long` (windows up to 2^31) fail with libzstd's "Frame requires too much memory
+/// for decoding". Decoding a stream is single-threaded in libzstd (its threads compress
+/// only), so there is no multi-threaded decoding setting to turn on.
+const ZSTD_WINDOW_LOG_MAX: u32 = 27;
 
 /// A reader that fails once more than `max` bytes have come through: the decompression
 /// bomb guard. The error carries which [`Limit`] it was, for whoever reads it from below
@@ -96,5 +108,37 @@ impl<R: Read> Read for Limited<R> {
         }
         self.left -= n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A zstd frame whose window is `1 << log`, over data long enough to need it.
+    fn zstd_with_window(log: u32) -> (Vec<u8>, Vec<u8>) {
+        let plain: Vec<u8> = (0..(1u32 << 20)).flat_map(|i| i.to_le_bytes()).collect();
+        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
+        enc.window_log(log).unwrap();
+        enc.long_distance_matching(true).unwrap();
+        io::Write::write_all(&mut enc, &plain).unwrap();
+        (enc.finish().unwrap(), plain)
+    }
+
+    #[test]
+    fn zstd_windows_up_to_the_limit_decode_and_larger_ones_fail() {
+        let (frame, plain) = zstd_with_window(ZSTD_WINDOW_LOG_MAX);
+        let mut out = Vec::new();
+        decoder(&frame[..], Compression::Zstd)
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, plain);
+        let (frame, _) = zstd_with_window(ZSTD_WINDOW_LOG_MAX + 1);
+        let err = decoder(&frame[..], Compression::Zstd)
+            .unwrap()
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
+        assert!(err.to_string().contains("memory"), "{err}");
     }
 }

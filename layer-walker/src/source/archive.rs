@@ -47,6 +47,13 @@ impl ImageSource for ArchiveSource {
         resolve(self.store.as_ref(), self.kind, &ctx.resolve_options())
     }
 
+    /// A docker archive's manifest gives no sizes, but the archive's index (or the layout's
+    /// file) does, without reading the blob.
+    fn blob_size(&self, plan: &ImagePlan, i: usize) -> Option<u64> {
+        let l = &plan.layers[i];
+        l.size.or_else(|| Some(self.store.open(&l.blob).ok()??.1))
+    }
+
     fn layer(&self, plan: &ImagePlan, i: usize, ctx: &ScanCtx) -> Result<LayerAnalysis> {
         let l = &plan.layers[i];
         let reader = self.open(&l.blob)?;

@@ -61,6 +61,12 @@ pub(crate) trait ImageSource: Send + Sync {
         std::borrow::Cow::Borrowed(&plan.layers[i].blob)
     }
 
+    /// The stored size of layer `i`'s blob when it is known before reading it (default: what
+    /// the plan says), so the biggest layers can be started first.
+    fn blob_size(&self, plan: &ImagePlan, i: usize) -> Option<u64> {
+        plan.layers[i].size
+    }
+
     /// Analyses layer `i` of `plan`.
     fn layer(&self, plan: &ImagePlan, i: usize, ctx: &ScanCtx) -> Result<LayerAnalysis>;
 

@@ -60,8 +60,9 @@ enum State {
     Header { next: u64 },
     /// Collecting a PAX body ending at `end`, to learn the `size` it gives the next entry.
     Pax { end: u64, next: u64, body: Vec<u8> },
-    /// Reading GNU sparse extension blocks; the entry's data (`size` bytes) follows them.
-    Sparse { size: u64, blocks: u64 },
+    /// Reading GNU sparse extension blocks of the entry whose header is at `header`; the
+    /// entry's data (`size` bytes) follows them.
+    Sparse { header: u64, size: u64, blocks: u64 },
     /// After the end-of-archive block, or after something `tar` itself rejects: nothing more
     /// is parsed by `tar`, so nothing more is watched.
     Done,
@@ -77,6 +78,10 @@ pub(crate) struct TarGuard<R> {
     have: usize,
     /// PAX `size` for the next entry that is not itself an extension header.
     pending_size: Option<u64>,
+    /// A failure found in bytes past those already handed out: returned by the next read,
+    /// so it comes when `tar` reads the header it is about, not while a reader above the
+    /// guard buffers ahead (a detector reading the entry before would get it otherwise).
+    failed: Option<io::Error>,
     /// Offsets of the headers of entries `tar` returns, to compare with `tar`'s own.
     #[cfg(test)]
     entries: Vec<u64>,
@@ -91,13 +96,15 @@ impl<R> TarGuard<R> {
             block: [0; 512],
             have: 0,
             pending_size: None,
+            failed: None,
             #[cfg(test)]
             entries: Vec::new(),
         }
     }
 
-    /// Follows `bytes`, which sit at `self.pos` in the stream.
-    fn observe(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+    /// Follows `bytes`, which sit at `self.pos` in the stream. A failure comes with the
+    /// offset of the header it is about.
+    fn observe(&mut self, mut bytes: &[u8]) -> Result<(), (io::Error, u64)> {
         while !bytes.is_empty() {
             match &mut self.state {
                 State::Done => return Ok(()),
@@ -107,11 +114,22 @@ impl<R> TarGuard<R> {
                         self.advance(&mut bytes, n);
                         continue;
                     }
+                    let at = self.pos - self.have as u64;
+                    if self.have == 0 && bytes.len() >= 512 {
+                        // the usual case: the whole header is in this read, parsed in place
+                        let (block, rest) = bytes.split_at(512);
+                        let block: &[u8; 512] = block.try_into().expect("512 bytes");
+                        self.pos += 512;
+                        bytes = rest;
+                        self.on_header(block).map_err(|e| (e, at))?;
+                        continue;
+                    }
                     let n = self.take_block(&mut bytes);
                     self.pos += n as u64;
                     if self.have == 512 {
                         self.have = 0;
-                        self.on_header()?;
+                        let block = self.block;
+                        self.on_header(&block).map_err(|e| (e, at))?;
                     }
                 }
                 State::Pax { end, next, body } => {
@@ -127,12 +145,13 @@ impl<R> TarGuard<R> {
                         self.state = State::Header { next };
                     }
                 }
-                State::Sparse { .. } => {
+                State::Sparse { header, .. } => {
+                    let at = *header;
                     let n = self.take_block(&mut bytes);
                     self.pos += n as u64;
                     if self.have == 512 {
                         self.have = 0;
-                        self.on_sparse_block()?;
+                        self.on_sparse_block().map_err(|e| (e, at))?;
                     }
                 }
             }
@@ -154,35 +173,52 @@ impl<R> TarGuard<R> {
         n
     }
 
-    /// A whole header has been read; `self.pos` is just past it. Mirrors
+    /// A whole header, `block`, has been read; `self.pos` is just past it. Mirrors
     /// `tar::Archive`'s `next_entry_raw` and `next_entry` (0.4.46).
-    fn on_header(&mut self) -> io::Result<()> {
+    fn on_header(&mut self, block: &[u8; 512]) -> io::Result<()> {
         let offset = self.pos - BLOCK;
-        if self.block.iter().all(|b| *b == 0) {
+        if block.iter().all(|b| *b == 0) {
             // `tar` ends the archive at the first zero block (ignore_zeros is never set)
             self.state = State::Done;
             return Ok(());
         }
-        let header = tar::Header::from_byte_slice(&self.block);
-        let sum: u32 = self.block[..148]
-            .iter()
-            .chain(&self.block[156..])
-            .map(|b| u32::from(*b))
-            .sum::<u32>()
-            + 8 * 32;
+        let header = tar::Header::from_byte_slice(block);
         let Ok(size) = header.entry_size() else {
             self.state = State::Done; // `tar` fails on this header itself
             return Ok(());
         };
-        if header.cksum().ok() != Some(sum) {
-            self.state = State::Done;
-            return Ok(());
-        }
         let kind = header.entry_type();
         let extension = kind.is_gnu_longname()
             || kind.is_gnu_longlink()
             || kind.is_pax_local_extensions()
             || kind.is_pax_global_extensions();
+        if !extension && !kind.is_gnu_sparse() {
+            // An entry `tar` returns, the header of nearly every entry: only where the next
+            // header starts matters. Its checksum is left to `tar`, which refuses the entry
+            // (and so reads nothing after it) when it is wrong; a mistaken `next` is then
+            // never acted on, as a failure found past it waits for `tar` to read that far.
+            let size = self.pending_size.take().unwrap_or(size);
+            self.state = State::Header {
+                next: self
+                    .pos
+                    .checked_add(round_up(size)?)
+                    .ok_or_else(|| io::Error::other("size overflow"))?,
+            };
+            #[cfg(test)]
+            self.entries.push(offset);
+            return Ok(());
+        }
+        // what can make `tar` buffer: only a header `tar` accepts is acted on
+        let sum: u32 = block[..148]
+            .iter()
+            .chain(&block[156..])
+            .map(|b| u32::from(*b))
+            .sum::<u32>()
+            + 8 * 32;
+        if header.cksum().ok() != Some(sum) {
+            self.state = State::Done;
+            return Ok(());
+        }
         let recognized = header.as_gnu().is_some() || header.as_ustar().is_some();
         if extension {
             let what = match kind {
@@ -244,7 +280,11 @@ impl<R> TarGuard<R> {
         if !buffered && kind.is_gnu_sparse() {
             match header.as_gnu() {
                 Some(gnu) if gnu.is_extended() => {
-                    self.state = State::Sparse { size, blocks: 0 };
+                    self.state = State::Sparse {
+                        header: offset,
+                        size,
+                        blocks: 0,
+                    };
                     return Ok(());
                 }
                 Some(_) => {}
@@ -259,7 +299,7 @@ impl<R> TarGuard<R> {
     }
 
     fn on_sparse_block(&mut self) -> io::Result<()> {
-        let State::Sparse { size, blocks } = &mut self.state else {
+        let State::Sparse { size, blocks, .. } = &mut self.state else {
             return Ok(());
         };
         *blocks += 1;
@@ -326,9 +366,27 @@ pub(crate) fn metadata_too_large(e: &io::Error) -> Option<&MetadataTooLarge> {
 
 impl<R: Read> Read for TarGuard<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = self.failed.take() {
+            self.state = State::Done;
+            return Err(e);
+        }
+        let start = self.pos;
         let n = self.inner.read(buf)?;
-        self.observe(&buf[..n])?;
-        Ok(n)
+        match self.observe(&buf[..n]) {
+            Ok(()) => Ok(n),
+            Err((e, header)) => {
+                // hand out what precedes the header the failure is about; the stream is
+                // not read further, so the bytes after it are never wanted
+                let before = header.saturating_sub(start) as usize;
+                self.state = State::Done;
+                if before == 0 {
+                    return Err(e);
+                }
+                self.pos = start + before as u64;
+                self.failed = Some(e);
+                Ok(before)
+            }
+        }
     }
 }
 
@@ -458,6 +516,39 @@ pub(crate) mod tests {
                 err.contains("at byte 1024") && err.contains("1048577"),
                 "{kind:?}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn a_failure_read_ahead_waits_for_its_header() {
+        // one large read takes in the file, its body and the oversized long name after it:
+        // the bytes before the long name's header come first, the failure with the next read
+        let mut t = Vec::new();
+        push(
+            &mut t,
+            &header(tar::EntryType::Regular, "first", 5),
+            b"hello",
+        );
+        t.extend_from_slice(header(tar::EntryType::GNULongName, "x", MAX_EXTENSION + 1).as_bytes());
+        t.extend(std::iter::repeat_n(b'a', 4096));
+        let mut g = TarGuard::new(&t[..]);
+        let mut buf = vec![0u8; 64 << 10];
+        assert_eq!(g.read(&mut buf).unwrap(), 1024);
+        let err = g.read(&mut buf).unwrap_err();
+        assert!(metadata_too_large(&err).is_some(), "{err}");
+        // and through a buffer above the guard, as the layer walk reads: the file before is
+        // listed and read whole, the long name fails the next entry
+        let reader = std::io::BufReader::with_capacity(64 << 10, TarGuard::new(&t[..]));
+        let mut a = tar::Archive::new(reader);
+        let mut entries = a.entries().unwrap();
+        let mut first = entries.next().unwrap().unwrap();
+        let mut body = String::new();
+        first.read_to_string(&mut body).unwrap();
+        assert_eq!(body, "hello");
+        drop(first);
+        match entries.next().unwrap() {
+            Err(err) => assert!(metadata_too_large(&err).is_some(), "{err}"),
+            Ok(e) => panic!("listed {:?}", e.path_bytes()),
         }
     }
 
