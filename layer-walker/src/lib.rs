@@ -81,6 +81,8 @@ pub use limits::{Limit, Limits};
 pub use scan::{Progress, Scan, Scanner};
 #[cfg(feature = "registry")]
 pub use source::manifest_digest;
+#[cfg(feature = "registry")]
+pub use source::referrers;
 pub use source::{
     Credentials, Engine, ImageRef, RefError, RegistryOptions, RegistryRef, SourceKind,
 };

@@ -29,6 +29,8 @@ mod stream;
 pub use reference::{Engine, ImageRef, RefError, SourceKind};
 #[cfg(feature = "registry")]
 pub use registry::manifest_digest;
+#[cfg(feature = "registry")]
+pub use registry::referrers;
 pub use registry::{Credentials, RegistryOptions, RegistryRef};
 
 use std::fs::File;
