@@ -23,6 +23,7 @@ pub(crate) fn run(args: &LockArgs, quiet: bool) -> Result<()> {
         supplier: None,
         no_verify: args.no_verify,
         full: false,
+        attach: false,
         registry: args.registry.clone(),
     };
     let inv = crate::scan_inventory(&scan, quiet)?;
