@@ -517,6 +517,10 @@ fn read_head(s: &mut TcpStream) -> Option<String> {
     let mut byte = [0u8; 1];
     loop {
         match s.read(&mut byte) {
+            // a TLS ClientHello (0x16), or anything else that is no HTTP method: closed at
+            // once, as a plain-HTTP server does, so a client trying HTTPS first falls back
+            // without waiting for a timeout
+            Ok(1) if head.is_empty() && !byte[0].is_ascii_uppercase() => return None,
             Ok(1) => head.push(byte[0]),
             _ => return None,
         }

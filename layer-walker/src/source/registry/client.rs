@@ -328,7 +328,7 @@ impl Client {
         }
     }
 
-    fn backoff(&self, attempt: u32) {
+    pub(crate) fn backoff(&self, attempt: u32) {
         std::thread::sleep(self.delay.saturating_mul(1 << attempt.min(6)));
     }
 

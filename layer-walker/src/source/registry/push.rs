@@ -101,14 +101,35 @@ impl Client {
         if let Some(e) = if_match {
             headers.push(("If-Match", e));
         }
-        let resp = self.send(Method::Put, what, &path, &headers, bytes, self.retries())?;
-        let status = resp.status().as_u16();
-        if status == 412 {
-            return Ok(None);
-        }
-        if status != 201 {
-            return Err(self.push_error(what, "pushing the manifest", status, resp));
-        }
+        let mut attempt = 0;
+        let resp = loop {
+            let resp = self.send(Method::Put, what, &path, &headers, bytes, self.retries())?;
+            let status = resp.status().as_u16();
+            if status == 412 {
+                return Ok(None);
+            }
+            if status == 201 {
+                break resp;
+            }
+            let code = self.error_code(what, resp);
+            // Distribution checks the manifest's blobs through their links in the
+            // repository, which another client's upload of the same blob (the empty config
+            // every artifact shares) rewrites in place: read mid-write, the link does not
+            // parse (DIGEST_INVALID) or names nothing (MANIFEST_BLOB_UNKNOWN). Seen with two
+            // concurrent attaches; the blob is there once that upload ends, so ask again.
+            let transient = status == 400
+                && matches!(
+                    code.as_deref(),
+                    Some("DIGEST_INVALID" | "MANIFEST_BLOB_UNKNOWN" | "BLOB_UNKNOWN")
+                );
+            if transient && attempt < self.retries() {
+                tracing::debug!("{what}: HTTP 400 ({code:?}) while its blobs settle; retrying");
+                self.backoff(attempt);
+                attempt += 1;
+                continue;
+            }
+            return Err(self.refused(what, "pushing the manifest", status, code));
+        };
         let digest = Digest::sha256(bytes);
         if let Some(claimed) = header(&resp, "docker-content-digest") {
             if claimed != digest.to_string() {
@@ -179,26 +200,34 @@ impl Client {
     /// A refused write: the status and the registry's error code (`MANIFEST_INVALID`, ...)
     /// when its body names one; never the body itself (it may echo a header).
     fn push_error(&self, what: &str, doing: &str, status: u16, resp: Response) -> Error {
-        let code = self
-            .read_bounded(what, resp, 64 << 10)
+        let code = self.error_code(what, resp);
+        self.refused(what, doing, status, code)
+    }
+
+    fn refused(&self, what: &str, doing: &str, status: u16, code: Option<String>) -> Error {
+        Error::Remote {
+            at: self.location().clone(),
+            what: what.to_string(),
+            detail: format!(
+                "{doing}: the registry answered HTTP {status}{}",
+                code.map(|c| format!(" ({c})")).unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The first error code of a registry's error body, cut to the characters codes have.
+    fn error_code(&self, what: &str, resp: Response) -> Option<String> {
+        self.read_bounded(what, resp, 64 << 10)
             .ok()
             .and_then(|b| serde_json::from_slice::<ErrorBody>(&b).ok())
             .and_then(|b| b.errors.into_iter().next())
             .map(|e| {
-                let code: String = e
-                    .code
+                e.code
                     .chars()
                     .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
                     .take(64)
-                    .collect();
-                format!(" ({code})")
+                    .collect()
             })
-            .unwrap_or_default();
-        Error::Remote {
-            at: self.location().clone(),
-            what: what.to_string(),
-            detail: format!("{doing}: the registry answered HTTP {status}{code}"),
-        }
     }
 }
 
