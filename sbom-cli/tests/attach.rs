@@ -772,3 +772,89 @@ fn pushes_without_the_right_to_write_are_refused_clearly() {
         "no push scope was asked: {log:?}"
     );
 }
+
+/// A multi-platform image: the subject is the index as the registry serves it, unless
+/// `--platform` picks a manifest of it; each keeps its own referrers.
+#[test]
+fn an_index_is_the_subject_unless_a_platform_picks_a_manifest() {
+    if !reg::tools(TOOLS) {
+        return;
+    }
+    let r = Registry::start(Auth::Open);
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let layout = support::layouts::two_platform_layout(h, &tiny_oci());
+    r.push(&format!("oci:{}", layout.display()), "multi:1", true);
+    let (spdx, cdx) = documents(h);
+    let image = format!("{}/multi:1", r.host());
+    ok(sbom(h).args(["attach", &image]).arg(&spdx));
+    let index_raw = r.manifest("multi", "1");
+    let index: Value = serde_json::from_slice(&index_raw).unwrap();
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let arm = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["platform"]["architecture"] == "arm64")
+        .unwrap()
+        .clone();
+    let out = h.join("arm.cdx.json");
+    ok(sbom(h)
+        .args([
+            "scan",
+            &format!("registry:{image}"),
+            "--platform",
+            "linux/arm64",
+            "--attach",
+        ])
+        .arg("-o")
+        .arg(format!("cyclonedx-json={}", out.display())));
+
+    let whole = discover(h, &r, &r.host(), "multi:1");
+    assert_eq!(whole["subject"]["digest"], sha256(&index_raw).as_str());
+    assert_eq!(
+        whole["subject"]["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let m = whole["manifests"].as_array().unwrap();
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0]["artifactType"], "application/spdx+json");
+
+    let o = ok(sbom(h).args([
+        "discover",
+        &image,
+        "-o",
+        "json",
+        "--platform",
+        "linux/arm64",
+    ]));
+    let one: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(one["subject"]["digest"], arm["digest"]);
+    assert_eq!(one["subject"]["size"], arm["size"]);
+    let m = one["manifests"].as_array().unwrap();
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0]["artifactType"], "application/vnd.cyclonedx+json");
+    let o = ok(sbom(h).args([
+        "fetch",
+        &image,
+        "--type",
+        "cyclonedx",
+        "--platform",
+        "linux/arm64",
+        "-q",
+    ]));
+    assert_eq!(o.stdout, std::fs::read(&out).unwrap());
+    assert_ne!(
+        o.stdout,
+        std::fs::read(&cdx).unwrap(),
+        "the arm64 scan is its own"
+    );
+    assert_fails(
+        &run(sbom(h).args(["discover", &image, "--platform", "linux/s390x"])),
+        1,
+        &["linux/s390x", "linux/amd64, linux/arm64"],
+    );
+}
