@@ -174,6 +174,15 @@ impl serde::Serialize for Digest {
     }
 }
 
+/// Read where documents name digests (descriptors): parsed as [`Digest::from_str`], so a
+/// malformed one is refused at the edge.
+impl<'de> serde::Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Digest, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

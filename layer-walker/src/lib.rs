@@ -32,7 +32,9 @@
 //! cargo feature, on by default): `registry:HOST/REPO:TAG` as an [`ImageRef`], reached as
 //! [`RegistryOptions`] say (CAs, credentials, plain-HTTP hosts, timeouts; see
 //! [`Scanner::registry`]). Each layer streams from its own request into the walk, its
-//! digests computed as the bytes arrive; nothing is written to disk.
+//! digests computed as the bytes arrive; nothing is written to disk. The documents made
+//! can go back to the registry beside the image, as OCI 1.1 referrers ([`referrers`]:
+//! attach, list, fetch, by the referrers API or the referrers tag schema).
 //!
 //! Errors are typed: [`Error::kind`] tells a truncated download from a digest mismatch or a
 //! limit, and every error names where it happened ([`Location`]).
@@ -85,6 +87,8 @@ pub use limits::{Limit, Limits};
 pub use scan::{Progress, Scan, Scanner};
 #[cfg(feature = "registry")]
 pub use source::manifest_digest;
+#[cfg(feature = "registry")]
+pub use source::referrers;
 pub use source::{
     Credentials, Engine, ImageRef, RefError, RegistryOptions, RegistryRef, SourceKind,
 };

@@ -24,6 +24,10 @@ Examples:
   sbom diff old.tar new.tar --exit-code            what changed, layer by layer
   sbom scan --images-from list.txt --cache ~/.cache/sbom -o spdx-json=out/{name}.spdx.json
                                                    many images, shared layers analysed once
+  sbom attach reg.example/app:1.2 app.spdx.json app.cdx.json   OCI 1.1 referrers of the image
+  sbom scan registry:reg.example/app:1.2 -o spdx-json=app.spdx.json --attach
+  sbom discover reg.example/app:1.2                what is attached (-o json, --type spdx)
+  sbom fetch reg.example/app:1.2 --type spdx -o app.spdx.json
 
 Exit status: 0 success (warnings are printed and recorded in the SBOM), 1 the image could
 not be scanned, 2 usage error. check: 0 passes, 1 violations, 2 the check could not be made.
@@ -52,6 +56,12 @@ pub enum Command {
     Check(crate::commands::check::CheckArgs),
     /// Compare two SBOM documents or images: packages added, removed, upgraded, downgraded
     Diff(crate::commands::diff::DiffArgs),
+    /// Attach SBOM documents to an image in its registry, as OCI 1.1 referrers
+    Attach(crate::commands::attach::AttachArgs),
+    /// List the artifacts attached to an image in its registry (SBOMs, signatures, ...)
+    Discover(crate::commands::discover::DiscoverArgs),
+    /// Write out an SBOM document attached to an image in its registry
+    Fetch(crate::commands::fetch::FetchArgs),
     /// Write the Dockerfile with every package its RUN lines install pinned to the version
     /// the image holds (Tern's Dockerfile lock)
     Lock(LockArgs),
@@ -91,7 +101,7 @@ pub struct LockArgs {
     pub registry: RegistryArgs,
 }
 
-/// How `registry:` images are reached (scan, layers, lock).
+/// How `registry:` images are reached (scan, layers, lock, attach, discover, fetch).
 #[derive(clap::Args, Debug, Clone)]
 pub struct RegistryArgs {
     /// User name for the registry; the password comes from SBOM_REGISTRY_PASSWORD or
@@ -174,6 +184,10 @@ pub struct ScanArgs {
     /// List every package in the table report instead of collapsing long lists (as does -v)
     #[arg(long)]
     pub full: bool,
+    /// Attach every SPDX, CycloneDX and in-toto document written (-o) to the image, as OCI
+    /// 1.1 referrers (registry: images only; as `sbom attach`)
+    #[arg(long)]
+    pub attach: bool,
     #[command(flatten)]
     pub registry: RegistryArgs,
     #[command(flatten)]

@@ -24,6 +24,7 @@ pub(crate) fn run(args: &LockArgs, quiet: bool) -> Result<()> {
         supplier: None,
         no_verify: args.no_verify,
         full: false,
+        attach: false,
         registry: args.registry.clone(),
         cache: Default::default(),
     };

@@ -36,6 +36,9 @@ fn main() -> ExitCode {
         Command::Layers(args) => scan(args, cli.quiet, cli.verbose > 0, true),
         Command::Lock(args) => lock::run(args, cli.quiet),
         Command::Cache(args) => commands::cache::run(args),
+        Command::Attach(args) => commands::attach::run(args, cli.quiet),
+        Command::Discover(args) => commands::discover::run(args),
+        Command::Fetch(args) => commands::fetch::run(args, cli.quiet),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "sbom", &mut std::io::stdout());
             Ok(())
@@ -159,6 +162,14 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
     let images = batch::images(&args.images, args.images_from.as_deref()).map_err(usage)?;
     let cache = args.cache.open(images.len()).map_err(usage)?;
     let opts = WriteOptions::from_env();
+    if args.attach {
+        if images.len() > 1 {
+            return Err(usage(anyhow::anyhow!(
+                "--attach: scan one image at a time (the documents go to that image's registry)"
+            )));
+        }
+        return scan_and_attach(args, &images[0], &outs, cache, quiet);
+    }
     if images.len() == 1 {
         let inv = scan_inventory(args, &images[0], cache, quiet)?.inventory;
         return output::write_all(&outs, &inv, &opts);
@@ -224,12 +235,107 @@ pub(crate) struct Scanned {
     pub cached: usize,
 }
 
+/// `scan registry:IMAGE -o ... --attach`: the documents are written as usual, then every
+/// SPDX, CycloneDX and in-toto one is attached to the image the scan read.
+fn scan_and_attach(
+    args: &ScanArgs,
+    image: &std::ffi::OsStr,
+    outs: &[output::Output],
+    cache: Option<std::sync::Arc<dyn layer_walker::cache::LayerCache>>,
+    quiet: bool,
+) -> Result<()> {
+    use layer_walker::referrers::{self, Document};
+    let parsed = ImageRef::parse_os(image).map_err(|e| usage(e.into()))?;
+    let ImageRef::Registry(r) = &parsed else {
+        return Err(usage(anyhow::anyhow!(
+            "--attach: the image must be a registry: image (the documents go to its registry)"
+        )));
+    };
+    let attachable = [
+        referrers::ARTIFACT_SPDX,
+        referrers::ARTIFACT_SPDX_TAG_VALUE,
+        referrers::ARTIFACT_CYCLONEDX,
+        referrers::ARTIFACT_CYCLONEDX_XML,
+        referrers::ARTIFACT_IN_TOTO,
+    ];
+    let is_attachable = |o: &output::Output| {
+        let mt = o.writer.format().media_type;
+        attachable.contains(&mt.split(';').next().unwrap_or(mt).trim())
+    };
+    if !outs.iter().any(is_attachable) {
+        return Err(usage(anyhow::anyhow!(
+            "--attach: no document to attach; add -o spdx-json, cyclonedx-json or in-toto-spdx-json (=FILE)"
+        )));
+    }
+    let platform = match &args.platform {
+        Some(p) => Some(
+            p.parse()
+                .map_err(|e: String| usage(anyhow::anyhow!("--platform: {e}")))?,
+        ),
+        None => None,
+    };
+    // the password is read (from standard input, maybe) once, for the scan and the push
+    let ropts = registry_options(args, &parsed)?;
+    let inv = scan_inventory_with(args, image, cache, quiet, Some(ropts.clone()))?.inventory;
+    // each document is rendered once: the bytes written are the bytes attached
+    let opts = WriteOptions::from_env();
+    let mut docs = Vec::new();
+    for o in outs {
+        let mut bytes = Vec::new();
+        o.writer
+            .write(&inv, &opts, &mut bytes)
+            .with_context(|| format!("writing {}", o.writer.name()))?;
+        match &o.file {
+            Some(path) => output::write_file(path, &bytes)
+                .with_context(|| format!("writing {} to {}", o.writer.name(), path.display()))?,
+            None => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                out.write_all(&bytes)
+                    .with_context(|| format!("writing {} to stdout", o.writer.name()))?;
+                out.flush().ok();
+            }
+        }
+        if is_attachable(o) {
+            let title = match &o.file {
+                Some(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()),
+                None => Some(format!("sbom.{}", o.writer.format().file_extension)),
+            };
+            let doc = Document::detect(title, bytes)
+                .map_err(|e| anyhow::anyhow!("{} output: {e}", o.writer.name()))?;
+            docs.push(doc);
+        }
+    }
+    commands::attach::attach(
+        r,
+        &ropts,
+        platform.as_ref(),
+        &docs,
+        Some(commands::attach::Scanned {
+            manifest_digest: inv.image.manifest_digest.as_deref(),
+        }),
+        quiet,
+    )
+}
+
 /// Scans `image` as `args` say, with warnings logged unless `quiet`.
 pub(crate) fn scan_inventory(
     args: &ScanArgs,
     image: &std::ffi::OsStr,
     cache: Option<std::sync::Arc<dyn layer_walker::cache::LayerCache>>,
     quiet: bool,
+) -> Result<Scanned> {
+    scan_inventory_with(args, image, cache, quiet, None)
+}
+
+/// [`scan_inventory`], with the registry options already made from the flags, if they were
+/// (the password may come from standard input, read once for the scan and the push).
+fn scan_inventory_with(
+    args: &ScanArgs,
+    image: &std::ffi::OsStr,
+    cache: Option<std::sync::Arc<dyn layer_walker::cache::LayerCache>>,
+    quiet: bool,
+    registry: Option<RegistryOptions>,
 ) -> Result<Scanned> {
     let mut scanner = Scanner::new()
         .verify_digests(!args.no_verify)
@@ -257,7 +363,11 @@ pub(crate) fn scan_inventory(
     }
     // a reference that names no image kind is the user's mistake, found before any work
     let image = ImageRef::parse_os(image).map_err(|e| usage(e.into()))?;
-    scanner = scanner.registry(registry_options(args, &image)?);
+    let registry = match registry {
+        Some(r) => r,
+        None => registry_options(args, &image)?,
+    };
+    scanner = scanner.registry(registry);
     if let Some(cache) = cache {
         scanner = scanner.cache(cache);
     }
@@ -308,16 +418,21 @@ pub(crate) fn scan_inventory(
 
 /// Registry options from the flags; the password from the environment or standard input only.
 fn registry_options(args: &ScanArgs, image: &ImageRef) -> Result<RegistryOptions> {
-    let mut opts = RegistryOptions::default();
-    opts.ca_files = args.registry.registry_ca.clone();
-    opts.insecure_hosts = args.registry.insecure_registry.clone();
-    opts.timeout = std::time::Duration::from_secs(args.registry.registry_timeout.max(1));
     if args.registry.registry_password_stdin && matches!(image, ImageRef::Stdin { .. }) {
         return Err(usage(anyhow::anyhow!(
             "--registry-password-stdin: standard input is the image"
         )));
     }
-    let password = if args.registry.registry_password_stdin {
+    registry_options_from(&args.registry)
+}
+
+/// Registry options from the `Registry` flags any command shares.
+pub(crate) fn registry_options_from(args: &cli::RegistryArgs) -> Result<RegistryOptions> {
+    let mut opts = RegistryOptions::default();
+    opts.ca_files = args.registry_ca.clone();
+    opts.insecure_hosts = args.insecure_registry.clone();
+    opts.timeout = std::time::Duration::from_secs(args.registry_timeout.max(1));
+    let password = if args.registry_password_stdin {
         let mut line = String::new();
         std::io::stdin()
             .read_line(&mut line)
@@ -327,7 +442,7 @@ fn registry_options(args: &ScanArgs, image: &ImageRef) -> Result<RegistryOptions
     } else {
         std::env::var("SBOM_REGISTRY_PASSWORD").ok()
     };
-    match (&args.registry.registry_username, password) {
+    match (&args.registry_username, password) {
         (Some(user), Some(password)) if !password.is_empty() => {
             opts.credentials = Some(Credentials::new(user.clone(), password));
         }
@@ -336,7 +451,7 @@ fn registry_options(args: &ScanArgs, image: &ImageRef) -> Result<RegistryOptions
                 "--registry-username needs a password: set SBOM_REGISTRY_PASSWORD or pass --registry-password-stdin"
             )))
         }
-        (None, _) if args.registry.registry_password_stdin => {
+        (None, _) if args.registry_password_stdin => {
             return Err(usage(anyhow::anyhow!(
                 "--registry-password-stdin needs --registry-username"
             )))

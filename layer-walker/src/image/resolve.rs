@@ -410,7 +410,7 @@ fn tag_matches(wanted: &str, recorded: &str) -> bool {
             && wanted.rsplit_once(':').map(|(_, t)| t) == Some(recorded))
 }
 
-fn platform_matches(have: &Platform, want: &Platform) -> bool {
+pub(crate) fn platform_matches(have: &Platform, want: &Platform) -> bool {
     if have.os != want.os || have.architecture != want.architecture {
         return false;
     }

@@ -32,13 +32,6 @@ impl ArchiveSource {
 }
 
 impl ImageSource for ArchiveSource {
-    fn blob_size(&self, plan: &ImagePlan, i: usize) -> Option<u64> {
-        let l = &plan.layers[i];
-        // a docker-archive's `<id>/layer.tar` has no descriptor: the member's own size
-        // (opening a member of an archive or a layout's file reads nothing yet)
-        l.size.or_else(|| Some(self.store.open(&l.blob).ok()??.1))
-    }
-
     fn location(&self) -> &Location {
         self.store.location()
     }

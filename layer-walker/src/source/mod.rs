@@ -29,6 +29,8 @@ mod stream;
 pub use reference::{Engine, ImageRef, RefError, SourceKind};
 #[cfg(feature = "registry")]
 pub use registry::manifest_digest;
+#[cfg(feature = "registry")]
+pub use registry::referrers;
 pub use registry::{Credentials, RegistryOptions, RegistryRef};
 
 use std::fs::File;
@@ -62,7 +64,8 @@ pub(crate) trait ImageSource: Send + Sync {
     }
 
     /// The stored size of layer `i`'s blob when it is known before reading it (default: what
-    /// the plan says), so the biggest layers can be started first.
+    /// the plan says), so the biggest layers can be started first, and a cached analysis is
+    /// only taken for a blob of the size it was made from.
     fn blob_size(&self, plan: &ImagePlan, i: usize) -> Option<u64> {
         plan.layers[i].size
     }
@@ -74,12 +77,6 @@ pub(crate) trait ImageSource: Send + Sync {
     /// be skipped: not for a streamed archive, whose layers pass by as the stream does.
     fn cacheable(&self) -> bool {
         true
-    }
-
-    /// The stored size of layer `i`'s blob, where the plan or the source knows it without
-    /// reading it: a cached analysis is only taken for a blob of the size it was made from.
-    fn blob_size(&self, plan: &ImagePlan, i: usize) -> Option<u64> {
-        plan.layers[i].size
     }
 
     /// Checks layer `i` is what the plan says (digests, size, media type). Mismatches are

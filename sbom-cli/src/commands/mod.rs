@@ -1,9 +1,13 @@
-//! The subcommands that read SBOMs rather than write them: `check` (the policy gate) and
-//! `diff`. Each side they read is a document or an image; [`load`] decides which.
+//! The subcommands besides `scan`: `check` (the policy gate) and `diff`, which read SBOMs
+//! (each side a document or an image; [`load`] decides which), and `attach`, `discover`
+//! and `fetch`, which keep SBOMs in a registry beside the image, as OCI 1.1 referrers.
 
+pub mod attach;
 pub mod cache;
 pub mod check;
 pub mod diff;
+pub mod discover;
+pub mod fetch;
 
 use std::ffi::OsStr;
 use std::io::Read;
@@ -83,4 +87,67 @@ pub fn load(target: &OsStr, args: &ImageArgs, quiet: bool) -> Result<Document> {
         );
     }
     Ok(Document::from_inventory(&inv))
+}
+
+/// An image in a registry, as `registry:REF` or bare `REF` (a usage error otherwise).
+fn registry_image(s: &str) -> Result<layer_walker::RegistryRef> {
+    let bare = s.strip_prefix("registry:").unwrap_or(s);
+    layer_walker::RegistryRef::parse(bare).map_err(|e| crate::usage(e.into()))
+}
+
+fn platform(p: Option<&str>) -> Result<Option<sbom_core::Platform>> {
+    p.map(|p| {
+        p.parse()
+            .map_err(|e: String| crate::usage(anyhow::anyhow!("--platform: {e}")))
+    })
+    .transpose()
+}
+
+/// A document file (or `-`), whole, at most [`sbom_core::read::MAX_DOCUMENT_BYTES`].
+fn read_document(path: &Path) -> Result<Vec<u8>> {
+    let max = sbom_core::read::MAX_DOCUMENT_BYTES;
+    let mut bytes = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(max + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+    };
+    read.with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() as u64 > max {
+        anyhow::bail!(
+            "{}: larger than {max} bytes, the most an SBOM document may be",
+            path.display()
+        );
+    }
+    Ok(bytes)
+}
+
+/// The artifact types `--type` names: `spdx`, `cyclonedx`, `in-toto`, or one media type.
+fn artifact_types(kind: &str) -> Result<Vec<String>> {
+    use layer_walker::referrers::*;
+    let types: &[&str] = match kind {
+        "spdx" => &[ARTIFACT_SPDX, ARTIFACT_SPDX_TAG_VALUE],
+        "cyclonedx" => &[ARTIFACT_CYCLONEDX, ARTIFACT_CYCLONEDX_XML],
+        "in-toto" => &[ARTIFACT_IN_TOTO],
+        t if t.contains('/') => return Ok(vec![base_media_type(t).to_string()]),
+        other => {
+            return Err(crate::usage(anyhow::anyhow!(
+                "--type {other:?}: expected spdx, cyclonedx, in-toto or a media type (type/subtype)"
+            )))
+        }
+    };
+    Ok(types.iter().map(|t| t.to_string()).collect())
+}
+
+fn base_media_type(t: &str) -> &str {
+    t.split(';').next().unwrap_or(t).trim()
+}
+
+fn is_of_type(d: &layer_walker::referrers::Descriptor, types: &[String]) -> bool {
+    d.artifact_type
+        .as_deref()
+        .is_some_and(|a| types.iter().any(|t| t == base_media_type(a)))
 }

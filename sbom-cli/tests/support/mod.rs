@@ -1,3 +1,4 @@
 //! Shared by the integration tests that need real servers.
 
+pub mod layouts;
 pub mod registry;

@@ -8,7 +8,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -317,6 +317,8 @@ pub enum TokenMode {
     Normal,
     /// Answers 2 MiB of JSON.
     Oversized,
+    /// Grants only `pull`, whatever the scope asks (a user who may read but not write).
+    PullOnly,
 }
 
 /// The token issuer of Docker's token flow: GET /token?service=..&scope=.., Basic
@@ -396,7 +398,17 @@ impl TokenServer {
                         format!("{{\"token\":\"x\",\"pad\":\"{}\"}}", "a".repeat(2 << 20)),
                     ),
                     _ => {
-                        let scope = query(&target, "scope").unwrap_or_default();
+                        let mut scope = query(&target, "scope").unwrap_or_default();
+                        if *md.lock().unwrap() == TokenMode::PullOnly {
+                            scope = scope
+                                .split(' ')
+                                .map(|s| match s.rsplit_once(':') {
+                                    Some((r, _)) => format!("{r}:pull"),
+                                    None => s.to_string(),
+                                })
+                                .collect::<Vec<_>>()
+                                .join(" ");
+                        }
                         let token = sign_token(&key, &der, &scope);
                         (200, format!("{{\"token\":\"{token}\",\"expires_in\":300}}"))
                     }
@@ -498,20 +510,36 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// An HTTP request head, up to the blank line.
+/// An HTTP request head, up to the blank line. Read a byte at a time so that a request body
+/// after it stays in the stream for whoever forwards it.
 fn read_head(s: &mut TcpStream) -> Option<String> {
-    let mut r = BufReader::new(s.try_clone().ok()?);
-    let mut head = String::new();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
     loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
+        match s.read(&mut byte) {
+            // a TLS ClientHello (0x16), or anything else that is no HTTP method: closed at
+            // once, as a plain-HTTP server does, so a client trying HTTPS first falls back
+            // without waiting for a timeout
+            Ok(1) if head.is_empty() && !byte[0].is_ascii_uppercase() => return None,
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
         }
-        head.push_str(&line);
-        if line == "\r\n" || line == "\n" {
-            return Some(head);
+        if head.ends_with(b"\r\n\r\n") || head == b"\n" || head.ends_with(b"\n\n") {
+            return Some(String::from_utf8_lossy(&head).into_owned());
         }
     }
+}
+
+/// The body a request head announces with `Content-Length`.
+fn read_body(s: &mut TcpStream, head: &str) -> Vec<u8> {
+    let n: usize = header(head, "content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; n];
+    if s.read_exact(&mut body).is_err() {
+        body.clear();
+    }
+    body
 }
 
 fn header(head: &str, name: &str) -> Option<String> {
@@ -539,6 +567,45 @@ pub enum Fault {
     RedirectLoop,
     /// Answers the first `times` requests (of any kind) with this HTTP status and no body.
     Status { code: u16, times: usize },
+    /// Answers every POST and PUT with this HTTP status and no body (a registry that lets
+    /// this client read but not write).
+    RefuseWrites(u16),
+    /// For the first `times` PUTs whose path contains `path`: forwards the head and half
+    /// the body, then closes both connections (a push cut midway).
+    BreakPuts { path: String, times: usize },
+    /// Serves the referrers API (`GET /v2/<name>/referrers/<digest>`) in front of a registry
+    /// that lacks it, from the subjects of the manifests PUT through it; with `subject_header`
+    /// it answers those PUTs with `OCI-Subject` as such registries do.
+    Referrers {
+        subject_header: bool,
+        answer: ReferrersAnswer,
+    },
+    /// Makes two writers of a referrers tag (`/manifests/sha256-...`) collide: the first two
+    /// GETs of it wait for each other, and the answers to the first two PUTs of it wait until
+    /// both PUTs reached the registry. So both read the same index and both write it, the
+    /// interleaving that loses an entry unless the writer reads back what it wrote.
+    RaceReferrersTag,
+}
+
+/// How [`Fault::Referrers`] answers `GET .../referrers/<digest>`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReferrersAnswer {
+    /// An image index of the manifests recorded for the subject.
+    Honest,
+    /// 200, `Content-Type` of an index, and a body that is not JSON.
+    BadJson,
+    /// 200 with an index served as `application/json`.
+    WrongMediaType,
+}
+
+/// What the proxy keeps across connections.
+#[derive(Default)]
+struct Shared {
+    /// Subject digest -> descriptors of the manifests PUT with that subject.
+    referrers: Mutex<std::collections::HashMap<String, Vec<serde_json::Value>>>,
+    /// For [`Fault::RaceReferrersTag`]: GETs and PUTs of the tag seen so far.
+    race: Mutex<(usize, usize)>,
+    race_cv: std::sync::Condvar,
 }
 
 /// A one-request-per-connection HTTP proxy in front of a plain-HTTP registry, breaking blob
@@ -547,6 +614,7 @@ pub struct Proxy {
     pub port: u16,
     pub heads: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
+    shared: Arc<Shared>,
 }
 
 impl Proxy {
@@ -561,6 +629,11 @@ impl Proxy {
             _ => 0,
         }));
         let (hd, st) = (heads.clone(), stop.clone());
+        let shared = Arc::new(Shared::default());
+        let sh = shared.clone();
+        if let Fault::BreakPuts { times, .. } = &fault {
+            cuts_left.store(*times, Ordering::Relaxed);
+        }
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if st.load(Ordering::Relaxed) {
@@ -568,14 +641,30 @@ impl Proxy {
                 }
                 let Ok(conn) = conn else { continue };
                 let (hd, cuts_left, fault) = (hd.clone(), cuts_left.clone(), fault.clone());
-                std::thread::spawn(move || serve(conn, upstream, port, fault, hd, cuts_left));
+                let sh = sh.clone();
+                std::thread::spawn(move || serve(conn, upstream, port, fault, hd, cuts_left, sh));
             }
         });
-        Proxy { port, heads, stop }
+        Proxy {
+            port,
+            heads,
+            stop,
+            shared,
+        }
     }
 
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// How many manifests the emulated referrers API recorded for `subject`.
+    pub fn recorded_referrers(&self, subject: &str) -> usize {
+        self.shared
+            .referrers
+            .lock()
+            .unwrap()
+            .get(subject)
+            .map_or(0, Vec::len)
     }
 }
 
@@ -593,11 +682,35 @@ fn serve(
     fault: Fault,
     heads: Arc<Mutex<Vec<String>>>,
     cuts_left: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
 ) {
     while let Some(head) = read_head(&mut client) {
         heads.lock().unwrap().push(head.clone());
+        let method = head.split(' ').next().unwrap_or("").to_string();
         let target = head.split(' ').nth(1).unwrap_or("").to_string();
         let blob = target.contains("/blobs/");
+        let body = read_body(&mut client, &head);
+        let writes = method == "PUT" || method == "POST";
+        if let Fault::RefuseWrites(code) = fault {
+            if writes {
+                let _ = write!(
+                    client,
+                    "HTTP/1.1 {code} Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = client.shutdown(Shutdown::Both);
+                return;
+            }
+        }
+        if let Fault::Referrers { answer, .. } = fault {
+            if method == "GET" && target.contains("/referrers/") {
+                answer_referrers(&mut client, &target, answer, &shared);
+                return;
+            }
+        }
+        let tag_of_referrers = target.contains("/manifests/sha256-");
+        if fault == Fault::RaceReferrersTag && tag_of_referrers && method == "GET" {
+            meet(&shared, |r| &mut r.0);
+        }
         if let Fault::Status { code, .. } = fault {
             let left = cuts_left.load(Ordering::Relaxed);
             if left > 0 {
@@ -644,6 +757,37 @@ fn serve(
         if up.write_all(head.as_bytes()).is_err() {
             return;
         }
+        if let Fault::BreakPuts { path, .. } = &fault {
+            if method == "PUT" && target.contains(path.as_str()) {
+                let left = cuts_left.load(Ordering::Relaxed);
+                if left > 0 {
+                    cuts_left.store(left - 1, Ordering::Relaxed);
+                    let _ = up.write_all(&body[..body.len() / 2]);
+                    let _ = up.shutdown(Shutdown::Both);
+                    let _ = client.shutdown(Shutdown::Both);
+                    return;
+                }
+            }
+        }
+        if up.write_all(&body).is_err() {
+            return;
+        }
+        let record = matches!(fault, Fault::Referrers { .. })
+            && method == "PUT"
+            && target.contains("/manifests/");
+        if record || (fault == Fault::RaceReferrersTag && tag_of_referrers && method == "PUT") {
+            // the whole answer, to add a header or hold it back
+            let mut answer = Vec::new();
+            let _ = up.read_to_end(&mut answer);
+            if record {
+                answer = record_referrer(answer, &body, &fault, &shared);
+            } else {
+                meet(&shared, |r| &mut r.1);
+            }
+            let _ = client.write_all(&answer);
+            let _ = client.shutdown(Shutdown::Both);
+            return;
+        }
         let limit = match fault {
             Fault::Cut { after, .. } if blob && cuts_left.load(Ordering::Relaxed) > 0 => {
                 cuts_left.fetch_sub(1, Ordering::Relaxed);
@@ -679,6 +823,111 @@ fn serve(
         let _ = client.shutdown(Shutdown::Both);
         return;
     }
+}
+
+/// Waits until two requests of one kind (the counter `which` picks) have come, for the first
+/// two; later ones pass. A minute at most, so a test that goes wrong fails instead of hanging.
+fn meet(shared: &Shared, which: impl Fn(&mut (usize, usize)) -> &mut usize) {
+    let mut race = shared.race.lock().unwrap();
+    *which(&mut race) += 1;
+    if *which(&mut race) > 2 {
+        return;
+    }
+    shared.race_cv.notify_all();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while *which(&mut race) < 2 && Instant::now() < deadline {
+        race = shared
+            .race_cv
+            .wait_timeout(race, Duration::from_millis(200))
+            .unwrap()
+            .0;
+    }
+}
+
+/// Notes the subject of a manifest the registry accepted (201), and says so with
+/// `OCI-Subject` when the fault asks for it.
+fn record_referrer(answer: Vec<u8>, body: &[u8], fault: &Fault, shared: &Shared) -> Vec<u8> {
+    let accepted = answer.starts_with(b"HTTP/1.1 201");
+    let Ok(m) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return answer;
+    };
+    let Some(subject) = m["subject"]["digest"].as_str().filter(|_| accepted) else {
+        return answer;
+    };
+    let digest = layer_walker::Digest::sha256(body).to_string();
+    let artifact_type = m["artifactType"]
+        .as_str()
+        .or(m["config"]["mediaType"].as_str())
+        .unwrap_or("");
+    let entry = serde_json::json!({
+        "mediaType": m["mediaType"],
+        "digest": digest,
+        "size": body.len(),
+        "artifactType": artifact_type,
+        "annotations": m.get("annotations").cloned().unwrap_or(serde_json::json!({})),
+    });
+    shared
+        .referrers
+        .lock()
+        .unwrap()
+        .entry(subject.to_string())
+        .or_default()
+        .push(entry);
+    if !matches!(
+        fault,
+        Fault::Referrers {
+            subject_header: true,
+            ..
+        }
+    ) {
+        return answer;
+    }
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(0);
+    let mut out = answer[..split].to_vec();
+    out.extend_from_slice(format!("\r\nOCI-Subject: {subject}").as_bytes());
+    out.extend_from_slice(&answer[split..]);
+    out
+}
+
+/// `GET /v2/<name>/referrers/<digest>` as a registry with the referrers API answers it.
+fn answer_referrers(
+    client: &mut TcpStream,
+    target: &str,
+    answer: ReferrersAnswer,
+    shared: &Shared,
+) {
+    let path = target.split('?').next().unwrap_or(target);
+    let subject = path.rsplit('/').next().unwrap_or("");
+    let manifests = shared
+        .referrers
+        .lock()
+        .unwrap()
+        .get(subject)
+        .cloned()
+        .unwrap_or_default();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": manifests,
+    })
+    .to_string();
+    let (content_type, body) = match answer {
+        ReferrersAnswer::Honest => ("application/vnd.oci.image.index.v1+json", index),
+        ReferrersAnswer::BadJson => (
+            "application/vnd.oci.image.index.v1+json",
+            "{\"manifests\": [ <html>oops".to_string(),
+        ),
+        ReferrersAnswer::WrongMediaType => ("application/json", index),
+    };
+    let _ = write!(
+        client,
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = client.shutdown(Shutdown::Both);
 }
 
 /// A forward proxy as `HTTPS_PROXY`/`HTTP_PROXY` name one: `CONNECT host:port` tunnels, and

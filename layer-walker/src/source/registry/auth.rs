@@ -189,11 +189,13 @@ impl Auth {
                     return Err(self.failed("the Bearer challenge names no realm".into()));
                 };
                 let service = challenge.params.get("service").cloned();
-                let scope = challenge
-                    .params
-                    .get("scope")
-                    .cloned()
-                    .unwrap_or_else(|| scope.to_string());
+                // a challenge names what the one request needs (`pull` for a GET); a
+                // client that will push asks for its own, wider scope at once, so one token
+                // serves both and a pull-only token is never taken for a push
+                let scope = match challenge.params.get("scope") {
+                    Some(c) if !covers(scope, c) => c.clone(),
+                    _ => scope.to_string(),
+                };
                 if sent && self.header(&scope).is_some() {
                     // a fresh token for this scope was refused: the registry denies the pull
                     return Err(self.failed(format!(
@@ -312,6 +314,26 @@ impl Auth {
     }
 }
 
+/// True when scope `wide` (`repository:NAME:pull,push`) grants everything `narrow` asks:
+/// same resource, a superset of its actions.
+fn covers(wide: &str, narrow: &str) -> bool {
+    let split = |s: &str| {
+        let mut p = s.splitn(3, ':');
+        let (t, n, a) = (p.next()?, p.next()?, p.next()?);
+        Some((
+            t.to_string(),
+            n.to_string(),
+            a.split(',').map(str::to_string).collect::<Vec<_>>(),
+        ))
+    };
+    match (split(wide), split(narrow)) {
+        (Some((wt, wn, wa)), Some((nt, nn, na))) => {
+            wt == nt && wn == nn && na.iter().all(|a| wa.contains(a))
+        }
+        _ => false,
+    }
+}
+
 /// What serde_json says went wrong, without quoting the input (it may hold a secret).
 trait ClassifyName {
     fn classify_name(&self) -> &'static str;
@@ -369,6 +391,18 @@ mod tests {
         assert_eq!(parse_challenge("Bearer realm=\"x"), None);
         let bare = parse_challenge("Bearer realm=https://a/t, service=s").unwrap();
         assert_eq!(bare.params["service"], "s");
+    }
+
+    #[test]
+    fn a_push_scope_covers_the_pull_a_challenge_asks_for() {
+        assert!(covers("repository:a/b:pull,push", "repository:a/b:pull"));
+        assert!(covers(
+            "repository:a/b:pull,push",
+            "repository:a/b:push,pull"
+        ));
+        assert!(!covers("repository:a/b:pull", "repository:a/b:pull,push"));
+        assert!(!covers("repository:a/b:pull,push", "repository:a/c:pull"));
+        assert!(!covers("repository:a/b:pull,push", "registry:catalog:*"));
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub(crate) struct Client {
     base: String,
     repo: String,
     scope: String,
+    /// Whether the client writes (its scope asks for `push`).
+    push: bool,
     at: Location,
     pub(crate) auth: Auth,
     retries: u32,
@@ -39,8 +41,19 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    /// Reaches the registry of `r` (its `/v2/` endpoint), authenticating if it asks.
+    /// Reaches the registry of `r` (its `/v2/` endpoint) to pull, authenticating if it asks.
     pub(crate) fn connect(r: &RegistryRef, opts: &RegistryOptions, at: Location) -> Result<Client> {
+        Client::connect_for(r, opts, at, false)
+    }
+
+    /// As [`Client::connect`]; with `push`, tokens are asked for `pull,push` on the
+    /// repository, which a registry grants only to whom may write to it.
+    pub(crate) fn connect_for(
+        r: &RegistryRef,
+        opts: &RegistryOptions,
+        at: Location,
+        push: bool,
+    ) -> Result<Client> {
         let host = r.api_host().to_string();
         let insecure_host = opts
             .insecure_hosts
@@ -104,7 +117,12 @@ impl Client {
             agent,
             base: format!("https://{host}"),
             repo: r.repository().to_string(),
-            scope: format!("repository:{}:pull", r.repository()),
+            scope: format!(
+                "repository:{}:{}",
+                r.repository(),
+                if push { "pull,push" } else { "pull" }
+            ),
+            push,
             auth: Auth::new(at.clone(), find),
             at,
             retries: opts.retries,
@@ -152,6 +170,11 @@ impl Client {
         &self.at
     }
 
+    /// `https://host:port` (or `http://`): what relative `Location`s are resolved against.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
     pub(crate) fn repo_path(&self, kind: &str, reference: &str) -> String {
         format!("/v2/{}/{kind}/{reference}", self.repo)
     }
@@ -167,9 +190,7 @@ impl Client {
         retries: u32,
     ) -> Result<Response> {
         let url = format!("{}{path}", self.base);
-        let mut attempt = 0;
-        let mut answered = false;
-        loop {
+        self.exchange(what, &url, true, retries, &|authorization| {
             let mut req = self.agent.get(&url);
             if let Some(a) = accept {
                 req = req.header("Accept", a);
@@ -177,15 +198,84 @@ impl Client {
             if let Some(r) = range {
                 req = req.header("Range", format!("bytes={r}-"));
             }
-            let sent = self.auth.header(&self.scope);
-            if let Some(h) = &sent {
+            if let Some(h) = authorization {
                 req = req.header("Authorization", h);
             }
-            match req.call() {
+            req.call()
+        })
+    }
+
+    /// Sends a request that writes (or, with [`Method::Head`], asks) to `target`: a path on
+    /// the registry, or an absolute URL it handed out (an upload's `Location`). A URL on
+    /// another host gets no `Authorization`: credentials and tokens are for the registry
+    /// only. Answered, retried and refused as [`Client::get`]; a PUT of the same bytes to
+    /// the same URL is idempotent, so retrying one is safe.
+    pub(crate) fn send(
+        &self,
+        method: Method,
+        what: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        retries: u32,
+    ) -> Result<Response> {
+        let url = if target.starts_with("http://") || target.starts_with("https://") {
+            target.to_string()
+        } else {
+            format!("{}{target}", self.base)
+        };
+        let same_host = authority(&url) == authority(&self.base);
+        if !same_host && url.starts_with("http://") && !is_loopback(authority(&url)) {
+            return Err(Error::Remote {
+                at: self.at.clone(),
+                what: what.to_string(),
+                detail: format!(
+                    "the registry sent the upload to a plain-HTTP URL on another host ({})",
+                    authority(&url)
+                ),
+            });
+        }
+        self.exchange(what, &url, same_host, retries, &|authorization| {
+            let mut req = ureq::http::Request::builder()
+                .method(method.as_str())
+                .uri(&url);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            if let Some(h) = authorization {
+                req = req.header("Authorization", h);
+            }
+            let req = req
+                .body(body)
+                .map_err(|e| ureq::Error::BadUri(e.to_string()))?;
+            self.agent.run(req)
+        })
+    }
+
+    /// One request, by `call` (given the `Authorization` to send, if any): answers auth
+    /// challenges, retries transport failures, 429 and 5xx up to `retries` times. 401 and
+    /// 403 are errors here; other statuses are the caller's.
+    fn exchange(
+        &self,
+        what: &str,
+        url: &str,
+        authorize: bool,
+        retries: u32,
+        call: &dyn Fn(Option<&str>) -> std::result::Result<Response, ureq::Error>,
+    ) -> Result<Response> {
+        let mut attempt = 0;
+        let mut answered = false;
+        loop {
+            let sent = if authorize {
+                self.auth.header(&self.scope)
+            } else {
+                None
+            };
+            match call(sent.as_deref()) {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     match status {
-                        401 => {
+                        401 if authorize => {
                             let www = resp
                                 .headers()
                                 .get("www-authenticate")
@@ -205,13 +295,15 @@ impl Client {
                             }
                             answered = true;
                         }
-                        403 => {
+                        401 | 403 => {
                             return Err(Error::Auth {
                                 at: self.at.clone(),
                                 detail: format!(
-                                    "the registry denied access to {what} (HTTP 403){}",
+                                    "the registry denied access to {what} (HTTP {status}){}",
                                     if sent.is_some() {
                                         ""
+                                    } else if self.push {
+                                        " for an anonymous push"
                                     } else {
                                         " for an anonymous pull"
                                     }
@@ -231,13 +323,26 @@ impl Client {
                     self.backoff(attempt);
                     attempt += 1;
                 }
-                Err(e) => return Err(self.transport_error(what, &url, e, attempt)),
+                Err(e) => return Err(self.transport_error(what, url, e, attempt)),
             }
         }
     }
 
-    fn backoff(&self, attempt: u32) {
+    pub(crate) fn backoff(&self, attempt: u32) {
         std::thread::sleep(self.delay.saturating_mul(1 << attempt.min(6)));
+    }
+
+    /// A wait of up to about `attempt` retry delays, different in each process and call: two
+    /// clients that collided fall out of step.
+    pub(crate) fn jitter(&self, attempt: u32) {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let spread =
+            (u64::from(std::process::id()).wrapping_mul(2654435761) ^ u64::from(nanos)) % 1000;
+        let factor = (0.1 + spread as f64 / 1000.0) * f64::from(attempt.min(6));
+        std::thread::sleep(self.delay.mul_f64(factor));
     }
 
     pub(crate) fn retries(&self) -> u32 {
@@ -365,6 +470,30 @@ impl TokenTransport for Client {
             }
         }
     }
+}
+
+/// The methods besides GET the registry API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Head,
+    Post,
+    Put,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+        }
+    }
+}
+
+/// `host:port` of an `http(s)://host:port/...` URL.
+fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
 }
 
 fn retryable(e: &ureq::Error) -> bool {

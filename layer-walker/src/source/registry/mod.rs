@@ -14,6 +14,8 @@
 //! | `client.rs`      | HTTP(S), retries with backoff, resumed blobs                   |
 //! | `auth.rs`        | challenges, Basic, Bearer tokens cached per scope              |
 //! | `credentials.rs` | `config.json`, credential helpers, containers' `auth.json`     |
+//! | `push.rs`        | the write side: blob HEAD, monolithic upload, manifest PUT     |
+//! | `referrers.rs`   | SBOMs as OCI 1.1 referrers: attach, list, fetch ([`referrers`]) |
 
 mod name;
 mod options;
@@ -24,6 +26,10 @@ mod auth;
 mod client;
 #[cfg(feature = "registry")]
 mod credentials;
+#[cfg(feature = "registry")]
+mod push;
+#[cfg(feature = "registry")]
+pub mod referrers;
 
 pub use name::RegistryRef;
 pub use options::{Credentials, RegistryOptions};
