@@ -25,7 +25,7 @@ const EVICT_TO_PERCENT: u64 = 90;
 /// Files in `tmp/` older than this are left over from a process that died mid-write.
 const STALE_TMP: Duration = Duration::from_secs(3600);
 
-/// A cache directory. See the [module docs](self).
+/// A cache directory. See the [module docs](crate::cache).
 ///
 /// ```no_run
 /// use layer_walker::cache::DiskCache;

@@ -4,7 +4,7 @@
 //! An entry holds what the walk kept of one layer (whiteouts, directories, links, the
 //! paths of the files detectors claimed) and the detectors' parsed forms of those files:
 //! package databases as parsed, nothing else of the image's contents. It is stored under
-//! the layer's diff_id and a [scan key](Scanner::cache) naming everything that changes the
+//! the layer's diff_id and a [scan key](scan_key) naming everything that changes the
 //! result: this crate's version and sources, the detectors, the limits. A scan that finds
 //! an entry for a layer takes it instead of reading the layer; the diff_id comes from the
 //! image config, whose digest the scan has verified, so the entry stands for exactly the
