@@ -142,7 +142,8 @@ import sys, yaml
 d = yaml.safe_load(open("entrypoint-configmap.yaml"))
 open(sys.argv[1], "w").write(d["data"]["entrypoint.sh"])' "$tmp/entrypoint.sh"
 # a list with what real ones hold: comments, blank and indented lines, a CRLF line, a
-# registry:-prefixed line, one image listed twice, and no newline after the last line
+# registry:-prefixed line, one image listed twice (scanned once) and once more with the prefix,
+# and no newline after the last line
 {
   echo "# fleet"
   for i in $(seq 1 20); do echo "reg.example/team/app-$i:1.$i"; done
@@ -152,6 +153,7 @@ open(sys.argv[1], "w").write(d["data"]["entrypoint.sh"])' "$tmp/entrypoint.sh"
   echo "registry:reg.example/prefixed@sha256:$(printf '%064d' 7)"
   echo "  # indented comment"
   echo "reg.example/team/app-3:1.3"
+  echo "registry:reg.example/team/app-4:1.4"
   printf 'reg.example/last-no-newline:9'
 } > "$tmp/images.txt"
 # what each shard must hold between them, worked out here without the script
@@ -162,23 +164,27 @@ for line in open(sys.argv[1], newline="").read().split("\n"):
     line = line.rstrip("\r").strip()
     if line and not line.startswith("#"):
         out.append(line if line.startswith("registry:") else "registry:" + line)
-print("\n".join(sorted(out)))' "$tmp/images.txt" > "$tmp/want"
+print("\n".join(sorted(set(out))))' "$tmp/images.txt" > "$tmp/want"
 want_n=$(wc -l < "$tmp/want")
 shells=(dash)
 if command -v busybox >/dev/null; then
   shells+=("busybox sh")
+  # under busybox, nothing but busybox's applets on PATH, as in the image
+  mkdir -p "$tmp/bb"
+  for applet in busybox sh awk cat wc mkdir; do ln -sf "$(command -v busybox)" "$tmp/bb/$applet"; done
 elif [[ -n ${CI:-} ]]; then
   echo "FAIL: busybox is required in CI (apt-get install busybox)"; fail=1
 else
   echo "SKIP: busybox not installed: sharding tested with dash only"
 fi
 for sh in "${shells[@]}"; do
+  if [[ $sh == dash ]]; then PATH_="$PATH"; else PATH_="$tmp/bb"; fi
   for count in 1 3 4 8 30; do
     : > "$tmp/got"; sizes=()
     for ((i = 0; i < count; i++)); do
       # alternately through the Job's JOB_COMPLETION_INDEX and Argo's SHARD_INDEX
       if ((i % 2)); then idx=(SHARD_INDEX=$i); else idx=(JOB_COMPLETION_INDEX=$i); fi
-      env -i PATH="$PATH" TMPDIR="$tmp" "${idx[@]}" SHARD_COUNT=$count IMAGE_LIST="$tmp/images.txt" \
+      env -i PATH="$PATH_" TMPDIR="$tmp" "${idx[@]}" SHARD_COUNT=$count IMAGE_LIST="$tmp/images.txt" \
         SHARD_ONLY=1 $sh "$tmp/entrypoint.sh" > "$tmp/shard"
       sizes+=("$(wc -l < "$tmp/shard")")
       cat "$tmp/shard" >> "$tmp/got"
@@ -200,18 +206,18 @@ for sh in "${shells[@]}"; do
     "SHARD_COUNT=3" "SHARD_INDEX=0 SHARD_COUNT=2 IMAGE_LIST=$tmp/missing"; do
     rc=0
     # shellcheck disable=SC2086
-    env -i PATH="$PATH" TMPDIR="$tmp" IMAGE_LIST="$tmp/images.txt" $bad $sh "$tmp/entrypoint.sh" 2>/dev/null || rc=$?
+    env -i PATH="$PATH_" TMPDIR="$tmp" IMAGE_LIST="$tmp/images.txt" $bad $sh "$tmp/entrypoint.sh" 2>/dev/null || rc=$?
     if [[ $rc != 2 ]]; then echo "FAIL: $sh with $bad: exit $rc, want 2"; fail=1; fi
   done
   # what it hands to sbom: a recorder on PATH in place of the binary
   mkdir -p "$tmp/bin" "$tmp/out"
   printf '#!/bin/sh\nprintf "%%s\\n" "$@" > "%s/argv"\ncat > "%s/stdin"\n' "$tmp" "$tmp" > "$tmp/bin/sbom"
   chmod +x "$tmp/bin/sbom"
-  env -i PATH="$tmp/bin:$PATH" TMPDIR="$tmp" JOB_COMPLETION_INDEX=1 SHARD_COUNT=4 IMAGE_LIST="$tmp/images.txt" \
+  env -i PATH="$tmp/bin:$PATH_" TMPDIR="$tmp" JOB_COMPLETION_INDEX=1 SHARD_COUNT=4 IMAGE_LIST="$tmp/images.txt" \
     OUTPUT_DIR="$tmp/out/documents" SBOM_REGISTRY_USERNAME=ci \
     $sh "$tmp/entrypoint.sh" --cache /data/cache -o 'spdx-json=/out/{name}.spdx.json' 2>/dev/null
   printf '%s\n' scan --images-from - --cache /data/cache -o 'spdx-json=/out/{name}.spdx.json' --registry-username ci > "$tmp/argv.want"
-  env -i PATH="$PATH" TMPDIR="$tmp" SHARD_INDEX=1 SHARD_COUNT=4 IMAGE_LIST="$tmp/images.txt" SHARD_ONLY=1 \
+  env -i PATH="$PATH_" TMPDIR="$tmp" SHARD_INDEX=1 SHARD_COUNT=4 IMAGE_LIST="$tmp/images.txt" SHARD_ONLY=1 \
     $sh "$tmp/entrypoint.sh" > "$tmp/stdin.want"
   if cmp -s "$tmp/argv" "$tmp/argv.want" && cmp -s "$tmp/stdin" "$tmp/stdin.want" && [[ -d $tmp/out/documents ]]; then
     echo "ok: $sh: execs sbom scan --images-from - with the shard on stdin, the arguments, --registry-username"
@@ -220,7 +226,7 @@ for sh in "${shells[@]}"; do
   fi
   # an empty shard (more shards than images) succeeds without running sbom
   rm -f "$tmp/argv"
-  if env -i PATH="$tmp/bin:$PATH" TMPDIR="$tmp" SHARD_INDEX=29 SHARD_COUNT=30 IMAGE_LIST="$tmp/images.txt" \
+  if env -i PATH="$tmp/bin:$PATH_" TMPDIR="$tmp" SHARD_INDEX=29 SHARD_COUNT=30 IMAGE_LIST="$tmp/images.txt" \
     $sh "$tmp/entrypoint.sh" 2>/dev/null && [[ ! -e $tmp/argv ]]; then
     echo "ok: $sh: an empty shard exits 0 without scanning"
   else
