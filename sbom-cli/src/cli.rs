@@ -140,6 +140,7 @@ pub struct ScanArgs {
     /// registry:HOST[:PORT]/REPO[:TAG|@sha256:...] pulls from a registry (registry:debian is
     /// docker.io/library/debian:latest). Several images are scanned one after the other,
     /// sharing the layers they have in common; each -o FILE then needs {name} or {index}
+    /// (filled in for a single image too)
     #[arg(value_name = "IMAGE", required_unless_present = "images_from")]
     pub images: Vec<std::ffi::OsString>,
     /// Also scan the images FILE lists, one per line (blank lines and # comments skipped; -

@@ -172,7 +172,10 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
     }
     if images.len() == 1 {
         let inv = scan_inventory(args, &images[0], cache, quiet)?.inventory;
-        return output::write_all(&outs, &inv, &opts);
+        // placeholders are filled in for one image too: a list that happens to hold one
+        // image (one shard of a fleet's list) must not write a file named `{name}.json`
+        let name = batch::file_name_for(&images[0]);
+        return output::write_all_as(&outs, &inv, &opts, &|p| batch::expand(p, &name, 0));
     }
     // several images: checked before the first is scanned, so a typo costs nothing
     let names: Vec<String> = images.iter().map(batch::file_name_for).collect();

@@ -50,13 +50,8 @@ fn writer(format: &Format, table: &Table) -> Box<dyn Writer> {
     }
 }
 
-/// Writes every document.
-pub fn write_all(outs: &[Output], inv: &Inventory, opts: &WriteOptions) -> Result<()> {
-    write_all_as(outs, inv, opts, &|p: &Path| p.to_path_buf())
-}
-
-/// Writes every document, each file named by `name` from the file name `-o` gave (batch
-/// scans fill in `{name}` there).
+/// Writes every document, each file named by `name` from the file name `-o` gave (scans
+/// fill in `{name}` and `{index}` there).
 pub fn write_all_as(
     outs: &[Output],
     inv: &Inventory,

@@ -119,6 +119,33 @@ fn a_batch_needs_a_file_name_per_image_before_it_scans_anything() {
     assert!(stderr(&o).contains("{index}"), "{}", stderr(&o));
 }
 
+/// A list holding one image (one pod's shard of a fleet's list in deploy/kubernetes) goes
+/// through the single-image path: its file names are filled in all the same.
+#[test]
+fn a_list_of_one_image_fills_in_the_file_name() {
+    let out = tempfile::tempdir().unwrap();
+    let list = out.path().join("list.txt");
+    let img = image("tiny-debian.oci");
+    std::fs::write(&list, format!("# one\n{}\n", img.display())).unwrap();
+    let o = run(sbom()
+        .arg("scan")
+        .arg("--images-from")
+        .arg(&list)
+        .arg("-q")
+        .arg("-o")
+        .arg(format!(
+            "spdx-json={}/{{name}}-{{index}}.spdx.json",
+            out.path().display()
+        )));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want = out.path().join("tiny-debian.oci-1.spdx.json");
+    assert!(!out.path().join("{name}-{index}.spdx.json").exists());
+    assert_eq!(
+        std::fs::read(&want).unwrap_or_else(|e| panic!("{}: {e}", want.display())),
+        single(&img, "spdx-json")
+    );
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
