@@ -162,20 +162,30 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
     let images = batch::images(&args.images, args.images_from.as_deref()).map_err(usage)?;
     let cache = args.cache.open(images.len()).map_err(usage)?;
     let opts = WriteOptions::from_env();
-    if args.attach {
-        if images.len() > 1 {
-            return Err(usage(anyhow::anyhow!(
-                "--attach: scan one image at a time (the documents go to that image's registry)"
-            )));
-        }
-        return scan_and_attach(args, &images[0], &outs, cache, quiet);
+    // the password is read (from standard input, maybe) once, for every image and push
+    let stdin_used = images.iter().any(|i| i == "-")
+        || args.images_from.as_deref() == Some(std::path::Path::new("-"));
+    if args.registry.registry_password_stdin && stdin_used {
+        return Err(usage(anyhow::anyhow!(
+            "--registry-password-stdin: standard input is already the image or the image list"
+        )));
     }
+    let ropts = registry_options_from(&args.registry)?;
+    // one image's documents: written, and with --attach pushed beside it
+    let one = |image: &std::ffi::OsStr, name: &dyn Fn(&std::path::Path) -> std::path::PathBuf| {
+        if args.attach {
+            scan_and_attach(args, image, &outs, cache.clone(), quiet, &ropts, name)
+        } else {
+            let s = scan_inventory_with(args, image, cache.clone(), quiet, Some(ropts.clone()))?;
+            output::write_all_as(&outs, &s.inventory, &opts, name)?;
+            Ok(s)
+        }
+    };
     if images.len() == 1 {
-        let inv = scan_inventory(args, &images[0], cache, quiet)?.inventory;
         // placeholders are filled in for one image too: a list that happens to hold one
         // image (one shard of a fleet's list) must not write a file named `{name}.json`
         let name = batch::file_name_for(&images[0]);
-        return output::write_all_as(&outs, &inv, &opts, &|p| batch::expand(p, &name, 0));
+        return one(&images[0], &|p| batch::expand(p, &name, 0)).map(|_| ());
     }
     // several images: checked before the first is scanned, so a typo costs nothing
     let names: Vec<String> = images.iter().map(batch::file_name_for).collect();
@@ -195,23 +205,21 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
     for (i, image) in images.iter().enumerate() {
         let started = std::time::Instant::now();
         let shown = sbom_core::format::printable(&image.to_string_lossy()).into_owned();
-        let outcome = scan_inventory(args, image, cache.clone(), quiet).and_then(|s| {
-            output::write_all_as(&outs, &s.inventory, &opts, &|p| {
-                batch::expand(p, &names[i], i)
-            })?;
-            Ok(batch::Done {
-                packages: s.inventory.installed().count(),
-                layers: s.layers,
-                cached: s.cached,
-                incomplete: s.inventory.is_incomplete(),
-            })
+        let outcome = one(image, &|p| batch::expand(p, &names[i], i)).map(|s| batch::Done {
+            packages: s.inventory.installed().count(),
+            layers: s.layers,
+            cached: s.cached,
+            incomplete: s.inventory.is_incomplete(),
         });
         if let Err(e) = &outcome {
-            // each failure as a single run would print it, and the batch goes on
-            eprintln!(
-                "error: {shown}: {}",
-                sbom_core::format::printable(&format!("{e:#}"))
-            );
+            // each failure as a single run would print it (naming the image, which the
+            // library's errors mostly do already), and the batch goes on
+            let msg = sbom_core::format::printable(&format!("{e:#}")).into_owned();
+            if msg.contains(shown.as_str()) {
+                eprintln!("error: {msg}");
+            } else {
+                eprintln!("error: {shown}: {msg}");
+            }
         }
         rows.push(batch::Row {
             image: shown,
@@ -246,7 +254,9 @@ fn scan_and_attach(
     outs: &[output::Output],
     cache: Option<std::sync::Arc<dyn layer_walker::cache::LayerCache>>,
     quiet: bool,
-) -> Result<()> {
+    ropts: &RegistryOptions,
+    name: &dyn Fn(&std::path::Path) -> std::path::PathBuf,
+) -> Result<Scanned> {
     use layer_walker::referrers::{self, Document};
     let parsed = ImageRef::parse_os(image).map_err(|e| usage(e.into()))?;
     let ImageRef::Registry(r) = &parsed else {
@@ -277,18 +287,18 @@ fn scan_and_attach(
         ),
         None => None,
     };
-    // the password is read (from standard input, maybe) once, for the scan and the push
-    let ropts = registry_options(args, &parsed)?;
-    let inv = scan_inventory_with(args, image, cache, quiet, Some(ropts.clone()))?.inventory;
+    let scanned = scan_inventory_with(args, image, cache, quiet, Some(ropts.clone()))?;
+    let inv = &scanned.inventory;
     // each document is rendered once: the bytes written are the bytes attached
     let opts = WriteOptions::from_env();
     let mut docs = Vec::new();
     for o in outs {
         let mut bytes = Vec::new();
         o.writer
-            .write(&inv, &opts, &mut bytes)
+            .write(inv, &opts, &mut bytes)
             .with_context(|| format!("writing {}", o.writer.name()))?;
-        match &o.file {
+        let file = o.file.as_deref().map(name);
+        match &file {
             Some(path) => output::write_file(path, &bytes)
                 .with_context(|| format!("writing {} to {}", o.writer.name(), path.display()))?,
             None => {
@@ -300,7 +310,7 @@ fn scan_and_attach(
             }
         }
         if is_attachable(o) {
-            let title = match &o.file {
+            let title = match &file {
                 Some(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()),
                 None => Some(format!("sbom.{}", o.writer.format().file_extension)),
             };
@@ -311,14 +321,15 @@ fn scan_and_attach(
     }
     commands::attach::attach(
         r,
-        &ropts,
+        ropts,
         platform.as_ref(),
         &docs,
         Some(commands::attach::Scanned {
             manifest_digest: inv.image.manifest_digest.as_deref(),
         }),
         quiet,
-    )
+    )?;
+    Ok(scanned)
 }
 
 /// Scans `image` as `args` say, with warnings logged unless `quiet`.

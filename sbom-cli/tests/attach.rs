@@ -408,6 +408,38 @@ fn scan_attach(h: &Path, r: &Registry) {
         .args(["fetch", &image, "--type", "cyclonedx", "-q"])
         .args(flags(r)));
     assert_eq!(o.stdout, std::fs::read(&out).unwrap());
+    // a batch attaches each image's own documents to it (the file names from {index})
+    let other = root().join("testdata/images/whiteout-3layers-docker-save.tar");
+    r.push(
+        &format!("docker-archive:{}", other.display()),
+        "batch-b:1",
+        false,
+    );
+    r.push(&format!("oci:{}", tiny_oci().display()), "batch-a:1", false);
+    let list = h.join("batch.txt");
+    let (a, b) = (
+        format!("{}/batch-a:1", r.host()),
+        format!("{}/batch-b:1", r.host()),
+    );
+    std::fs::write(&list, format!("registry:{a}\nregistry:{b}\n")).unwrap();
+    ok(sbom_for(h, r)
+        .args(["scan", "-q", "--attach", "--images-from"])
+        .arg(&list)
+        .arg("-o")
+        .arg(format!(
+            "spdx-json={}/batch-{{index}}.spdx.json",
+            h.display()
+        ))
+        .args(flags(r)));
+    for (i, image) in [(1, &a), (2, &b)] {
+        let found = discover(h, r, &r.host(), image.rsplit_once('/').unwrap().1);
+        assert_eq!(found["manifests"].as_array().unwrap().len(), 1, "{found:#}");
+        let o = ok(sbom_for(h, r)
+            .args(["fetch", image, "--type", "spdx", "-q"])
+            .args(flags(r)));
+        let written = std::fs::read(h.join(format!("batch-{i}.spdx.json"))).unwrap();
+        assert_eq!(o.stdout, written, "{image}");
+    }
     // nothing attachable, or no registry image: a usage error before any scan
     assert_fails(
         &run(sbom_for(h, r)
