@@ -41,6 +41,7 @@ pub fn package_purl(pkg: &Package, distro: Option<&Distro>) -> String {
         | Ecosystem::Cargo
         | Ecosystem::Gem
         | Ecosystem::Nuget
+        | Ecosystem::Cran
         | Ecosystem::Generic => (pkg.namespace.clone(), pkg.name.clone()),
         // `vendor/package`: the vendor is the purl namespace
         Ecosystem::Composer => match pkg.name.split_once('/') {

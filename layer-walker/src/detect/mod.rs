@@ -39,6 +39,7 @@ pub mod npm;
 pub mod pacman;
 pub mod php;
 pub mod python;
+pub mod r;
 pub mod rpm;
 pub mod ruby;
 pub mod rust;
@@ -227,6 +228,7 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(ruby::RubyDetector),
         Arc::new(php::ComposerDetector),
         Arc::new(dotnet::DotnetDetector),
+        Arc::new(r::RDetector),
         Arc::new(binary::BinaryDetector),
     ]
 }

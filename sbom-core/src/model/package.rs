@@ -33,6 +33,8 @@ pub enum Ecosystem {
     Composer,
     /// .NET packages (NuGet), from an application's `deps.json`.
     Nuget,
+    /// R packages installed in an R library (`DESCRIPTION`), named as CRAN names them.
+    Cran,
     /// Software installed without a package manager and named by its vendor and product
     /// (purl type `generic`, the vendor as namespace): a JDK or JRE installation read from
     /// its `release` file, as Syft reports it (`pkg:generic/oracle/openjdk@17.0.9+9`).
@@ -55,6 +57,7 @@ impl Ecosystem {
             Ecosystem::Gem => "gem",
             Ecosystem::Composer => "composer",
             Ecosystem::Nuget => "nuget",
+            Ecosystem::Cran => "cran",
             Ecosystem::Generic => "generic",
         }
     }
@@ -68,7 +71,7 @@ impl Ecosystem {
     /// assert_eq!(Ecosystem::from_purl_type("oci"), None);
     /// ```
     pub fn from_purl_type(t: &str) -> Option<Ecosystem> {
-        const ALL: [Ecosystem; 13] = [
+        const ALL: [Ecosystem; 14] = [
             Ecosystem::Deb,
             Ecosystem::Rpm,
             Ecosystem::Apk,
@@ -81,6 +84,7 @@ impl Ecosystem {
             Ecosystem::Gem,
             Ecosystem::Composer,
             Ecosystem::Nuget,
+            Ecosystem::Cran,
             Ecosystem::Generic,
         ];
         ALL.into_iter()
@@ -110,6 +114,7 @@ impl Ecosystem {
             Ecosystem::Gem => "gem",
             Ecosystem::Composer => "composer",
             Ecosystem::Nuget => "nuget",
+            Ecosystem::Cran => "cran",
             Ecosystem::Generic => "generic",
         }
     }

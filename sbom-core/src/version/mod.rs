@@ -59,7 +59,11 @@ pub fn compare(ecosystem: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
             Some(semver::compare(a, b))
         }
         Ecosystem::Alpm => Some(alpm::compare(a, b)),
-        Ecosystem::Maven | Ecosystem::Gem | Ecosystem::Composer | Ecosystem::Generic => None,
+        Ecosystem::Cran
+        | Ecosystem::Maven
+        | Ecosystem::Gem
+        | Ecosystem::Composer
+        | Ecosystem::Generic => None,
     }
 }
 
