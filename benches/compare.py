@@ -204,7 +204,9 @@ def registry_rows(images, tools, a, sbom, syft, trivy, env):
                     cmds["trivy"] = [trivy, "image", "--image-src", "remote", "--insecure", ref,
                                      "--format", "cyclonedx", "--output", "/dev/null",
                                      "--skip-db-update", "--skip-java-db-update", "--offline-scan",
-                                     "--cache-backend", "memory", "--cache-dir", cache, "-q"]
+                                     "--cache-backend", "memory", "--cache-dir", cache, "-q"] + (
+                        # offline Trivy has no Java DB and refuses jars without it
+                        ["--skip-files", "**/*.jar"] if any(s in name for s in a.skip_jars) else [])
                 renv = dict(env, SYFT_REGISTRY_INSECURE_USE_HTTP="true")
                 runs = {t: [] for t in cmds}
                 for r in range(a.rounds):
