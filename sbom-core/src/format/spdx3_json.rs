@@ -47,7 +47,7 @@ use std::io;
 
 use serde::Serialize;
 
-use super::spdx_model::package_spdx_id;
+use super::spdx_model::{package_spdx_id, sanitize_id as iri_segment};
 use super::util::{layer_instruction, layer_label, parse_party, short_hash, split_digest};
 use super::util::{Party, PartyKind};
 use super::{Format, FormatError, WriteOptions, Writer};
@@ -374,24 +374,6 @@ fn image_name(inv: &Inventory) -> String {
         "image".into()
     } else {
         inv.image.name.clone()
-    }
-}
-
-/// `[A-Za-z0-9.-]` only: the image name in the namespace IRI.
-fn iri_segment(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || c == '.' {
-            out.push(c);
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let t = out.trim_matches('-');
-    if t.is_empty() {
-        "x".into()
-    } else {
-        t.to_string()
     }
 }
 

@@ -216,7 +216,9 @@ pub fn package_spdx_id(p: &Package) -> String {
     )
 }
 
-fn sanitize_id(s: &str) -> String {
+/// `[A-Za-z0-9.-]` only, runs of anything else as one `-`: a name as a segment of an SPDX 2
+/// identifier or an SPDX 3 IRI.
+pub(crate) fn sanitize_id(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         if c.is_ascii_alphanumeric() || c == '.' {

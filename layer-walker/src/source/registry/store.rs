@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Cursor, Read};
 use std::sync::{Mutex, OnceLock};
 
-use super::client::{content_length, BlobReader, Client, Response};
+use super::client::{content_length, BlobReader, Client};
 use super::name::RegistryRef;
 use super::options::RegistryOptions;
 use crate::digest::Digest;
@@ -75,7 +75,7 @@ impl RegistryStore {
         };
         let content_type = header("content-type");
         let digest_header = header("docker-content-digest");
-        let bytes = self.read_bounded(resp, &what, max)?;
+        let bytes = self.client.read_bounded(&what, resp, max)?;
         let declared = manifest::media_type_of(&bytes);
         let media_type = match (&content_type, &declared) {
             (Some(c), _) if c.starts_with("application/vnd.") => c.clone(),
@@ -124,29 +124,6 @@ impl RegistryStore {
                 }
             }
         }
-    }
-
-    fn read_bounded(&self, resp: Response, what: &str, max: u64) -> Result<Vec<u8>> {
-        let too_big = || Error::LimitExceeded {
-            at: self.at().clone(),
-            layer: None,
-            limit: Limit::MetadataFile,
-            what: what.to_string(),
-            max,
-        };
-        if content_length(&resp).is_some_and(|n| n > max) {
-            return Err(too_big());
-        }
-        let mut bytes = Vec::new();
-        resp.into_body()
-            .into_reader()
-            .take(max + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::from_stream(self.at().clone(), None, e))?;
-        if bytes.len() as u64 > max {
-            return Err(too_big());
-        }
-        Ok(bytes)
     }
 
     /// The manifest the reference names, fetched once.
