@@ -183,16 +183,14 @@ pub(crate) fn decode(
             1 => Change::Opaque(path),
             2 => Change::Replaced(path),
             3 => Change::Dir(path),
-            4 | 5 => {
-                let target = r.string()?;
-                retained.keep(path.len() + target.len()).map_err(over)?;
-                changes.push(if kind == 4 {
-                    Change::Symlink { path, target }
-                } else {
-                    Change::Hardlink { path, target }
-                });
-                continue;
-            }
+            4 => Change::Symlink {
+                path,
+                target: r.string()?,
+            },
+            5 => Change::Hardlink {
+                path,
+                target: r.string()?,
+            },
             6 => {
                 let n = r.u32()?;
                 let mut claims = Vec::with_capacity(n.min(64) as usize);
@@ -214,22 +212,14 @@ pub(crate) fn decode(
                         parsed,
                     });
                 }
-                retained.keep(path.len()).map_err(over)?;
-                changes.push(Change::File {
+                Change::File {
                     path,
                     claims: claims.into(),
-                });
-                continue;
+                }
             }
             k => return Err(format!("unknown change kind {k}").into()),
         };
-        let len = match &change {
-            Change::Whiteout(p) | Change::Opaque(p) | Change::Replaced(p) | Change::Dir(p) => {
-                p.len()
-            }
-            _ => 0,
-        };
-        retained.keep(len).map_err(over)?;
+        retained.keep(change.kept_bytes()).map_err(over)?;
         changes.push(change);
     }
     if !r.0.is_empty() {

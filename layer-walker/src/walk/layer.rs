@@ -47,6 +47,22 @@ pub(crate) enum Change {
     Dir(String),
 }
 
+impl Change {
+    /// The bytes of its strings, as counted against the scan's budget of kept metadata (by
+    /// the walk, and by the layer cache when it loads a layer).
+    pub(crate) fn kept_bytes(&self) -> usize {
+        match self {
+            Change::Whiteout(p) | Change::Opaque(p) | Change::Replaced(p) | Change::Dir(p) => {
+                p.len()
+            }
+            Change::File { path, .. } => path.len(),
+            Change::Symlink { path, target } | Change::Hardlink { path, target } => {
+                path.len() + target.len()
+            }
+        }
+    }
+}
+
 /// Everything the walk learned from one layer blob.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -351,16 +367,9 @@ impl TarWalk<'_> {
 
     /// Records a change, counting its strings against the scan's budget.
     fn keep(&mut self, change: Change) -> Result<(), LayerError> {
-        let bytes = match &change {
-            Change::Whiteout(p) | Change::Opaque(p) | Change::Replaced(p) | Change::Dir(p) => {
-                p.len()
-            }
-            Change::File { path, .. } => path.len(),
-            Change::Symlink { path, target } | Change::Hardlink { path, target } => {
-                path.len() + target.len()
-            }
-        };
-        self.retained.keep(bytes).map_err(LayerError::Limit)?;
+        self.retained
+            .keep(change.kept_bytes())
+            .map_err(LayerError::Limit)?;
         self.changes.push(change);
         Ok(())
     }
