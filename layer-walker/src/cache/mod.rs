@@ -79,7 +79,7 @@ impl CacheKey {
         h.update(self.scan.as_bytes());
         h.update(b"\n");
         h.update(self.diff_id.to_string().as_bytes());
-        hex(&h.finalize())
+        format!("{:x}", h.finalize())
     }
 }
 
@@ -115,9 +115,5 @@ pub fn scan_key(detectors: &[std::sync::Arc<dyn Detector>], limits: &Limits) -> 
     ] {
         h.update(format!("\n{n}").as_bytes());
     }
-    hex(&h.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", h.finalize())
 }

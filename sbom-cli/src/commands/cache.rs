@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use layer_walker::cache::{DiskCache, LayerCache, MemoryCache};
+use sbom_core::format::human_size;
 
 /// The cache flags of `scan` and `layers`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -113,9 +114,12 @@ pub fn run(cmd: &CacheCommand) -> Result<()> {
                 ),
                 StatsFormat::Text => {
                     println!("{}", dir.display());
-                    println!("{} layers, {}", s.entries, human(s.bytes));
+                    println!("{} layers, {}", s.entries, human_size(s.bytes));
                     if s.entries > 0 {
-                        println!("{} per layer on average", human(s.bytes / s.entries.max(1)));
+                        println!(
+                            "{} per layer on average",
+                            human_size(s.bytes / s.entries.max(1))
+                        );
                     }
                 }
             }
@@ -131,9 +135,9 @@ pub fn run(cmd: &CacheCommand) -> Result<()> {
             println!(
                 "removed {} layers ({}); {} layers ({}) left",
                 p.removed,
-                human(p.freed),
+                human_size(p.freed),
                 p.left.entries,
-                human(p.left.bytes)
+                human_size(p.left.bytes)
             );
         }
     }
@@ -162,16 +166,6 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         return Err(format!("{s:?} is not a size (e.g. 500M, 10G)"));
     }
     Ok((n * (1u64 << shift) as f64) as u64)
-}
-
-fn human(bytes: u64) -> String {
-    let b = bytes as f64;
-    match bytes {
-        0..=1023 => format!("{bytes} B"),
-        1024..=1048575 => format!("{:.1} KiB", b / 1024.0),
-        1048576..=1073741823 => format!("{:.1} MiB", b / 1048576.0),
-        _ => format!("{:.2} GiB", b / 1073741824.0),
-    }
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ pub use spdx3_json::{Spdx3Json, SPDX3_CONTEXT, SPDX3_VERSION};
 pub use spdx_json::SpdxJson;
 pub use spdx_tag_value::SpdxTagValue;
 pub use table::{Table, COLLAPSE_AFTER};
-pub use util::printable;
+pub use util::{human_size, printable};
 
 /// Why a document could not be written, or its format not found.
 #[derive(Debug, thiserror::Error)]

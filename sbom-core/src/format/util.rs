@@ -178,7 +178,11 @@ pub(crate) fn one_line(s: &str) -> String {
 }
 
 /// `1.5 MiB`: binary units, one decimal below 10 units.
-pub(crate) fn human_size(n: u64) -> String {
+///
+/// ```
+/// assert_eq!(sbom_core::format::human_size(1536), "1.5 KiB");
+/// ```
+pub fn human_size(n: u64) -> String {
     const UNITS: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;
