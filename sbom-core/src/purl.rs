@@ -42,6 +42,7 @@ pub fn package_purl(pkg: &Package, distro: Option<&Distro>) -> String {
         | Ecosystem::Gem
         | Ecosystem::Nuget
         | Ecosystem::Cran
+        | Ecosystem::Bitnami
         | Ecosystem::Generic => (pkg.namespace.clone(), pkg.name.clone()),
         // `vendor/package`: the vendor is the purl namespace
         Ecosystem::Composer => match pkg.name.split_once('/') {
@@ -65,6 +66,10 @@ pub fn package_purl(pkg: &Package, distro: Option<&Distro>) -> String {
     }
 }
 
+/// The [`Package::properties`] key holding the distro a Bitnami component was built for
+/// (`debian-12`), its purl's `distro` qualifier.
+pub const BITNAMI_DISTRO: &str = "bitnami:distro";
+
 fn build(
     ty: &str,
     namespace: Option<&str>,
@@ -79,6 +84,16 @@ fn build(
     }
     if !version.is_empty() {
         purl.with_version(version).ok()?;
+    }
+    if pkg.ecosystem == Ecosystem::Bitnami {
+        // Bitnami's own qualifiers: the build's architecture and the distro it was built for
+        // (`debian-12`), which is Bitnami's, not necessarily the image's
+        if let Some(arch) = pkg.arch.as_deref().filter(|a| !a.is_empty()) {
+            purl.add_qualifier("arch", arch).ok()?;
+        }
+        if let Some(d) = pkg.properties.get(BITNAMI_DISTRO) {
+            purl.add_qualifier("distro", d.clone()).ok()?;
+        }
     }
     if pkg.ecosystem.is_os() {
         if let Some(arch) = pkg.arch.as_deref().filter(|a| !a.is_empty()) {

@@ -29,6 +29,7 @@
 
 pub mod apk;
 pub mod binary;
+pub mod bitnami;
 mod common;
 pub mod distro;
 pub mod dotnet;
@@ -229,6 +230,7 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(php::ComposerDetector),
         Arc::new(dotnet::DotnetDetector),
         Arc::new(r::RDetector),
+        Arc::new(bitnami::BitnamiDetector),
         Arc::new(binary::BinaryDetector),
     ]
 }

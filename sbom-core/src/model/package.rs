@@ -35,6 +35,9 @@ pub enum Ecosystem {
     Nuget,
     /// R packages installed in an R library (`DESCRIPTION`), named as CRAN names them.
     Cran,
+    /// Bitnami components (`pkg:bitnami`), as the SPDX documents Bitnami images ship beside
+    /// each component under `/opt/bitnami` record them.
+    Bitnami,
     /// Software installed without a package manager and named by its vendor and product
     /// (purl type `generic`, the vendor as namespace): a JDK or JRE installation read from
     /// its `release` file, as Syft reports it (`pkg:generic/oracle/openjdk@17.0.9+9`).
@@ -58,6 +61,7 @@ impl Ecosystem {
             Ecosystem::Composer => "composer",
             Ecosystem::Nuget => "nuget",
             Ecosystem::Cran => "cran",
+            Ecosystem::Bitnami => "bitnami",
             Ecosystem::Generic => "generic",
         }
     }
@@ -71,7 +75,7 @@ impl Ecosystem {
     /// assert_eq!(Ecosystem::from_purl_type("oci"), None);
     /// ```
     pub fn from_purl_type(t: &str) -> Option<Ecosystem> {
-        const ALL: [Ecosystem; 14] = [
+        const ALL: [Ecosystem; 15] = [
             Ecosystem::Deb,
             Ecosystem::Rpm,
             Ecosystem::Apk,
@@ -85,6 +89,7 @@ impl Ecosystem {
             Ecosystem::Composer,
             Ecosystem::Nuget,
             Ecosystem::Cran,
+            Ecosystem::Bitnami,
             Ecosystem::Generic,
         ];
         ALL.into_iter()
@@ -115,6 +120,7 @@ impl Ecosystem {
             Ecosystem::Composer => "composer",
             Ecosystem::Nuget => "nuget",
             Ecosystem::Cran => "cran",
+            Ecosystem::Bitnami => "bitnami",
             Ecosystem::Generic => "generic",
         }
     }

@@ -60,6 +60,7 @@ pub fn compare(ecosystem: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
         }
         Ecosystem::Alpm => Some(alpm::compare(a, b)),
         Ecosystem::Cran
+        | Ecosystem::Bitnami
         | Ecosystem::Maven
         | Ecosystem::Gem
         | Ecosystem::Composer

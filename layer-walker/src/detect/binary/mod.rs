@@ -19,7 +19,7 @@ use sbom_core::{Ecosystem, Package};
 use super::common::elf;
 use super::{Claim, CollectContext, Detector, EntryMeta, Findings, FsView, ParseError, Parsed};
 
-const NAME: &str = "binary";
+pub(crate) const NAME: &str = "binary";
 
 /// The property that marks a package found by this detector (how it was identified); the
 /// writers read it as [`sbom_core::FOUND_BY`].
