@@ -85,3 +85,69 @@ fn a_copied_nginx_is_found_and_a_dpkg_owned_one_is_not_listed_twice() {
     assert!(inv.layers[1].added.iter().all(|p| p.name == "nginx"));
     assert_eq!(inv.layers[1].added.len(), 1, "{:?}", inv.layers[1].added);
 }
+
+/// Debian's cloud kernel (fetch.sh puts it under `kernel/`): the bzImage and modules dpkg
+/// lists are the `linux-image-*` package's; a module and a kernel copied in by hand are
+/// reported, in the layer that added them.
+#[test]
+fn a_kernel_and_modules_dpkg_owns_are_its_and_copied_ones_are_reported() {
+    let Some(dir) = binaries() else {
+        return;
+    };
+    let truth = std::fs::read_to_string(dir.join("kernel-truth.tsv")).unwrap();
+    let release = truth
+        .lines()
+        .find_map(|l| l.strip_prefix("# release\t"))
+        .unwrap()
+        .to_string();
+    let k = dir.join("kernel");
+    let read = |rel: &str| std::fs::read(k.join(rel)).unwrap();
+    let vmlinuz = read(&format!("boot/vmlinuz-{release}"));
+    let mods = format!("lib/modules/{release}/kernel");
+    let (af_key, tipc, vsock) = (
+        read(&format!("{mods}/af_key.ko")),
+        read(&format!("{mods}/tipc.ko")),
+        read(&format!("{mods}/vsock.ko")),
+    );
+    let tipc_xz = read(&format!("lib/modules/{release}/extra/tipc-xz.ko.xz"));
+    let pkg = format!("linux-image-{release}");
+    let status = format!(
+        "Package: {pkg}\nStatus: install ok installed\nVersion: 6.1.0-1\nArchitecture: amd64\n\n"
+    );
+    let list = format!(
+        "/.\n/boot\n/boot/vmlinuz-{release}\n/{mods}/af_key.ko\n/{mods}/tipc.ko\n/{mods}/vsock.ko\n"
+    );
+    let base = layer(&[E::File("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n")]);
+    let owned = layer(&[
+        E::File("var/lib/dpkg/status", status.as_bytes()),
+        E::File(&format!("var/lib/dpkg/info/{pkg}.list"), list.as_bytes()),
+        E::File(&format!("boot/vmlinuz-{release}"), &vmlinuz),
+        E::File(&format!("{mods}/af_key.ko"), &af_key),
+        E::File(&format!("{mods}/tipc.ko"), &tipc),
+        E::File(&format!("{mods}/vsock.ko"), &vsock),
+    ]);
+    let extra = format!("lib/modules/{release}/updates/tipc.ko.xz");
+    let by_hand = layer(&[
+        E::File(&extra, &tipc_xz),
+        E::File("opt/kernels/vmlinuz-custom", &vmlinuz),
+    ]);
+    let inv = scan(&[base, owned, by_hand]);
+    let mut got: Vec<(String, String, Option<usize>)> = inv
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.database_path.clone(), p.layer))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (pkg.clone(), "/var/lib/dpkg/status".into(), Some(1)),
+            (
+                "linux-kernel".into(),
+                "/opt/kernels/vmlinuz-custom".into(),
+                Some(2)
+            ),
+            ("tipc".into(), format!("/{extra}"), Some(2)),
+        ],
+    );
+}

@@ -42,6 +42,13 @@ const PATHS: &[(&str, &[u8])] = &[
     ("/usr/lib/ruby/gems/3.0.0/specifications/x-1.0.gemspec", b""),
     ("/var/www/app/vendor/composer/installed.json", b"{"),
     ("/app/MyApp.deps.json", b"{"),
+    ("/opt/bitnami/redis/.spdx-redis.spdx", b"{"),
+    ("/opt/bitnami/.bitnami_components.json", b"{"),
+    ("/lib/modules/6.1.0/kernel/x.ko", b"\x7fELF"),
+    ("/lib/modules/6.1.0/kernel/x.ko.xz", b"\xfd7zXZ\0"),
+    ("/lib/modules/6.1.0/kernel/x.ko.zst", b"\x28\xb5\x2f\xfd"),
+    ("/lib/modules/6.1.0/kernel/x.ko.gz", b"\x1f\x8b"),
+    ("/boot/vmlinuz-6.1.0", b""),
 ];
 
 fn collect(path: &str, body: &[u8]) -> usize {

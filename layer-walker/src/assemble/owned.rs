@@ -45,11 +45,18 @@ pub(crate) fn drop_owned_binaries(packages: &mut Vec<Package>) {
     if wanted.is_empty() {
         return;
     }
+    // a kernel's modules make thousands of classified paths: then a set of them, probed
+    // once per owned path, beats the linear scan
+    let wanted_set: Option<HashSet<&str>> =
+        (wanted.len() > 64).then(|| wanted.iter().map(String::as_str).collect());
     let owned: HashSet<&str> = packages
         .iter()
         .filter(|p| !classified(p))
         .flat_map(|p| p.files.iter().map(String::as_str))
-        .filter(|f| wanted.iter().any(|w| w.len() == f.len() && w == f))
+        .filter(|f| match &wanted_set {
+            Some(set) => set.contains(f),
+            None => wanted.iter().any(|w| w.len() == f.len() && w == f),
+        })
         .collect();
     let gone: Vec<bool> = packages
         .iter()

@@ -36,6 +36,7 @@ pub mod dotnet;
 pub mod dpkg;
 pub mod golang;
 pub mod java;
+pub mod kernel;
 pub mod npm;
 pub mod pacman;
 pub mod php;
@@ -231,6 +232,7 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(dotnet::DotnetDetector),
         Arc::new(r::RDetector),
         Arc::new(bitnami::BitnamiDetector),
+        Arc::new(kernel::KernelDetector),
         Arc::new(binary::BinaryDetector),
     ]
 }

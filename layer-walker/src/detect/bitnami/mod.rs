@@ -159,7 +159,11 @@ pub fn parse_document(body: &[u8]) -> Result<Document, ParseError> {
     }
     let doc: SpdxDoc = serde_json::from_slice(text)
         .map_err(|e| ParseError(format!("not an SPDX JSON document: {e}")))?;
-    if doc.spdx_version.as_deref().is_none_or(|v| !v.starts_with("SPDX-")) {
+    if doc
+        .spdx_version
+        .as_deref()
+        .is_none_or(|v| !v.starts_with("SPDX-"))
+    {
         return Err("not an SPDX JSON document: no spdxVersion".into());
     }
     let mut components = Vec::new();
@@ -313,7 +317,9 @@ impl Detector for BitnamiDetector {
         } else {
             parse_document(body)
         };
-        Ok(Arc::new(doc.map_err(|e| ParseError(format!("{path}: {e}")))?))
+        Ok(Arc::new(
+            doc.map_err(|e| ParseError(format!("{path}: {e}")))?,
+        ))
     }
 
     fn collect(&self, view: &FsView, _ctx: CollectContext, out: &mut Findings) {

@@ -205,7 +205,11 @@ fn json_that_is_not_spdx_fails_naming_the_file() {
         );
         let failures: Vec<_> = view.failures().collect();
         assert_eq!(failures.len(), 1, "{}", String::from_utf8_lossy(&body));
-        assert!(failures[0].message.contains(path), "{}", failures[0].message);
+        assert!(
+            failures[0].message.contains(path),
+            "{}",
+            failures[0].message
+        );
     }
     let err = parse_components_json(b"[1, 2]").unwrap_err();
     assert!(err.0.contains("components"), "{err}");
