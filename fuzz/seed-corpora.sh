@@ -32,6 +32,14 @@ seed rpm_bdb $(find "$td/rpm" -name Packages -type f)
 seed rpm_ndb $(find "$td/rpm" -name Packages.db -type f)
 seed rpm_sqlite $(find "$td/rpm" -name rpmdb.sqlite -type f)
 seed rpm_manifest $(find "$td/rpm" -name 'container-manifest-2' -type f)
+seed bitnami_spdx $(find "$td/bitnami" -name '.spdx-*.spdx' -type f)
+seed bitnami_components $(find "$td/bitnami" -name '.bitnami_components.json' -type f)
+# the kernel fixtures are fetched, not stored (testdata/binaries/fetch.sh)
+if [ -n "${SBOM_BINARIES:-}" ] && [ -d "$SBOM_BINARIES/kernel" ]; then
+    seed kernel_module $(find "$SBOM_BINARIES/kernel" -name '*.ko' -type f)
+    seed kernel_module_xz $(find "$SBOM_BINARIES/kernel" -name '*.ko.xz' -type f)
+    seed kernel_image $(find "$SBOM_BINARIES/kernel/boot" -type f)
+fi
 # header blobs: cut out of the NDB fixture (slot table after a 32-byte header, 4 KiB pages)
 if command -v python3 >/dev/null; then
     mkdir -p "$corpus/rpm_header"
