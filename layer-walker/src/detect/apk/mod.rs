@@ -34,9 +34,8 @@ impl Detector for ApkDetector {
         (path == INSTALLED || path == INSTALLED_OLD).then_some(Claim::up_to(MAX_INSTALLED))
     }
 
-    fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
-        let db =
-            installed::parse_installed(body).map_err(|e| ParseError(format!("{path}: {e}")))?;
+    fn parse(&self, _path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
+        let db = installed::parse_installed(body)?;
         Ok(Arc::new(db))
     }
 

@@ -317,9 +317,7 @@ impl Detector for BitnamiDetector {
         } else {
             parse_document(body)
         };
-        Ok(Arc::new(
-            doc.map_err(|e| ParseError(format!("{path}: {e}")))?,
-        ))
+        Ok(Arc::new(doc?))
     }
 
     fn collect(&self, view: &FsView, _ctx: CollectContext, out: &mut Findings) {

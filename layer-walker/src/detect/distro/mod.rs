@@ -117,7 +117,7 @@ impl Detector for DistroDetector {
         // should not cost the whole file.
         let text = String::from_utf8_lossy(body);
         if body.contains(&0) {
-            return Err(ParseError(format!("{path} is binary, not a release file")));
+            return Err(ParseError("binary, not a release file".into()));
         }
         let first_line = || {
             text.lines()

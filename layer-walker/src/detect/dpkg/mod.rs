@@ -108,8 +108,9 @@ impl Detector for DpkgDetector {
 
     fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
         if path == STATUS || path.starts_with(STATUS_D) {
+            // the walker names the file in the warning
             let parsed = status::parse_status(body, path == STATUS)
-                .map_err(|e| ParseError(format!("{path}: {e}")))?;
+                .map_err(|e| ParseError(e.to_string()))?;
             return Ok(Arc::new(parsed));
         }
         if path.starts_with(INFO) {

@@ -296,7 +296,7 @@ impl Detector for KernelDetector {
 
     fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
         let found = if module_packing(path).is_some() {
-            parse_module(path, body).map_err(|e| ParseError(format!("{path}: {e}")))?
+            parse_module(path, body)?
         } else {
             parse_kernel(body)
         };

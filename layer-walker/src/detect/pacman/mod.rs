@@ -165,10 +165,10 @@ impl Detector for PacmanDetector {
     }
 
     fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
-        let at = |e: ParseError| ParseError(format!("{path}: {e}"));
+        // the walker names the file in the warning
         match entry(path).map(|(_, f)| f) {
-            Some("files") => Ok(Arc::new(parse_files(body).map_err(at)?)),
-            _ => Ok(Arc::new(parse_desc(body).map_err(at)?)),
+            Some("files") => Ok(Arc::new(parse_files(body)?)),
+            _ => Ok(Arc::new(parse_desc(body)?)),
         }
     }
 

@@ -182,10 +182,8 @@ impl Detector for RDetector {
         is_installed_description(path).then_some(Claim::up_to(MAX_DESCRIPTION))
     }
 
-    fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
-        Ok(Arc::new(
-            parse_description(body).map_err(|e| ParseError(format!("{path}: {e}")))?,
-        ))
+    fn parse(&self, _path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
+        Ok(Arc::new(parse_description(body)?))
     }
 
     fn collect(&self, view: &FsView, _ctx: CollectContext, out: &mut Findings) {

@@ -163,9 +163,9 @@ impl Detector for RpmDetector {
             });
             return Ok(Arc::new(summary));
         }
-        let format = DbFormat::of_path(path)
-            .ok_or_else(|| ParseError(format!("{path} is not an rpm database")))?;
-        let db = Self::parse_db(format, body).map_err(|e| ParseError(format!("{path}: {e}")))?;
+        let format =
+            DbFormat::of_path(path).ok_or_else(|| ParseError("not an rpm database".into()))?;
+        let db = Self::parse_db(format, body)?;
         Ok(Arc::new(db))
     }
 
