@@ -28,11 +28,14 @@ fn scan(image: &Path) -> Inventory {
     Scanner::new().scan(&r).expect("scan").inventory
 }
 
+/// `inv` in `format`, with [`ACME`] as the creator (`--creator`), so that every schema and
+/// validator check here also covers where the creator goes.
 fn write(format: &str, inv: &Inventory) -> Vec<u8> {
     let mut out = Vec::new();
+    let opts = WriteOptions::fixed(1_700_000_000).with_creator(Some(ACME.into()));
     writer_for(format)
         .expect("known format")
-        .write(inv, &WriteOptions::fixed(1_700_000_000), &mut out)
+        .write(inv, &opts, &mut out)
         .expect("write");
     out
 }
@@ -849,5 +852,53 @@ fn conformance_checker_reads_every_element_we_have() {
     assert!(
         concluded_somewhere > 0,
         "no image has a concluded license at all"
+    );
+}
+
+/// `--creator` is in every format, with its contact: SPDX 2 `creators`, SPDX 3 `createdBy`
+/// (an `Organization` with an `email` identifier), CycloneDX `metadata.authors` and, in 1.6,
+/// `metadata.manufacturer` (the schema and XSD checks above run on these same documents).
+#[test]
+fn the_creator_and_its_contact_are_in_every_format() {
+    let inv = tiny_debian();
+    let spdx = json("spdx-json", &inv);
+    assert_eq!(
+        spdx["creationInfo"]["creators"][1],
+        "Organization: ACME (sbom@acme.example)"
+    );
+    let spdx3 = json("spdx3-json", &inv);
+    let graph = spdx3["@graph"].as_array().unwrap();
+    let by = ids(&graph[0]["createdBy"]);
+    let org = graph
+        .iter()
+        .find(|n| n["type"] == "Organization" && by.contains(n["spdxId"].as_str().unwrap()))
+        .expect("the creator among createdBy");
+    assert_eq!(org["name"], "ACME");
+    assert_eq!(
+        org["externalIdentifier"][0]["externalIdentifierType"],
+        "email"
+    );
+    assert_eq!(
+        org["externalIdentifier"][0]["identifier"],
+        "sbom@acme.example"
+    );
+    for (format, manufacturer) in [("cyclonedx-json", true), ("cyclonedx-json@1.5", false)] {
+        let cdx = json(format, &inv);
+        let m = &cdx["metadata"];
+        assert_eq!(m["authors"][0]["email"], "sbom@acme.example", "{format}");
+        assert_eq!(m.get("manufacturer").is_some(), manufacturer, "{format}");
+    }
+    let xml = String::from_utf8(write("cyclonedx-xml", &inv)).unwrap();
+    assert!(xml.contains("<email>sbom@acme.example</email>"), "{xml}");
+    // without it only the tool is named: a contact is never made up
+    let mut out = Vec::new();
+    writer_for("spdx-json")
+        .unwrap()
+        .write(&inv, &WriteOptions::fixed(1_700_000_000), &mut out)
+        .unwrap();
+    let bare: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        bare["creationInfo"]["creators"].as_array().unwrap().len(),
+        1
     );
 }

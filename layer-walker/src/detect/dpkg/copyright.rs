@@ -64,12 +64,11 @@ fn paragraphs(text: &str) -> Option<Vec<Vec<Field<'_>>>> {
             continue;
         }
         if line.starts_with([' ', '\t']) {
-            // continuation line; deb822 writes an empty line inside a value as " ."
+            // continuation line; deb822 writes an empty line inside a value as " .",
+            // kept as "" (a paragraph break inside the value)
             if let Some((_, lines)) = cur.last_mut() {
                 let l = line.trim();
-                if l != "." {
-                    lines.push(l);
-                }
+                lines.push(if l == "." { "" } else { l });
             }
             continue;
         }
@@ -119,7 +118,11 @@ fn dep5(paras: &[Vec<Field>]) -> CopyrightFile {
             push_new(&mut concluded, license);
         }
         if covers || i == 0 {
-            for l in field(para, "Copyright").unwrap_or_default() {
+            // statements are lines; after a paragraph break some files go on with the
+            // license's permission text, which is no copyright statement
+            let value = field(para, "Copyright").unwrap_or_default();
+            let first = usize::from(value.first().is_some_and(|l| l.is_empty()));
+            for l in value[first..].iter().take_while(|l| !l.is_empty()) {
                 push_new(&mut out.copyright, l);
             }
         }
@@ -176,7 +179,7 @@ mod tests {
     fn concluded_only_when_every_files_paragraph_has_a_license() {
         let f = read(
             b"Format: x\nUpstream-Name: a\n\nFiles: *\nCopyright: 2001 A\n 2002 B\n .\n\
-License: GPL-2+\n\nFiles: lib/*\nCopyright: 2003 C\nLicense: MIT\n\n\
+ This program is free software\nLicense: GPL-2+\n\nFiles: lib/*\nCopyright: 2003 C\nLicense: MIT\n\n\
 License: GPL-2+\n text\n Copyright (C) 1989 not a holder\n",
         );
         assert_eq!(f.concluded, Some(vec!["GPL-2+".into(), "MIT".into()]));
