@@ -179,6 +179,12 @@ pub struct ScanArgs {
     /// org.opencontainers.image.vendor label or config author is used, else NOASSERTION
     #[arg(long, value_name = "SUPPLIER")]
     pub supplier: Option<String>,
+    /// Who made the SBOM, with a contact, for the documents' creator besides this program:
+    /// "Organization: NAME (MAIL)" or "Person: NAME (MAIL)" (SPDX 2 creators, SPDX 3
+    /// createdBy, CycloneDX metadata authors/manufacturer). BSI TR-03183-2 asks for it;
+    /// without it only the tool is named
+    #[arg(long, value_name = "CREATOR")]
+    pub creator: Option<String>,
     /// Do not fail on digest mismatches (they become warnings in the SBOM)
     #[arg(long)]
     pub no_verify: bool,

@@ -22,6 +22,7 @@ pub(crate) fn run(args: &LockArgs, quiet: bool) -> Result<()> {
         platform: args.platform.clone(),
         scope: ScopeArg::Squashed,
         supplier: None,
+        creator: None,
         no_verify: args.no_verify,
         full: false,
         attach: false,

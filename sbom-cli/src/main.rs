@@ -161,7 +161,7 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
     .map_err(usage)?;
     let images = batch::images(&args.images, args.images_from.as_deref()).map_err(usage)?;
     let cache = args.cache.open(images.len()).map_err(usage)?;
-    let opts = WriteOptions::from_env();
+    let opts = WriteOptions::from_env().with_creator(args.creator.clone());
     // the password is read (from standard input, maybe) once, for every image and push
     let stdin_used = images.iter().any(|i| i == "-")
         || args.images_from.as_deref() == Some(std::path::Path::new("-"));
@@ -290,7 +290,7 @@ fn scan_and_attach(
     let scanned = scan_inventory_with(args, image, cache, quiet, Some(ropts.clone()))?;
     let inv = &scanned.inventory;
     // each document is rendered once: the bytes written are the bytes attached
-    let opts = WriteOptions::from_env();
+    let opts = WriteOptions::from_env().with_creator(args.creator.clone());
     let mut docs = Vec::new();
     for o in outs {
         let mut bytes = Vec::new();

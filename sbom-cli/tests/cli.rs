@@ -936,6 +936,18 @@ fn supplier_flag_sets_the_image_and_layer_supplier() {
         cdx["metadata"]["component"]["supplier"]["name"],
         "Example Builders"
     );
+    // --creator names who made the document, with the contact BSI TR-03183-2 asks for; the
+    // supplier is not taken for it
+    let doc = scan(&["--supplier", given], "spdx-json");
+    assert_eq!(doc["creationInfo"]["creators"].as_array().unwrap().len(), 1);
+    let creator = "Organization: SBOM Team (sbom@builders.example)";
+    let doc = scan(&["--creator", creator], "spdx-json");
+    assert_eq!(doc["creationInfo"]["creators"][1], creator);
+    let cdx = scan(&["--creator", creator], "cyclonedx-json");
+    assert_eq!(
+        cdx["metadata"]["manufacturer"]["contact"][0]["email"],
+        "sbom@builders.example"
+    );
 }
 
 /// Every format of the shipped tiny image, byte for byte, against `tests/golden/`: any change

@@ -28,11 +28,14 @@ fn scan(image: &Path) -> Inventory {
     Scanner::new().scan(&r).expect("scan").inventory
 }
 
+/// `inv` in `format`, with [`ACME`] as the creator (`--creator`), so that every schema and
+/// validator check here also covers where the creator goes.
 fn write(format: &str, inv: &Inventory) -> Vec<u8> {
     let mut out = Vec::new();
+    let opts = WriteOptions::fixed(1_700_000_000).with_creator(Some(ACME.into()));
     writer_for(format)
         .expect("known format")
-        .write(inv, &WriteOptions::fixed(1_700_000_000), &mut out)
+        .write(inv, &opts, &mut out)
         .expect("write");
     out
 }
@@ -619,4 +622,283 @@ fn cyclonedx_evidence_names_each_package_s_file_layer_and_method() {
             }
         }
     }
+}
+
+/// The supplier and creator the conformance test states, as a build pipeline would
+/// (`--supplier`, `--creator`): the test images name no vendor of their own.
+const ACME: &str = "Organization: ACME (sbom@acme.example)";
+
+/// What ntia-conformance-checker decides for `doc` (`testdata/conformance-check.py`): whether
+/// it conforms to `standard`, each of the checker's requirement rows, and per element the SPDX
+/// ids of the components that lack it.
+fn conformance(python: &Path, standard: &str, spec: &str, doc: &Path) -> Value {
+    let out = std::process::Command::new(python)
+        .arg(testdata().join("conformance-check.py"))
+        .args([standard, spec])
+        .arg(doc)
+        .output()
+        .expect("run the conformance checker");
+    assert!(
+        out.status.success(),
+        "conformance-check.py {standard} {spec}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("checker JSON");
+    assert_eq!(
+        v["validation"],
+        serde_json::json!([]),
+        "{standard} {spec}: {v}"
+    );
+    assert_eq!(
+        v["parsing"],
+        serde_json::json!([]),
+        "{standard} {spec}: {v}"
+    );
+    v
+}
+
+fn ids(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// Asserts that every requirement row of `verdict` passed except the `failing` ones, which
+/// must fail (the checker then still reads what it can).
+fn rows_pass_except(verdict: &Value, failing: &[&str], what: &str) {
+    for (label, ok) in verdict["requirements"].as_object().unwrap() {
+        let optional = label.contains("(Warning)") || label.contains("(Optional)");
+        if failing.contains(&label.as_str()) {
+            assert_eq!(ok, false, "{what}: {label} was expected to fail");
+        } else if !optional {
+            assert_eq!(ok, true, "{what}: {label} fails: {verdict}");
+        }
+    }
+}
+
+/// ntia-conformance-checker on the SPDX 2 and SPDX 3 documents of the tiny image and every
+/// test image. What it reads must be where we write it: NTIA passes outright; CISA's FSCT 3
+/// (minimum) and BSI TR-03183-2 pass every row except the ones that need what the packages
+/// do not say, and there the components it finds lacking are exactly those our documents
+/// give as NOASSERTION (no concluded license, no copyright notice in the package's files), the
+/// image, its layers and the OS included. Rows the checker reads from SPDX 3 only (SBOM
+/// type; BSI's creator contact and dependency completeness) fail on SPDX 2 by its design.
+#[test]
+fn conformance_checker_reads_every_element_we_have() {
+    let Some(python) = python_tool("SBOM_NTIA_PYTHON", "venv-validate/bin/python") else {
+        eprintln!(
+            "SKIP: no Python with ntia-conformance-checker (shared/tools/anchors/install.sh)"
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut images = vec![("tiny-debian".to_string(), tiny_debian())];
+    images.extend(real_images());
+    let opts = WriteOptions::fixed(1_700_000_000).with_creator(Some(ACME.into()));
+    let mut concluded_somewhere = 0;
+    for (name, mut inv) in images {
+        inv.image.supplier = Some(ACME.into());
+        let mut docs = Vec::new();
+        for (format, file) in [
+            ("spdx-json", "doc.spdx.json"),
+            ("spdx3-json", "doc.spdx3.json"),
+        ] {
+            let mut out = Vec::new();
+            writer_for(format)
+                .unwrap()
+                .write(&inv, &opts, &mut out)
+                .unwrap();
+            let path = tmp.path().join(file);
+            std::fs::write(&path, &out).unwrap();
+            docs.push((path, serde_json::from_slice::<Value>(&out).unwrap()));
+        }
+        let [(spdx2_path, spdx2), (spdx3_path, spdx3)] = <[_; 2]>::try_from(docs).unwrap();
+        // what each document leaves unasserted, by SPDX id
+        let no_concluded2: BTreeSet<String> = spdx2["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["licenseConcluded"] == "NOASSERTION")
+            .map(|p| p["SPDXID"].as_str().unwrap().to_string())
+            .collect();
+        let no_copyright2: BTreeSet<String> = spdx2["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["copyrightText"] == "NOASSERTION")
+            .map(|p| p["SPDXID"].as_str().unwrap().to_string())
+            .collect();
+        let packages3 = spdx3_packages(&spdx3);
+        let rels3 = spdx3_relationships(&spdx3);
+        let no_concluded3: BTreeSet<String> = rels3
+            .iter()
+            .filter(|(_, ty, to)| ty == "hasConcludedLicense" && to.ends_with("NoAssertionLicense"))
+            .map(|(from, _, _)| from.clone())
+            .collect();
+        let no_copyright3: BTreeSet<String> = packages3
+            .iter()
+            .filter(|(_, p)| p.get("software_copyrightText").is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        let agents_with_mail: BTreeSet<&str> = spdx3["@graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| {
+                n["externalIdentifier"]
+                    .as_array()
+                    .is_some_and(|x| x.iter().any(|e| e["externalIdentifierType"] == "email"))
+            })
+            .map(|n| n["spdxId"].as_str().unwrap())
+            .collect();
+        let no_creator3: BTreeSet<String> = packages3
+            .iter()
+            .filter(|(_, p)| {
+                !ids(&p["originatedBy"])
+                    .iter()
+                    .any(|a| agents_with_mail.contains(a.as_str()))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        // ... which is what the inventory does not know: the image, its layers and the OS
+        // conclude nothing, nor do packages without a machine-readable copyright file
+        let unconcluded = inv
+            .packages
+            .iter()
+            .filter(|p| p.license_concluded.is_none())
+            .count();
+        let without_notices = inv
+            .packages
+            .iter()
+            .filter(|p| p.copyright.is_none())
+            .count();
+        let not_packages = 1 + inv.layers.len() + usize::from(inv.distro.is_some());
+        for set in [&no_concluded2, &no_concluded3] {
+            assert_eq!(set.len(), unconcluded + not_packages, "{name}");
+        }
+        for set in [&no_copyright2, &no_copyright3] {
+            assert_eq!(set.len(), without_notices + not_packages, "{name}");
+        }
+        concluded_somewhere += inv.packages.len() - unconcluded;
+
+        for (spec, path) in [("spdx2", &spdx2_path), ("spdx3", &spdx3_path)] {
+            let what = format!("{name} {spec}");
+            let v = conformance(&python, "ntia", spec, path);
+            assert_eq!(v["compliant"], true, "{what} ntia: {v}");
+
+            let (concluded, copyright) = if spec == "spdx2" {
+                (&no_concluded2, &no_copyright2)
+            } else {
+                (&no_concluded3, &no_copyright3)
+            };
+            let v = conformance(&python, "fsct3-min", spec, path);
+            let mut failing = Vec::new();
+            if !concluded.is_empty() {
+                failing.push("All component concluded license provided?");
+            }
+            if !copyright.is_empty() {
+                failing.push("All component copyright notice provided?");
+            }
+            if spec == "spdx2" {
+                failing.push("SBOM generation context (SBOM type) provided?");
+            }
+            rows_pass_except(&v, &failing, &format!("{what} fsct3-min"));
+            assert_eq!(
+                &ids(&v["missing"]["concluded_license"]),
+                concluded,
+                "{what}"
+            );
+            assert_eq!(&ids(&v["missing"]["copyright_text"]), copyright, "{what}");
+
+            let v = conformance(&python, "bsi", spec, path);
+            if spec == "spdx2" {
+                // the checker reads BSI's document-level elements from SPDX 3 only
+                rows_pass_except(
+                    &v,
+                    &["Creator of the SBOM", "Dependency Completeness"],
+                    &format!("{what} bsi"),
+                );
+                continue;
+            }
+            // distribution file names and their SHA-512 are the file inventory's (--files)
+            let mut failing = vec!["Distribution Filenames"];
+            if !concluded.is_empty() {
+                failing.push("Distribution Licenses");
+            }
+            if !no_creator3.is_empty() {
+                failing.push("Component Creators");
+            }
+            rows_pass_except(&v, &failing, &format!("{what} bsi"));
+            assert_eq!(
+                &ids(&v["missing"]["distribution_licenses"]),
+                concluded,
+                "{what}"
+            );
+            assert_eq!(ids(&v["missing"]["creator"]), no_creator3, "{what}");
+            // the creator row can fail: without --creator nobody is named with a contact
+            if name == "tiny-debian" {
+                let mut out = Vec::new();
+                writer_for("spdx3-json")
+                    .unwrap()
+                    .write(&inv, &WriteOptions::fixed(1_700_000_000), &mut out)
+                    .unwrap();
+                let bare = tmp.path().join("bare.spdx3.json");
+                std::fs::write(&bare, out).unwrap();
+                let v = conformance(&python, "bsi", spec, &bare);
+                assert_eq!(v["requirements"]["Creator of the SBOM"], false, "{v}");
+            }
+        }
+    }
+    assert!(
+        concluded_somewhere > 0,
+        "no image has a concluded license at all"
+    );
+}
+
+/// `--creator` is in every format, with its contact: SPDX 2 `creators`, SPDX 3 `createdBy`
+/// (an `Organization` with an `email` identifier), CycloneDX `metadata.authors` and, in 1.6,
+/// `metadata.manufacturer` (the schema and XSD checks above run on these same documents).
+#[test]
+fn the_creator_and_its_contact_are_in_every_format() {
+    let inv = tiny_debian();
+    let spdx = json("spdx-json", &inv);
+    assert_eq!(
+        spdx["creationInfo"]["creators"][1],
+        "Organization: ACME (sbom@acme.example)"
+    );
+    let spdx3 = json("spdx3-json", &inv);
+    let graph = spdx3["@graph"].as_array().unwrap();
+    let by = ids(&graph[0]["createdBy"]);
+    let org = graph
+        .iter()
+        .find(|n| n["type"] == "Organization" && by.contains(n["spdxId"].as_str().unwrap()))
+        .expect("the creator among createdBy");
+    assert_eq!(org["name"], "ACME");
+    assert_eq!(
+        org["externalIdentifier"][0]["externalIdentifierType"],
+        "email"
+    );
+    assert_eq!(
+        org["externalIdentifier"][0]["identifier"],
+        "sbom@acme.example"
+    );
+    for (format, manufacturer) in [("cyclonedx-json", true), ("cyclonedx-json@1.5", false)] {
+        let cdx = json(format, &inv);
+        let m = &cdx["metadata"];
+        assert_eq!(m["authors"][0]["email"], "sbom@acme.example", "{format}");
+        assert_eq!(m.get("manufacturer").is_some(), manufacturer, "{format}");
+    }
+    let xml = String::from_utf8(write("cyclonedx-xml", &inv)).unwrap();
+    assert!(xml.contains("<email>sbom@acme.example</email>"), "{xml}");
+    // without it only the tool is named: a contact is never made up
+    let mut out = Vec::new();
+    writer_for("spdx-json")
+        .unwrap()
+        .write(&inv, &WriteOptions::fixed(1_700_000_000), &mut out)
+        .unwrap();
+    let bare: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        bare["creationInfo"]["creators"].as_array().unwrap().len(),
+        1
+    );
 }

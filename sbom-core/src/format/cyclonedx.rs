@@ -146,7 +146,29 @@ pub(super) struct Metadata {
     pub(super) timestamp: String,
     pub(super) lifecycles: Vec<Lifecycle>,
     pub(super) tools: Tools,
+    /// The creator given with `--creator` ([`WriteOptions::creator`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) authors: Vec<Contact>,
     pub(super) component: Component,
+    /// 1.6 only: "the organization that created the BOM", when `--creator` names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) manufacturer: Option<OrgEntity>,
+}
+
+/// An `organizationalContact`.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct Contact {
+    pub(super) name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) email: Option<String>,
+}
+
+/// An `organizationalEntity` with its contacts.
+#[derive(Debug, Serialize)]
+pub(super) struct OrgEntity {
+    pub(super) name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) contact: Vec<Contact>,
 }
 
 #[derive(Debug, Serialize)]
@@ -176,6 +198,8 @@ pub(super) struct Component {
     pub(super) hashes: Vec<Hash>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(super) licenses: Vec<LicenseChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) copyright: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) cpe: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -453,6 +477,7 @@ fn package_component(p: &Package, inv: &Inventory, v: SpecVersion) -> Component 
             .as_deref()
             .map(|l| licenses(l, v))
             .unwrap_or_default(),
+        copyright: p.copyright.clone().filter(|c| !c.trim().is_empty()),
         cpe: p.cpes.first().cloned(),
         purl: Some(p.purl.clone()).filter(|u| !u.is_empty()),
         external_references: p
@@ -734,6 +759,21 @@ pub(super) fn build(inv: &Inventory, opts: &WriteOptions, v: SpecVersion) -> Bom
     } else {
         vec![]
     };
+    let creator = opts.creator.as_deref().and_then(parse_party);
+    let authors: Vec<Contact> = creator
+        .iter()
+        .map(|c| Contact {
+            name: c.name.clone(),
+            email: c.email.clone(),
+        })
+        .collect();
+    let manufacturer = creator
+        .as_ref()
+        .filter(|c| c.kind == super::util::PartyKind::Organization && v == SpecVersion::V1_6)
+        .map(|c| OrgEntity {
+            name: c.name.clone(),
+            contact: authors.clone(),
+        });
     Bom {
         schema: format!("http://cyclonedx.org/schema/bom-{}.schema.json", v.as_str()),
         bom_format: "CycloneDX",
@@ -753,10 +793,12 @@ pub(super) fn build(inv: &Inventory, opts: &WriteOptions, v: SpecVersion) -> Bom
                     ..Default::default()
                 }],
             },
+            authors,
             component: Component {
                 components: inv.layers.iter().map(|l| layer_component(l, inv)).collect(),
                 ..image_component(inv)
             },
+            manufacturer,
         },
         components,
         dependencies,

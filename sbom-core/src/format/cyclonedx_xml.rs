@@ -143,7 +143,19 @@ fn write_bom(w: &mut W, bom: &Bom) -> io::Result<()> {
                     })?;
                     Ok(())
                 })?;
-                component(w, &m.component)
+                if !m.authors.is_empty() {
+                    w.create_element("authors").write_inner_content(|w| {
+                        m.authors.iter().try_for_each(|a| contact(w, "author", a))
+                    })?;
+                }
+                component(w, &m.component)?;
+                if let Some(o) = &m.manufacturer {
+                    w.create_element("manufacturer").write_inner_content(|w| {
+                        text(w, "name", &o.name)?;
+                        o.contact.iter().try_for_each(|c| contact(w, "contact", c))
+                    })?;
+                }
+                Ok(())
             })?;
             if !bom.components.is_empty() {
                 w.create_element("components").write_inner_content(|w| {
@@ -196,6 +208,15 @@ fn write_bom(w: &mut W, bom: &Bom) -> io::Result<()> {
     Ok(())
 }
 
+/// An `organizationalContact` named `tag`.
+fn contact(w: &mut W, tag: &str, c: &super::cyclonedx::Contact) -> io::Result<()> {
+    w.create_element(tag).write_inner_content(|w| {
+        text(w, "name", &c.name)?;
+        opt_text(w, "email", c.email.as_deref())
+    })?;
+    Ok(())
+}
+
 fn component(w: &mut W, c: &Component) -> io::Result<()> {
     let mut e = w.create_element("component").with_attribute(("type", c.ty));
     let bom_ref = c.bom_ref.as_deref().map(xml_text);
@@ -224,6 +245,7 @@ fn component(w: &mut W, c: &Component) -> io::Result<()> {
             w.create_element("licenses")
                 .write_inner_content(|w| c.licenses.iter().try_for_each(|l| license(w, l)))?;
         }
+        opt_text(w, "copyright", c.copyright.as_deref())?;
         opt_text(w, "cpe", c.cpe.as_deref())?;
         opt_text(w, "purl", c.purl.as_deref())?;
         if !c.external_references.is_empty() {

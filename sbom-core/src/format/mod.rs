@@ -89,6 +89,12 @@ pub struct WriteOptions {
     /// True when the timestamp came from `SOURCE_DATE_EPOCH`: then the document namespace
     /// and serial number are derived from the image, so the bytes are reproducible.
     pub reproducible: bool,
+    /// Who made the document besides this program (`--creator`): `Organization: NAME
+    /// (MAIL)`, `Person: NAME (MAIL)` or `Name <mail>`. Written as an SPDX 2 creator, an
+    /// SPDX 3 `createdBy` agent with its e-mail, CycloneDX `metadata.authors` (and 1.6
+    /// `metadata.manufacturer` for an organisation). `None`: only the tool is named, as a
+    /// contact is never made up.
+    pub creator: Option<String>,
 }
 
 impl WriteOptions {
@@ -107,6 +113,7 @@ impl WriteOptions {
         WriteOptions {
             created_unix: now,
             reproducible: false,
+            creator: None,
         }
     }
 
@@ -115,7 +122,14 @@ impl WriteOptions {
         WriteOptions {
             created_unix,
             reproducible: true,
+            creator: None,
         }
+    }
+
+    /// The same options with `creator` as the document's creator (blank: none).
+    pub fn with_creator(mut self, creator: Option<String>) -> Self {
+        self.creator = creator.filter(|c| !c.trim().is_empty());
+        self
     }
 
     /// `2024-01-02T03:04:05Z`: whole seconds, as SPDX requires.

@@ -9,8 +9,10 @@
 //!
 //! * One `CreationInfo` (blank node `_:creationinfo`) shared by every element: spec version
 //!   3.0.1, the document time ([`WriteOptions::created_rfc3339`], so `SOURCE_DATE_EPOCH`
-//!   holds), `createdBy` a `SoftwareAgent` (this program made the document without a person;
-//!   who ran it is not known to it) and `createdUsing` the same program as a `Tool`.
+//!   holds), `createdBy` a `SoftwareAgent` (this program made the document; who ran it is
+//!   not known to it) plus, with [`WriteOptions::creator`] (`--creator`), that
+//!   `Organization` or `Person` with its e-mail, and `createdUsing` the same program as a
+//!   `Tool`.
 //! * `SpdxDocument` (data license CC0-1.0) whose root is a `software_Sbom` of type `analyzed`
 //!   (an SBOM made by analysing an artifact after it was built), whose root is the image.
 //! * The image, each layer, the operating system and every package are `software_Package`s:
@@ -19,11 +21,13 @@
 //!   `operatingSystem` and its own CPE; packages with `library`, their purl, version, hashes,
 //!   CPEs, home page and where they were recorded (`software_sourceInfo`).
 //! * Suppliers are `Organization` or `Person` elements (e-mail as an `email` external
-//!   identifier), linked by `suppliedBy`; one element per distinct party.
-//! * Licenses: each distinct declared expression is one `simplelicensing_LicenseExpression`,
-//!   linked by `hasDeclaredLicense`; `hasConcludedLicense` points to
-//!   `expandedlicensing_NoAssertionLicense` (the scan reads what packages declare and concludes
-//!   nothing), as does `hasDeclaredLicense` where nothing is declared.
+//!   identifier), linked by `suppliedBy`; one element per distinct party. The party a
+//!   package's own metadata names (not the image's distributor) is also its `originatedBy`.
+//! * Licenses: each distinct expression is one `simplelicensing_LicenseExpression`, linked by
+//!   `hasDeclaredLicense` and, where a machine-readable record concludes one
+//!   ([`crate::Package::license_concluded`]), `hasConcludedLicense`; otherwise either points to
+//!   `expandedlicensing_NoAssertionLicense` (never `NoneLicense`: not knowing is not "no
+//!   license"). `software_copyrightText` only where the package's files give notices.
 //! * Relationships: the image `contains` its layers and the OS; each layer `contains` the
 //!   packages it introduced (the per-package layer attribution); the OS `contains` the OS
 //!   packages (as the SPDX 2 writer has it); `dependsOn` as the inventory says. Ownership (a
@@ -155,6 +159,8 @@ struct Node {
     // Artifact / software_Package
     #[serde(skip_serializing_if = "Option::is_none")]
     supplied_by: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    originated_by: Vec<String>,
     #[serde(
         rename = "software_packageVersion",
         skip_serializing_if = "Option::is_none"
@@ -167,6 +173,11 @@ struct Node {
     package_url: Option<String>,
     #[serde(rename = "software_homePage", skip_serializing_if = "Option::is_none")]
     home_page: Option<String>,
+    #[serde(
+        rename = "software_copyrightText",
+        skip_serializing_if = "Option::is_none"
+    )]
+    copyright_text: Option<String>,
     #[serde(
         rename = "software_sourceInfo",
         skip_serializing_if = "Option::is_none"
@@ -358,14 +369,18 @@ impl Builder<'_> {
             .insert(to.to_string());
     }
 
-    /// The declared license (or no assertion) and the concluded one (no assertion) of `id`.
-    fn licenses_of(&mut self, id: &str, declared: Option<&str>) {
-        let declared = match declared.map(str::trim).filter(|l| !l.is_empty()) {
-            Some(l) => self.license(l),
-            None => NO_ASSERTION_LICENSE.to_string(),
-        };
-        self.relate(id, "hasDeclaredLicense", &declared);
-        self.relate(id, "hasConcludedLicense", NO_ASSERTION_LICENSE);
+    /// The declared and the concluded license of `id`, each no assertion when unknown.
+    fn licenses_of(&mut self, id: &str, declared: Option<&str>, concluded: Option<&str>) {
+        for (ty, expr) in [
+            ("hasDeclaredLicense", declared),
+            ("hasConcludedLicense", concluded),
+        ] {
+            let to = match expr.map(str::trim).filter(|l| !l.is_empty()) {
+                Some(l) => self.license(l),
+                None => NO_ASSERTION_LICENSE.to_string(),
+            };
+            self.relate(id, ty, &to);
+        }
     }
 }
 
@@ -385,12 +400,12 @@ fn package_node(b: &mut Builder, p: &Package, id: &str) -> Node {
     n.package_url = Some(p.purl.clone()).filter(|u| !u.is_empty());
     // the maintainer or vendor its database names, else whoever distributes the image (as
     // the SPDX 2 writer decides)
-    n.supplied_by = b.agent(
-        p.supplier
-            .as_deref()
-            .filter(|s| parse_party(s).is_some())
-            .or(inv.image.supplier()),
-    );
+    let own = p.supplier.as_deref().filter(|s| parse_party(s).is_some());
+    n.supplied_by = b.agent(own.or(inv.image.supplier()));
+    // the party the package's own metadata names (a Debian maintainer, an author) made the
+    // package as installed; the image's distributor did not, so it is never the originator
+    n.originated_by = b.agent(own).into_iter().collect();
+    n.copyright_text = p.copyright.clone().filter(|c| !c.trim().is_empty());
     let mut hashes: Vec<Hash> = p
         .checksums
         .iter()
@@ -482,7 +497,7 @@ fn build(inv: &Inventory, opts: &WriteOptions) -> Document {
     }
     image.comment = Some(image_comment.join("; "));
     image.primary_purpose = Some("container");
-    b.licenses_of(&image_id, None);
+    b.licenses_of(&image_id, None, None);
     b.nodes.push(image);
 
     // layers: whoever distributes the image distributes each of its layers
@@ -507,7 +522,7 @@ fn build(inv: &Inventory, opts: &WriteOptions) -> Document {
         n.comment = Some(comment.join("; "));
         n.primary_purpose = Some("archive");
         b.relate(&image_id, "contains", &id);
-        b.licenses_of(&id, None);
+        b.licenses_of(&id, None, None);
         b.nodes.push(n);
         layer_ids.insert(l.index, id);
     }
@@ -529,7 +544,7 @@ fn build(inv: &Inventory, opts: &WriteOptions) -> Document {
             .collect();
         n.primary_purpose = Some("operatingSystem");
         b.relate(&image_id, "contains", &id);
-        b.licenses_of(&id, None);
+        b.licenses_of(&id, None, None);
         b.nodes.push(n);
         id
     });
@@ -548,7 +563,7 @@ fn build(inv: &Inventory, opts: &WriteOptions) -> Document {
         let id = ids[&p.id].clone();
         let n = package_node(&mut b, p, &id);
         b.nodes.push(n);
-        b.licenses_of(&id, p.license.as_deref());
+        b.licenses_of(&id, p.license.as_deref(), p.license_concluded.as_deref());
         let layer = p.layer.and_then(|l| layer_ids.get(&l)).cloned();
         match (&layer, &os_id) {
             (_, Some(os)) if p.ecosystem.is_os() => {
@@ -594,6 +609,8 @@ fn build(inv: &Inventory, opts: &WriteOptions) -> Document {
     }
 
     let data_license = b.license("CC0-1.0");
+    // the organisation or person given as the creator, with its contact
+    let creator = b.agent(opts.creator.as_deref());
     let Builder {
         ns,
         nodes,
@@ -660,7 +677,7 @@ fn build(inv: &Inventory, opts: &WriteOptions) -> Document {
         blank_id: Some(CREATION_INFO),
         spec_version: Some(SPDX3_VERSION),
         created: Some(opts.created_rfc3339()),
-        created_by: vec![agent_id],
+        created_by: std::iter::once(agent_id).chain(creator).collect(),
         created_using: vec![tool_id],
         ..Default::default()
     };

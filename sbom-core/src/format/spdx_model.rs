@@ -66,7 +66,8 @@ pub struct Document {
 pub struct CreationInfo {
     /// `2024-01-02T03:04:05Z`, from [`WriteOptions::created_rfc3339`].
     pub created: String,
-    /// `Tool: sbom-<version>`.
+    /// `Tool: sbom-<version>`, and the organisation or person given as the creator
+    /// ([`WriteOptions::creator`]) as `Organization: NAME (MAIL)`.
     pub creators: Vec<String>,
     /// The SPDX license list version the expressions were checked against; not written
     /// today (the field is optional).
@@ -102,12 +103,14 @@ pub struct SpdxPackage {
     /// it and the source package it was built from; for the OS, the release file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_info: Option<String>,
-    /// Always [`NOASSERTION`]: the scan reads what packages declare, it concludes nothing.
+    /// The concluded license where a machine-readable record concludes one
+    /// ([`crate::Package::license_concluded`]), else [`NOASSERTION`].
     pub license_concluded: String,
     /// The license the package metadata declares, as a valid SPDX expression (unknown
     /// names as `LicenseRef-`), or [`NOASSERTION`].
     pub license_declared: String,
-    /// Always [`NOASSERTION`]: copyright notices are not collected.
+    /// The copyright notices of the package's own files ([`crate::Package::copyright`]),
+    /// else [`NOASSERTION`].
     pub copyright_text: String,
     /// The package's own description, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -464,7 +467,8 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
     for p in &inv.packages {
         let id = ids[&p.id].clone();
         let license = p.license.clone().filter(|l| !l.trim().is_empty());
-        if let Some(l) = &license {
+        let concluded = p.license_concluded.clone().filter(|l| !l.trim().is_empty());
+        for l in license.iter().chain(&concluded) {
             refs_used.extend(license_refs(l).map(str::to_string));
         }
         let mut external_refs = Vec::new();
@@ -542,9 +546,13 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             checksums,
             homepage: p.homepage.clone().filter(|h| h.starts_with("http")),
             source_info: Some(source.join("; ")),
-            license_concluded: noassert(),
+            license_concluded: concluded.unwrap_or_else(noassert),
             license_declared: license.unwrap_or_else(noassert),
-            copyright_text: noassert(),
+            copyright_text: p
+                .copyright
+                .clone()
+                .filter(|c| !c.trim().is_empty())
+                .unwrap_or_else(noassert),
             description: p.description.clone().filter(|d| !d.trim().is_empty()),
             comment: Some(comment.join("; ")).filter(|c| !c.is_empty()),
             external_refs,
@@ -632,7 +640,14 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
         document_namespace: namespace,
         creation_info: CreationInfo {
             created,
-            creators: vec![tool_creator(inv)],
+            creators: std::iter::once(tool_creator(inv))
+                .chain(
+                    opts.creator
+                        .as_deref()
+                        .filter(|c| parse_party(c).is_some())
+                        .map(|c| supplier_field(Some(c))),
+                )
+                .collect(),
             license_list_version: None,
         },
         comment: Some(comment),

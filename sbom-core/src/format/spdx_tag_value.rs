@@ -88,7 +88,11 @@ fn render(doc: &Document, w: &mut dyn io::Write) -> io::Result<()> {
         }
         writeln!(w, "PackageLicenseConcluded: {}", p.license_concluded)?;
         writeln!(w, "PackageLicenseDeclared: {}", p.license_declared)?;
-        writeln!(w, "PackageCopyrightText: {}", p.copyright_text)?;
+        if p.copyright_text == super::spdx_model::NOASSERTION {
+            writeln!(w, "PackageCopyrightText: {}", p.copyright_text)?;
+        } else {
+            writeln!(w, "PackageCopyrightText: {}", text(&p.copyright_text))?;
+        }
         if let Some(d) = &p.description {
             writeln!(w, "PackageDescription: {}", text(d))?;
         }

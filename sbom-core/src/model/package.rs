@@ -219,6 +219,14 @@ pub struct Package {
     /// The declared licenses as one valid SPDX expression (unknown names as `LicenseRef-`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
+    /// The license concluded for the package as one valid SPDX expression, only where a
+    /// machine-readable record concludes it (a DEP-5 copyright file whose every `Files:`
+    /// paragraph names its license); `None` means "not concluded", never "no license".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_concluded: Option<String>,
+    /// Copyright notices as the package's own files write them (one a line), never made up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copyright: Option<String>,
     /// Who supplies the package: the distribution for OS packages, the author for others.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier: Option<String>,

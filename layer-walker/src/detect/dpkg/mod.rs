@@ -24,7 +24,8 @@ const DOC: &str = "/usr/share/doc/";
 const MAX_STATUS: u64 = 64 * 1024 * 1024;
 /// `.list` files of the largest packages (texlive, kernels) run to a few MB.
 const MAX_LIST: u64 = 16 * 1024 * 1024;
-/// Copyright files are rarely above 200 KB; only the `License:` names are kept.
+/// Copyright files are rarely above 200 KB; only the license names and copyright notices
+/// are kept.
 const MAX_COPYRIGHT: u64 = 4 * 1024 * 1024;
 
 /// Files that sit next to distroless status.d entries but are not package records
@@ -56,14 +57,21 @@ impl OwnedFiles {
     }
 }
 
-/// The license names of a machine-readable copyright file.
+/// What a package's copyright file says ([`copyright::read`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Copyright {
-    /// `License:` short names, first-seen order, no duplicates.
+    /// `License:` short names of a machine-readable file, first-seen order, no duplicates.
     pub licenses: Vec<String>,
     /// Them as one SPDX expression ([`license::combine`]), made once here rather than in
     /// every snapshot's collect: SPDX parsing was 15 % of a warm-cache scan of debian-large.
     pub expression: Option<String>,
+    /// The concluded license as one SPDX expression: only for a machine-readable file whose
+    /// every `Files:` paragraph names its license ([`copyright::CopyrightFile::concluded`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concluded: Option<String>,
+    /// The file's copyright notices, one a line, as it writes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notices: Option<String>,
 }
 
 /// Finds dpkg-installed packages.
@@ -129,11 +137,15 @@ impl Detector for DpkgDetector {
             return Ok(Arc::new(OwnedFiles(files)));
         }
         // a free-form copyright file is kept as "no licenses": never guessed from prose
-        let licenses = copyright::dep5_licenses(body).unwrap_or_default();
-        let expression = license::combine(&licenses);
+        let file = copyright::read(body);
+        let expression = license::combine(&file.licenses);
+        let concluded = file.concluded.as_deref().and_then(license::combine);
+        let notices = Some(file.copyright.join("\n")).filter(|n| !n.is_empty());
         Ok(Arc::new(Copyright {
-            licenses,
+            licenses: file.licenses,
             expression,
+            concluded,
+            notices,
         }))
     }
 
@@ -210,6 +222,8 @@ fn package(view: &FsView, ctx: CollectContext, db_path: &str, rec: &DebRecord) -
     {
         p.license = c.expression.clone();
         p.licenses_declared = c.licenses.clone();
+        p.license_concluded = c.concluded.clone();
+        p.copyright = c.notices.clone();
     }
     if ctx.full_detail {
         let lists = rec

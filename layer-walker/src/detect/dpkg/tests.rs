@@ -210,6 +210,34 @@ fn copyright_files() {
     let found = run(dpkg(), &files);
     assert_eq!(found.packages[0].license, None);
     assert!(found.packages[0].licenses_declared.is_empty());
+    // ... and no concluded license, but its own copyright lines, word for word
+    assert_eq!(found.packages[0].license_concluded, None);
+    let notices = found.packages[0].copyright.clone().expect("notices");
+    let text = String::from_utf8_lossy(&files[1].1).into_owned();
+    for n in notices.lines() {
+        assert!(text.lines().any(|l| l.trim() == n), "{n}");
+    }
+    assert!(notices.lines().count() > 1, "{notices}");
+
+    // DEP-5 whose every Files paragraph names its license: concluded as the AND of those;
+    // the notices are the Copyright fields' lines
+    let body = std::fs::read(dir.join("liblzma5.copyright")).expect("fixture");
+    let read = copyright::read(&body);
+    let concluded = read.concluded.expect("concluded");
+    let text = String::from_utf8_lossy(&body);
+    let files_paras = text
+        .split("\n\n")
+        .filter(|p| p.starts_with("Files:"))
+        .count();
+    assert!(files_paras > 1 && concluded.len() <= files_paras);
+    for n in &read.copyright {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start_matches("Copyright:").trim() == n),
+            "{n}"
+        );
+    }
+    assert!(!read.copyright.is_empty());
 }
 
 #[test]
