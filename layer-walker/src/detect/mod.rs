@@ -30,6 +30,7 @@
 pub mod apk;
 pub mod binary;
 mod common;
+pub mod conda;
 pub mod distro;
 pub mod dotnet;
 pub mod dpkg;
@@ -229,6 +230,7 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(php::ComposerDetector),
         Arc::new(dotnet::DotnetDetector),
         Arc::new(r::RDetector),
+        Arc::new(conda::CondaDetector),
         Arc::new(binary::BinaryDetector),
     ]
 }
