@@ -39,6 +39,7 @@ pub mod java;
 pub mod npm;
 pub mod pacman;
 pub mod php;
+pub mod portage;
 pub mod python;
 pub mod r;
 pub mod rpm;
@@ -221,6 +222,7 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(apk::ApkDetector),
         Arc::new(rpm::RpmDetector),
         Arc::new(pacman::PacmanDetector),
+        Arc::new(portage::PortageDetector),
         Arc::new(python::PythonDetector),
         Arc::new(npm::NpmDetector),
         Arc::new(golang::GoDetector),
