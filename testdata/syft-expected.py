@@ -6,7 +6,8 @@ Syft's own expected lists rather than values typed from the fixtures.
     syft-expected.py <syft checkout or git dir> <commit> <path/to/cataloger_test.go> [LIST]
 
 LIST is the Go identifier holding the expected slice (default: every `[]pkg.Package{`
-literal in the file, each as one test case). Output (stdout): a JSON list of cases, each a
+literal in the file, each as one test case, and every `expected: pkg.Package{`, as a case of
+one). Output (stdout): a JSON list of cases, each a
 list of packages {name, version, purl, licenses, locations, metadata}.
 """
 import json
@@ -88,6 +89,11 @@ def main():
     lines = src.split("\n")
     cases = []
     for i, l in enumerate(lines):
+        single = re.match(r"\s*expected:\s+pkg\.Package\{$", l.rstrip())
+        if single:
+            inner, _ = block(lines, i)
+            cases.append([package(inner)])
+            continue
         if not l.rstrip().endswith("[]pkg.Package{"):
             continue
         if var and not re.match(rf"\s*{re.escape(var)}\s*(:=|=|:)", l):

@@ -35,6 +35,7 @@ pub mod distro;
 pub mod dotnet;
 pub mod dpkg;
 pub mod golang;
+pub mod homebrew;
 pub mod java;
 pub mod nix;
 pub mod npm;
@@ -251,6 +252,7 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(r::RDetector),
         Arc::new(conda::CondaDetector),
         Arc::new(nix::NixDetector),
+        Arc::new(homebrew::HomebrewDetector),
         Arc::new(binary::BinaryDetector),
     ]
 }
