@@ -6,6 +6,11 @@ use packageurl::PackageUrl;
 
 use crate::{Distro, Ecosystem, Package};
 
+/// The prefix of [`Package::properties`] keys that are purl qualifiers of the package's type
+/// (`purl:build` for conda's `build=`): set by detectors whose type defines qualifiers other
+/// than the OS ones (`arch`, `distro`, `epoch`, `upstream`), which are built from fields.
+pub const PURL_QUALIFIER: &str = "purl:";
+
 /// The purl of `pkg`. `distro` is the image's distro, used for OS packages' namespace and
 /// `distro=` qualifier.
 ///
@@ -22,6 +27,13 @@ use crate::{Distro, Ecosystem, Package};
 pub fn package_purl(pkg: &Package, distro: Option<&Distro>) -> String {
     let eco = pkg.ecosystem;
     let (namespace, name) = match eco {
+        // portage names are `<category>/<name>`: the category is the namespace
+        Ecosystem::Portage => match pkg.name.split_once('/') {
+            Some((cat, n)) => (Some(cat.to_string()), n.to_string()),
+            None => (None, pkg.name.clone()),
+        },
+        // purl-spec: brew formula names are case-insensitive and written lower-case
+        Ecosystem::Homebrew => (pkg.namespace.clone(), pkg.name.to_lowercase()),
         Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk | Ecosystem::Alpm => {
             let ns = distro
                 .map(|d| d.id.clone())
@@ -43,6 +55,8 @@ pub fn package_purl(pkg: &Package, distro: Option<&Distro>) -> String {
         | Ecosystem::Nuget
         | Ecosystem::Cran
         | Ecosystem::Bitnami
+        | Ecosystem::Conda
+        | Ecosystem::Nix
         | Ecosystem::Generic => (pkg.namespace.clone(), pkg.name.clone()),
         // `vendor/package`: the vendor is the purl namespace
         Ecosystem::Composer => match pkg.name.split_once('/') {
@@ -66,10 +80,6 @@ pub fn package_purl(pkg: &Package, distro: Option<&Distro>) -> String {
     }
 }
 
-/// The [`Package::properties`] key holding the distro a Bitnami component was built for
-/// (`debian-12`), its purl's `distro` qualifier.
-pub const BITNAMI_DISTRO: &str = "bitnami:distro";
-
 fn build(
     ty: &str,
     namespace: Option<&str>,
@@ -85,14 +95,12 @@ fn build(
     if !version.is_empty() {
         purl.with_version(version).ok()?;
     }
-    if pkg.ecosystem == Ecosystem::Bitnami {
-        // Bitnami's own qualifiers: the build's architecture and the distro it was built for
-        // (`debian-12`), which is Bitnami's, not necessarily the image's
-        if let Some(arch) = pkg.arch.as_deref().filter(|a| !a.is_empty()) {
-            purl.add_qualifier("arch", arch).ok()?;
-        }
-        if let Some(d) = pkg.properties.get(BITNAMI_DISTRO) {
-            purl.add_qualifier("distro", d.clone()).ok()?;
+    // the qualifiers a type defines, which detectors keep as `purl:<key>` properties, in
+    // the order they were recorded (conda's `build`, `channel`, `subdir`, `type`; Nix's
+    // `output`, `outputhash`; Bitnami's `arch`, `distro`)
+    for (k, v) in &pkg.properties {
+        if let Some(q) = k.strip_prefix(PURL_QUALIFIER) {
+            purl.add_qualifier(q.to_string(), v.clone()).ok()?;
         }
     }
     if pkg.ecosystem.is_os() {

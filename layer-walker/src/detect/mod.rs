@@ -31,15 +31,19 @@ pub mod apk;
 pub mod binary;
 pub mod bitnami;
 mod common;
+pub mod conda;
 pub mod distro;
 pub mod dotnet;
 pub mod dpkg;
 pub mod golang;
+pub mod homebrew;
 pub mod java;
 pub mod kernel;
+pub mod nix;
 pub mod npm;
 pub mod pacman;
 pub mod php;
+pub mod portage;
 pub mod python;
 pub mod r;
 pub mod rpm;
@@ -93,6 +97,9 @@ pub struct Claim {
     /// When set, the body is only handed over if it starts with these bytes (ELF, zip...):
     /// files that do not are skipped silently.
     pub magic: Option<&'static [u8]>,
+    /// False for a claim on the path alone ([`Claim::path_only`]): the body is not read
+    /// and [`Detector::parse`] gets an empty one.
+    pub read_body: bool,
 }
 
 impl Claim {
@@ -101,6 +108,18 @@ impl Claim {
         Claim {
             max_size,
             magic: None,
+            read_body: true,
+        }
+    }
+
+    /// A claim on the file's path (and metadata) alone, for detectors to whom a file's
+    /// presence is the fact (every file under a Nix store path belongs to that path): the
+    /// body is never read, whatever its size, and `parse` gets an empty body.
+    pub const fn path_only() -> Self {
+        Claim {
+            max_size: u64::MAX,
+            magic: None,
+            read_body: false,
         }
     }
 
@@ -109,6 +128,7 @@ impl Claim {
         Claim {
             max_size,
             magic: Some(magic),
+            read_body: true,
         }
     }
 }
@@ -222,6 +242,7 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(apk::ApkDetector),
         Arc::new(rpm::RpmDetector),
         Arc::new(pacman::PacmanDetector),
+        Arc::new(portage::PortageDetector),
         Arc::new(python::PythonDetector),
         Arc::new(npm::NpmDetector),
         Arc::new(golang::GoDetector),
@@ -233,6 +254,9 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(r::RDetector),
         Arc::new(bitnami::BitnamiDetector),
         Arc::new(kernel::KernelDetector),
+        Arc::new(conda::CondaDetector),
+        Arc::new(nix::NixDetector),
+        Arc::new(homebrew::HomebrewDetector),
         Arc::new(binary::BinaryDetector),
     ]
 }

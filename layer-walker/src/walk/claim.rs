@@ -37,6 +37,14 @@ pub(crate) fn offer<'r>(
     if wanted.is_empty() {
         return Ok(Offer::Unclaimed);
     }
+    if wanted.iter().all(|(_, c)| !c.read_body) {
+        // nothing to read: the body is not even opened
+        let claims: Vec<ClaimResult> = wanted
+            .iter()
+            .map(|(d, _)| parse_one(d, path, &[]))
+            .collect();
+        return Ok(Offer::Parsed(claims.into()));
+    }
     let mut body = open().map_err(LayerError::Read)?;
     Ok(
         match read_claimed(limits, path, &mut body, meta.size, wanted)? {
@@ -56,8 +64,12 @@ fn read_claimed(
     wanted: Vec<(&Arc<dyn Detector>, Claim)>,
 ) -> Result<Option<Arc<[ClaimResult]>>, LayerError> {
     let mut results: Vec<ClaimResult> = Vec::with_capacity(wanted.len());
+    for (d, _) in wanted.iter().filter(|(_, c)| !c.read_body) {
+        results.push(parse_one(d, path, &[]));
+    }
     let fitting: Vec<&(&Arc<dyn Detector>, Claim)> = wanted
         .iter()
+        .filter(|(_, c)| c.read_body)
         .filter(|(d, c)| {
             let fits = size <= c.max_size.min(limits.max_claimed_file);
             if !fits && c.magic.is_none() {
@@ -115,18 +127,23 @@ fn read_claimed(
         )));
     }
     for (d, _) in passing {
-        let parsed = match catch_unwind(AssertUnwindSafe(|| d.parse(path, &body))) {
-            Ok(Ok(p)) => Ok(p),
-            Ok(Err(e)) => Err(Arc::<str>::from(format!("{path}: {e}"))),
-            Err(_) => Err(Arc::<str>::from(format!(
-                "{path}: the {} parser failed on this file",
-                d.name()
-            ))),
-        };
-        results.push(ClaimResult {
-            detector: d.name(),
-            parsed,
-        });
+        results.push(parse_one(d, path, &body));
     }
     Ok(Some(results.into()))
+}
+
+/// `d`'s parse of `body`, a panic in it turned into an error naming the file.
+fn parse_one(d: &Arc<dyn Detector>, path: &str, body: &[u8]) -> ClaimResult {
+    let parsed = match catch_unwind(AssertUnwindSafe(|| d.parse(path, body))) {
+        Ok(Ok(p)) => Ok(p),
+        Ok(Err(e)) => Err(Arc::<str>::from(format!("{path}: {e}"))),
+        Err(_) => Err(Arc::<str>::from(format!(
+            "{path}: the {} parser failed on this file",
+            d.name()
+        ))),
+    };
+    ClaimResult {
+        detector: d.name(),
+        parsed,
+    }
 }

@@ -38,6 +38,15 @@ pub enum Ecosystem {
     /// Bitnami components (`pkg:bitnami`), as the SPDX documents Bitnami images ship beside
     /// each component under `/opt/bitnami` record them.
     Bitnami,
+    /// conda packages in a conda environment (`conda-meta/*.json`): conda, mamba, pixi.
+    Conda,
+    /// Gentoo portage packages (`/var/db/pkg/<category>/<name>-<version>/`), named
+    /// `<category>/<name>` as portage names them.
+    Portage,
+    /// Nix store paths (`/nix/store/<hash>-<name>-<version>`).
+    Nix,
+    /// Homebrew (and Linuxbrew) formulae installed in a Cellar.
+    Homebrew,
     /// Software installed without a package manager and named by its vendor and product
     /// (purl type `generic`, the vendor as namespace): a JDK or JRE installation read from
     /// its `release` file, as Syft reports it (`pkg:generic/oracle/openjdk@17.0.9+9`).
@@ -62,6 +71,12 @@ impl Ecosystem {
             Ecosystem::Nuget => "nuget",
             Ecosystem::Cran => "cran",
             Ecosystem::Bitnami => "bitnami",
+            Ecosystem::Conda => "conda",
+            // purl-spec's candidate type for portage (not yet defined), as Syft writes it
+            Ecosystem::Portage => "ebuild",
+            // purl-spec's candidate type for Nix, as Syft writes it
+            Ecosystem::Nix => "nix",
+            Ecosystem::Homebrew => "brew",
             Ecosystem::Generic => "generic",
         }
     }
@@ -75,7 +90,7 @@ impl Ecosystem {
     /// assert_eq!(Ecosystem::from_purl_type("oci"), None);
     /// ```
     pub fn from_purl_type(t: &str) -> Option<Ecosystem> {
-        const ALL: [Ecosystem; 15] = [
+        const ALL: [Ecosystem; 19] = [
             Ecosystem::Deb,
             Ecosystem::Rpm,
             Ecosystem::Apk,
@@ -90,6 +105,10 @@ impl Ecosystem {
             Ecosystem::Nuget,
             Ecosystem::Cran,
             Ecosystem::Bitnami,
+            Ecosystem::Conda,
+            Ecosystem::Portage,
+            Ecosystem::Nix,
+            Ecosystem::Homebrew,
             Ecosystem::Generic,
         ];
         ALL.into_iter()
@@ -100,7 +119,7 @@ impl Ecosystem {
     pub fn is_os(self) -> bool {
         matches!(
             self,
-            Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk | Ecosystem::Alpm
+            Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk | Ecosystem::Alpm | Ecosystem::Portage
         )
     }
 
@@ -121,6 +140,10 @@ impl Ecosystem {
             Ecosystem::Nuget => "nuget",
             Ecosystem::Cran => "cran",
             Ecosystem::Bitnami => "bitnami",
+            Ecosystem::Conda => "conda",
+            Ecosystem::Portage => "portage",
+            Ecosystem::Nix => "nix",
+            Ecosystem::Homebrew => "homebrew",
             Ecosystem::Generic => "generic",
         }
     }
@@ -338,6 +361,7 @@ impl Package {
     ///   directory holding a single-file egg-info);
     /// - gems: the gem home, the parent of `specifications/` (`specifications/default/` for
     ///   the gems Ruby ships);
+    /// - conda: the environment's `conda-meta` directory, where every record of it is;
     /// - deb, rpm, apk: the directory of the database (`/var/lib/dpkg`, also for distroless
     ///   `status.d/` files);
     /// - others: the file that recorded the package (a binary, a `deps.json`, Composer's
@@ -363,6 +387,7 @@ impl Package {
                     .unwrap_or(dir);
                 specs.strip_suffix("/specifications").unwrap_or(dir)
             }
+            Ecosystem::Conda => dir,
             e if e.is_os() => dir.strip_suffix("/status.d").unwrap_or(dir),
             _ => db,
         }

@@ -61,6 +61,10 @@ pub fn compare(ecosystem: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
         Ecosystem::Alpm => Some(alpm::compare(a, b)),
         Ecosystem::Cran
         | Ecosystem::Bitnami
+        | Ecosystem::Conda
+        | Ecosystem::Portage
+        | Ecosystem::Nix
+        | Ecosystem::Homebrew
         | Ecosystem::Maven
         | Ecosystem::Gem
         | Ecosystem::Composer

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sbom_core::purl::BITNAMI_DISTRO;
+use sbom_core::purl::PURL_QUALIFIER;
 use sbom_core::{license, Ecosystem, Package, PackageId, Relationship, RelationshipKind};
 use serde::Deserialize;
 
@@ -261,8 +261,15 @@ pub fn parse_components_json(body: &[u8]) -> Result<Document, ParseError> {
 fn package(c: &Component, creator: Option<&str>, document: &str) -> Package {
     let mut p = Package::new(Ecosystem::Bitnami, c.name.clone(), c.version.clone());
     p.arch = c.arch.clone();
+    // Bitnami's qualifiers: the build's architecture and the distro it was built for
+    // (`debian-12`), which is Bitnami's, not necessarily the image's
+    if let Some(a) = &c.arch {
+        p.properties
+            .insert(format!("{PURL_QUALIFIER}arch"), a.clone());
+    }
     if let Some(d) = &c.distro {
-        p.properties.insert(BITNAMI_DISTRO.into(), d.clone());
+        p.properties
+            .insert(format!("{PURL_QUALIFIER}distro"), d.clone());
     }
     if let Some(purl) = &c.purl {
         p.purl = purl.clone();

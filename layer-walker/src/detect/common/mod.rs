@@ -8,3 +8,4 @@
 pub(crate) mod codec;
 pub(crate) mod elf;
 pub(crate) mod encoding;
+pub(crate) mod sqlite;

@@ -1,31 +1,9 @@
 //! rpm's SQLite backend (`rpmdb.sqlite`, rpm >= 4.16), read from memory.
 
-use std::io::Read;
-
-use rusqlite::{Connection, OpenFlags, MAIN_DB};
-use thiserror::Error;
-
-/// Why an `rpmdb.sqlite` could not be read.
-#[derive(Debug, Error)]
-pub enum SqliteError {
-    #[error("not a SQLite database")]
-    NotSqlite,
-    #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// `Packages` is a view, a virtual table, or has generated columns: rpm writes a plain
-    /// table, and anything else can compute without end or return more than the file holds.
-    #[error("its Packages is not a plain table ({0})")]
-    NotPlainTable(String),
-    #[error("its Packages rows add up to more bytes than the {0}-byte database holds")]
-    MoreThanStored(usize),
-}
-
-/// Largest value a query may return: rpm's own header size limit (`HEADER_DATA_MAX`, 256 MiB)
-/// is never approached by a real header (1 MiB would be a huge one).
-const MAX_VALUE: i32 = 64 << 20;
-
-/// Longest the queries on one database may run.
-const MAX_QUERY_TIME: std::time::Duration = std::time::Duration::from_secs(60);
+pub use crate::detect::common::sqlite::SqliteError;
+use crate::detect::common::sqlite::{check_plain_table, open};
+#[cfg(test)]
+use rusqlite::{Connection, MAIN_DB};
 
 /// The header blobs of the `Packages` table, in `hnum` order.
 ///
@@ -39,7 +17,7 @@ pub fn read_packages(file: &[u8]) -> Result<Vec<Vec<u8>>, SqliteError> {
         return Err(SqliteError::NotSqlite);
     }
     let conn = open(file)?;
-    check_plain_table(&conn)?;
+    check_plain_table(&conn, "Packages")?;
     // sorted here rather than by SQLite: a sorter holds every row before it returns one,
     // while a scan returns them one at a time, and each is counted as it comes
     let mut stmt = conn.prepare("SELECT hnum, blob FROM Packages")?;
@@ -52,80 +30,12 @@ pub fn read_packages(file: &[u8]) -> Result<Vec<Vec<u8>>, SqliteError> {
         let (hnum, blob) = row?;
         total += blob.len();
         if total > file.len() {
-            return Err(SqliteError::MoreThanStored(file.len()));
+            return Err(SqliteError::MoreThanStored("Packages".into(), file.len()));
         }
         out.push((hnum, blob));
     }
     out.sort_by_key(|(hnum, _)| *hnum);
     Ok(out.into_iter().map(|(_, blob)| blob).collect())
-}
-
-/// `file` as an in-memory database, with bounds on what any query on it may do.
-fn open(file: &[u8]) -> Result<Connection, SqliteError> {
-    let mut conn = Connection::open_with_flags(
-        ":memory:",
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    // SQLite copies the bytes into its own buffer; patch the two journal-mode bytes on the way.
-    let patched = (&file[..18]).chain(&[1u8, 1][..]).chain(&file[20..]);
-    conn.deserialize_read_exact(MAIN_DB, patched, file.len(), true)?;
-    conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE)?;
-    // a sort would spill to temporary files by default: nothing from an image goes to disk
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // backstops on work, far above what reading any real rpmdb takes (a few operations per
-    // row, well under a second): a budget of operations, and of time, since one operation
-    // can be a large sort step
-    let budget = 10_000 + file.len() as u64 / 256;
-    let started = std::time::Instant::now();
-    let mut ticks = 0u64;
-    conn.progress_handler(
-        1000,
-        Some(move || {
-            ticks += 1;
-            ticks > budget || started.elapsed() > MAX_QUERY_TIME
-        }),
-    )?;
-    Ok(conn)
-}
-
-fn check_plain_table(conn: &Connection) -> Result<(), SqliteError> {
-    let found: Option<(String, String)> = conn
-        .query_row(
-            "SELECT type, coalesce(sql, '') FROM sqlite_schema WHERE name = 'Packages' COLLATE NOCASE",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })?;
-    let Some((kind, sql)) = found else {
-        // the SELECT reports the missing table in SQLite's own words
-        return Ok(());
-    };
-    if kind != "table" {
-        return Err(SqliteError::NotPlainTable(format!("a {kind}")));
-    }
-    if sql
-        .trim_start()
-        .get(..14)
-        .is_some_and(|h| h.eq_ignore_ascii_case("create virtual"))
-    {
-        return Err(SqliteError::NotPlainTable("a virtual table".into()));
-    }
-    // table_xinfo's `hidden` is 2 for virtual and 3 for stored generated columns
-    let generated: i64 = conn.query_row(
-        "SELECT count(*) FROM pragma_table_xinfo('Packages') WHERE hidden IN (2, 3)",
-        [],
-        |r| r.get(0),
-    )?;
-    if generated > 0 {
-        return Err(SqliteError::NotPlainTable(
-            "it has generated columns".into(),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -159,7 +69,7 @@ mod tests {
         ] {
             let db = database(schema);
             let err = read_packages(&db).unwrap_err();
-            assert!(matches!(err, SqliteError::NotPlainTable(_)), "{err}");
+            assert!(matches!(err, SqliteError::NotPlainTable(..)), "{err}");
         }
     }
 
@@ -179,7 +89,7 @@ mod tests {
         ));
         let db = database(&schema);
         let err = read_packages(&db).unwrap_err();
-        assert!(matches!(err, SqliteError::MoreThanStored(_)), "{err}");
+        assert!(matches!(err, SqliteError::MoreThanStored(..)), "{err}");
     }
 
     #[test]

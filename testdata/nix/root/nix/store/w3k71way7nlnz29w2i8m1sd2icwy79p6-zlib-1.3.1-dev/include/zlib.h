@@ -1,0 +1,1 @@
+#define ZLIB_VERSION "1.3.1"
