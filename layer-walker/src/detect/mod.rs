@@ -90,7 +90,39 @@ pub struct Claim {
     pub max_size: u64,
     /// When set, the body is only handed over if it starts with these bytes (ELF, zip...):
     /// files that do not are skipped silently.
-    pub magic: Option<&'static [u8]>,
+    pub magic: Option<Magic>,
+}
+
+/// The first bytes a claimed body must start with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Magic {
+    /// One signature (ELF, zip).
+    Bytes(&'static [u8]),
+    /// Any of several (executables: ELF, PE, Mach-O).
+    AnyOf(&'static [&'static [u8]]),
+}
+
+impl Magic {
+    /// How many leading bytes deciding this takes.
+    pub fn len(&self) -> usize {
+        match self {
+            Magic::Bytes(m) => m.len(),
+            Magic::AnyOf(ms) => ms.iter().map(|m| m.len()).max().unwrap_or(0),
+        }
+    }
+
+    /// Whether there is nothing to check.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `head` starts with (one of) the signature(s).
+    pub fn matches(&self, head: &[u8]) -> bool {
+        match self {
+            Magic::Bytes(m) => head.starts_with(m),
+            Magic::AnyOf(ms) => ms.iter().any(|m| head.starts_with(m)),
+        }
+    }
 }
 
 impl Claim {
@@ -106,7 +138,15 @@ impl Claim {
     pub const fn with_magic(max_size: u64, magic: &'static [u8]) -> Self {
         Claim {
             max_size,
-            magic: Some(magic),
+            magic: Some(Magic::Bytes(magic)),
+        }
+    }
+
+    /// A claim for bodies up to `max_size` that start with one of `magics`.
+    pub const fn with_any_magic(max_size: u64, magics: &'static [&'static [u8]]) -> Self {
+        Claim {
+            max_size,
+            magic: Some(Magic::AnyOf(magics)),
         }
     }
 }

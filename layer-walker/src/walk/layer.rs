@@ -392,7 +392,7 @@ impl TarWalk<'_> {
             .iter()
             .all(|c| match c.magic {
                 Some(m) => {
-                    (head.len() >= m.len() || head.len() as u64 == size) && !head.starts_with(m)
+                    (head.len() >= m.len() || head.len() as u64 == size) && !m.matches(head)
                 }
                 None => false,
             })
