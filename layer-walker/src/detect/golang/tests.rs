@@ -272,7 +272,11 @@ fn pe_and_macho_binaries_match_go_version_m() {
         assert_eq!(pkgs.len(), mods.len() + 1, "{name}: {pkgs:?}");
         for (p, (mpath, ver, replaced)) in pkgs.iter().zip(&mods) {
             assert_eq!((&p.name, &p.version), (mpath, ver), "{name}");
-            assert_eq!(p.properties.get("go:replaced-by"), replaced.as_ref(), "{name}");
+            assert_eq!(
+                p.properties.get("go:replaced-by"),
+                replaced.as_ref(),
+                "{name}"
+            );
             assert_eq!(p.properties.get("go:toolchain"), Some(&toolchain));
         }
         assert_stdlib(pkgs.last().expect("stdlib"), &toolchain, &path);
