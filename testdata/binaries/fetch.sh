@@ -32,8 +32,9 @@ mariadb-server-core usr/sbin/mariadbd mariadb --version
 bash bin/bash bash --version
 curl usr/bin/curl curl --version
 libcurl4 usr/lib/x86_64-linux-gnu/libcurl.so.4.8.0 libcurl -"
-# libraries some of them need to run here for their version flag (unpacked, not scored)
-libs="liblzf1 libjemalloc2 libopentracing-c-wrapper0 libopentracing1"
+# libraries some of them need to run here for their version flag (unpacked, not scored),
+# and libsystemd0, whose library carries an ELF package note (detect/elfnote's test)
+libs="liblzf1 libjemalloc2 libopentracing-c-wrapper0 libopentracing1 libsystemd0"
 pkgs="$(echo "$list" | awk '{print $1}') $libs"
 # shellcheck disable=SC2086
 apt-get download -q $pkgs >/dev/null 2>&1 || { apt-get update -qq && apt-get download -q $pkgs; }

@@ -16,9 +16,10 @@
 //! two detectors share lives in `common/`, one small file per kind of thing, named after
 //! it:
 //!
-//! * `common/elf.rs`: executables: the one claim (size cap, ELF magic) of every detector
-//!   that reads binaries (Go, Rust), so the walker reads each binary once for all of them,
-//!   and opening a body to read its sections;
+//! * `common/elf.rs`: executables: the one claim (size cap, ELF/PE/Mach-O magic) of every
+//!   detector that reads binaries (Go, Rust, package notes), so the walker reads each binary
+//!   once for all of them, and opening a body (or each slice of a universal binary) to read
+//!   its sections;
 //! * `common/encoding.rs`: base64 and hex, for the checksums package databases record;
 //! * `common/codec.rs`: parsed forms as bytes for the layer cache (`cache_codec!`, one line
 //!   per detector listing the types its `parse` returns).
@@ -33,6 +34,7 @@ mod common;
 pub mod distro;
 pub mod dotnet;
 pub mod dpkg;
+pub mod elfnote;
 pub mod golang;
 pub mod java;
 pub mod npm;
@@ -270,5 +272,6 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(dotnet::DotnetDetector),
         Arc::new(r::RDetector),
         Arc::new(binary::BinaryDetector),
+        Arc::new(elfnote::ElfNoteDetector),
     ]
 }
