@@ -116,4 +116,39 @@ mod tests {
         let left: Vec<&str> = v.iter().map(|p| p.database_path.as_str()).collect();
         assert_eq!(left, ["", "/usr/local/sbin/nginx"]);
     }
+
+    #[test]
+    fn a_package_note_a_database_records_is_dropped() {
+        let note = |eco, name: &str, version: &str, path: &str| {
+            let mut p = Package::new(eco, name, version);
+            p.database_path = path.into();
+            p.properties
+                .insert(FOUND_BY.into(), sbom_core::FOUND_BY_ELF_PACKAGE_NOTE.into());
+            p
+        };
+        // Debian's notes name the source package; an rpm manifest lists no files
+        let mut dpkg = Package::new(Ecosystem::Deb, "libsystemd0", "252.38-1~deb12u1");
+        dpkg.source = Some(sbom_core::SourcePackage {
+            name: "systemd".into(),
+            ..Default::default()
+        });
+        let manifest = Package::new(Ecosystem::Rpm, "hello", "2.12.1-3.azl3");
+        let mut v = vec![
+            dpkg,
+            manifest,
+            note(
+                Ecosystem::Deb,
+                "systemd",
+                "252.38-1~deb12u1",
+                "/opt/a/libsystemd.so.0",
+            ),
+            note(Ecosystem::Rpm, "hello", "2.12.1-3.azl3", "/usr/bin/hello"),
+            // another version, another type: not the recorded package
+            note(Ecosystem::Rpm, "hello", "2.12.1-4.azl3", "/opt/b/hello"),
+            note(Ecosystem::Generic, "hello", "2.12.1-3.azl3", "/opt/c/hello"),
+        ];
+        drop_owned_binaries(&mut v);
+        let left: Vec<&str> = v.iter().map(|p| p.database_path.as_str()).collect();
+        assert_eq!(left, ["", "", "/opt/b/hello", "/opt/c/hello"]);
+    }
 }

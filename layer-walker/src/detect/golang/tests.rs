@@ -365,3 +365,39 @@ fn truncated_pe_and_macho_never_panic() {
         let _ = read_buildinfo(&fat);
     }
 }
+
+/// The Go toolchain's own `go` command is a Go binary without a main module (`path cmd/go`):
+/// what it reports is the standard library it was built with, which `go version` names.
+#[test]
+fn the_go_command_reports_its_toolchain_as_stdlib() {
+    let goroot = match std::process::Command::new("go")
+        .args(["env", "GOROOT"])
+        .output()
+    {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => {
+            eprintln!("SKIP: no Go toolchain here (Debian: apt-get install golang-go)");
+            return;
+        }
+    };
+    let version = std::process::Command::new("go")
+        .arg("version")
+        .output()
+        .unwrap();
+    // `go version go1.19.8 linux/amd64`
+    let toolchain = String::from_utf8_lossy(&version.stdout)
+        .split_whitespace()
+        .nth(2)
+        .expect("go version output")
+        .to_string();
+    let path = format!("{goroot}/bin/go");
+    let body = std::fs::read(&path).unwrap();
+    let pkgs = collect_one("/usr/local/go/bin/go", &body);
+    let stdlib = pkgs.iter().find(|p| p.name == STDLIB).expect("stdlib");
+    assert_stdlib(stdlib, &toolchain, "/usr/local/go/bin/go");
+    assert!(
+        pkgs.iter()
+            .all(|p| p.name == STDLIB || p.name.starts_with("golang.org/x/")),
+        "{pkgs:?}"
+    );
+}
