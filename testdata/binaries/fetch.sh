@@ -7,12 +7,14 @@
 #
 #   usage: fetch.sh DIR     (then SBOM_BINARIES=DIR cargo test)
 # Needs apt-get and dpkg-deb (Debian 12); about 150 MB unpacked. Reuses DIR when complete
-# (delete DIR/truth.tsv to refetch after this list changes).
+# (delete DIR/truth.tsv to refetch after this list changes; a truth.tsv without the flag
+# column is refetched).
 set -eu
 dir=$1
 mkdir -p "$dir"
 cd "$dir"
-[ -s truth.tsv ] && exit 0
+# complete, and written by this version of the script (the flag column came later)
+[ -s truth.tsv ] && head -1 truth.tsv | grep -q 'version flag' && exit 0
 # package  file in it  product  version flag
 list="nginx usr/sbin/nginx nginx -v
 apache2-bin usr/sbin/apache2 httpd -v

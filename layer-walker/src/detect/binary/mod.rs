@@ -41,8 +41,11 @@ struct Classifier {
     /// Only versions with this many dot-separated numbers or more.
     min_parts: usize,
     /// For versions no literal precedes: a search of its own, used instead of `markers`.
-    custom: Option<fn(&[u8]) -> Option<String>>,
+    custom: Option<Finder>,
 }
+
+/// A version search of a classifier's own.
+type Finder = fn(&[u8]) -> Option<String>;
 
 /// Bytes that may precede a marker: anything.
 const ANY: &[u8] = b"";

@@ -19,6 +19,15 @@ fn fetched() -> Option<(std::path::PathBuf, Vec<Row>)> {
         }
     };
     let truth = std::fs::read_to_string(dir.join("truth.tsv")).expect("truth.tsv");
+    assert!(
+        truth
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains("version flag")),
+        "{}/truth.tsv is from an older fetch.sh (no version flag column, fewer binaries): \
+         rerun testdata/binaries/fetch.sh {0}",
+        dir.display()
+    );
     let rows = truth
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -28,8 +37,7 @@ fn fetched() -> Option<(std::path::PathBuf, Vec<Row>)> {
                 f.next()?.into(),
                 f.next()?.into(),
                 f.next()?.into(),
-                // fetched by an older fetch.sh: no flag column
-                f.next().unwrap_or("-").into(),
+                f.next()?.into(),
             ))
         })
         .collect();
