@@ -6,7 +6,7 @@
 # (`-` for libraries); the test runs it where the binary runs here and checks its output.
 #
 #   usage: fetch.sh DIR     (then SBOM_BINARIES=DIR cargo test)
-# Needs apt-get and dpkg-deb (Debian 12); about 150 MB unpacked. Reuses DIR when complete
+# Needs apt-get and dpkg-deb (Debian 12); about 290 MB unpacked. Reuses DIR when complete
 # (delete DIR/truth.tsv to refetch after this list changes; a truth.tsv without the flag
 # column is refetched).
 set -eu
