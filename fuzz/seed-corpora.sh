@@ -71,6 +71,14 @@ seed npm_package_json $(find "$td/lang/npm" -name package.json -type f)
 seed npm_lockfile $(find "$td/lang/npm" -name package-lock.json -type f)
 seed go_elf "$td"/lang/go/*.elf
 seed rust_elf "$td"/lang/rust/*.elf
+# the format byte exe_pe_macho reads first (0: PE, 1: Mach-O 64) is the seed's own magic
+for f in "$td"/lang/go/*.exe "$td"/lang/rust/*.exe "$td"/lang/go/*.macho; do
+    case $f in *.exe) b='\000' ;; *) b='\001' ;; esac
+    tmp=$(mktemp)
+    { printf "$b"; cat "$f"; } >"$tmp"
+    seed exe_pe_macho "$tmp"
+    rm -f "$tmp"
+done
 seed java_jar "$td"/lang/java/*.jar
 seed gemspec "$td"/lang/ruby/specifications/*.gemspec
 seed composer_installed "$td"/lang/php/*/vendor/composer/installed.json

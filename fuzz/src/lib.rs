@@ -61,6 +61,22 @@ pub fn with_magic(magic: &[u8], body: &[u8]) -> Vec<u8> {
     }
 }
 
+/// PE and Mach-O inputs: the first byte picks the format (each magic the claim accepts), the
+/// rest is the file; a `.exe` path, so the claim by name is exercised too.
+pub fn exe_pe_macho(data: &[u8]) {
+    const MAGICS: [&[u8]; 4] = [
+        b"MZ",
+        b"\xcf\xfa\xed\xfe",
+        b"\xce\xfa\xed\xfe",
+        b"\xca\xfe\xba\xbe",
+    ];
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let magic = MAGICS[usize::from(pick) % MAGICS.len()];
+    view_collect_bounded("/app/tool.exe", &with_magic(magic, rest));
+}
+
 fn scanner() -> Scanner {
     Scanner::new().limits(fuzz_limits())
 }

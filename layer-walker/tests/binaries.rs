@@ -151,3 +151,48 @@ fn a_kernel_and_modules_dpkg_owns_are_its_and_copied_ones_are_reported() {
         ],
     );
 }
+
+/// An ELF package note, end to end: the package-note fixture copied into an image with no
+/// package database is reported as the rpm it names; the same binary listed by an rpm-family
+/// manifest without file lists (Azure Linux distroless) is that package, not a second one.
+#[test]
+fn a_package_note_is_reported_unless_the_image_records_its_package() {
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/elfnote/note-rpm-azurelinux.elf"
+    ))
+    .unwrap();
+    let os = layer(&[E::File(
+        "etc/os-release",
+        b"ID=azurelinux\nVERSION_ID=\"3.0\"\n",
+    )]);
+    let inv = scan(&[os.clone(), layer(&[E::Exec("usr/bin/hello", &body)])]);
+    let found: Vec<_> = inv.packages.iter().filter(|p| p.name == "hello").collect();
+    assert_eq!(found.len(), 1, "{:?}", inv.packages);
+    let p = found[0];
+    assert!(
+        p.purl
+            .starts_with("pkg:rpm/azurelinux/hello@2.12.1-3.azl3?arch=x86_64"),
+        "{}",
+        p.purl
+    );
+    assert_eq!(p.layer, Some(1));
+
+    // a manifest names the same package (name, version-release): listed once, as the manifest's
+    let manifest = b"hello\t2.12.1-3.azl3\t1700000000\t(none)\t(none)\t10\tx86_64\thello-2.12.1-3.azl3.src.rpm\n";
+    let inv = scan(&[
+        os,
+        layer(&[
+            E::File("var/lib/rpmmanifest/container-manifest-2", manifest),
+            E::Exec("usr/bin/hello", &body),
+        ]),
+    ]);
+    let found: Vec<_> = inv.packages.iter().filter(|p| p.name == "hello").collect();
+    assert_eq!(found.len(), 1, "{:?}", inv.packages);
+    assert_eq!(
+        found[0].properties.get("sbom:found_by"),
+        None,
+        "{:?}",
+        found[0]
+    );
+}

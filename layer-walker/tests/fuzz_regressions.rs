@@ -100,6 +100,19 @@ fn replay(target: &str, data: &[u8]) {
         "npm_package_json" => collect("/app/node_modules/x/package.json", data),
         "npm_lockfile" => collect("/app/package-lock.json", data),
         "go_elf" | "rust_elf" => collect("/usr/bin/app", &with_magic(b"\x7fELF", data)),
+        // as fuzz/src/lib.rs exe_pe_macho: the first byte picks the magic
+        "exe_pe_macho" => {
+            if let Some((&pick, rest)) = data.split_first() {
+                let magics: [&[u8]; 4] = [
+                    b"MZ",
+                    b"\xcf\xfa\xed\xfe",
+                    b"\xce\xfa\xed\xfe",
+                    b"\xca\xfe\xba\xbe",
+                ];
+                let magic = magics[usize::from(pick) % magics.len()];
+                collect("/app/tool.exe", &with_magic(magic, rest));
+            }
+        }
         "java_jar" => collect("/app/lib/x.jar", &with_magic(b"PK\x03\x04", data)),
         "gemspec" => collect(
             "/usr/lib/ruby/gems/3.0.0/specifications/x-1.0.gemspec",

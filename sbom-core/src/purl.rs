@@ -35,8 +35,11 @@ pub fn package_purl(pkg: &Package, distro: Option<&Distro>) -> String {
         // purl-spec: brew formula names are case-insensitive and written lower-case
         Ecosystem::Homebrew => (pkg.namespace.clone(), pkg.name.to_lowercase()),
         Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk | Ecosystem::Alpm => {
+            // the image's distribution; else the one the package itself names (an ELF
+            // package note's `os`, in an image without os-release)
             let ns = distro
                 .map(|d| d.id.clone())
+                .or_else(|| pkg.namespace.clone().filter(|n| !n.is_empty()))
                 .unwrap_or_else(|| default_os_namespace(eco).to_string());
             (Some(ns), pkg.name.clone())
         }

@@ -1,6 +1,9 @@
-//! Binaries identified by their contents (see `detect::binary`) that a package manager
-//! installed belong to that package: they are dropped, as Syft drops binary-classifier
-//! packages whose files an OS package owns, so nothing is listed twice.
+//! Binaries identified by their contents (see `detect::binary`) or their package notes (see
+//! `detect::elfnote`) that a package manager installed belong to that package: they are
+//! dropped, as Syft drops binary-classifier packages whose files an OS package owns, so
+//! nothing is listed twice. A package note also names its package outright: one that a
+//! package database lists by the same name (or source name) and version is that package,
+//! file lists or not (rpm manifests of distroless images have none).
 
 use std::collections::HashSet;
 
@@ -9,7 +12,25 @@ use sbom_core::Package;
 use crate::detect::binary::{FOUND_BY, FOUND_BY_BINARY};
 
 fn classified(p: &Package) -> bool {
-    p.properties.get(FOUND_BY).map(String::as_str) == Some(FOUND_BY_BINARY)
+    matches!(
+        p.properties.get(FOUND_BY).map(String::as_str),
+        Some(FOUND_BY_BINARY) | Some(sbom_core::FOUND_BY_ELF_PACKAGE_NOTE)
+    )
+}
+
+fn noted(p: &Package) -> bool {
+    p.properties.get(FOUND_BY).map(String::as_str) == Some(sbom_core::FOUND_BY_ELF_PACKAGE_NOTE)
+}
+
+/// Whether a database-recorded package is the one `note` names.
+fn same_package(note: &Package, recorded: &Package) -> bool {
+    recorded.ecosystem == note.ecosystem
+        && recorded.version_without_epoch() == note.version_without_epoch()
+        && (recorded.name == note.name
+            || recorded
+                .source
+                .as_ref()
+                .is_some_and(|s| s.name == note.name))
 }
 
 /// Whether any of `packages` was identified from a binary's contents.
@@ -63,7 +84,11 @@ pub(crate) fn drop_owned_binaries(packages: &mut Vec<Package>) {
         .map(|p| {
             classified(p)
                 && (owned.contains(p.database_path.as_str())
-                    || usr_alias(&p.database_path).is_some_and(|a| owned.contains(a.as_str())))
+                    || usr_alias(&p.database_path).is_some_and(|a| owned.contains(a.as_str()))
+                    || (noted(p)
+                        && packages
+                            .iter()
+                            .any(|r| !classified(r) && same_package(p, r))))
         })
         .collect();
     let mut i = 0;
@@ -97,5 +122,40 @@ mod tests {
         drop_owned_binaries(&mut v);
         let left: Vec<&str> = v.iter().map(|p| p.database_path.as_str()).collect();
         assert_eq!(left, ["", "/usr/local/sbin/nginx"]);
+    }
+
+    #[test]
+    fn a_package_note_a_database_records_is_dropped() {
+        let note = |eco, name: &str, version: &str, path: &str| {
+            let mut p = Package::new(eco, name, version);
+            p.database_path = path.into();
+            p.properties
+                .insert(FOUND_BY.into(), sbom_core::FOUND_BY_ELF_PACKAGE_NOTE.into());
+            p
+        };
+        // Debian's notes name the source package; an rpm manifest lists no files
+        let mut dpkg = Package::new(Ecosystem::Deb, "libsystemd0", "252.38-1~deb12u1");
+        dpkg.source = Some(sbom_core::SourcePackage {
+            name: "systemd".into(),
+            ..Default::default()
+        });
+        let manifest = Package::new(Ecosystem::Rpm, "hello", "2.12.1-3.azl3");
+        let mut v = vec![
+            dpkg,
+            manifest,
+            note(
+                Ecosystem::Deb,
+                "systemd",
+                "252.38-1~deb12u1",
+                "/opt/a/libsystemd.so.0",
+            ),
+            note(Ecosystem::Rpm, "hello", "2.12.1-3.azl3", "/usr/bin/hello"),
+            // another version, another type: not the recorded package
+            note(Ecosystem::Rpm, "hello", "2.12.1-4.azl3", "/opt/b/hello"),
+            note(Ecosystem::Generic, "hello", "2.12.1-3.azl3", "/opt/c/hello"),
+        ];
+        drop_owned_binaries(&mut v);
+        let left: Vec<&str> = v.iter().map(|p| p.database_path.as_str()).collect();
+        assert_eq!(left, ["", "", "/opt/b/hello", "/opt/c/hello"]);
     }
 }

@@ -16,9 +16,10 @@
 //! two detectors share lives in `common/`, one small file per kind of thing, named after
 //! it:
 //!
-//! * `common/elf.rs`: executables: the one claim (size cap, ELF magic) of every detector
-//!   that reads binaries (Go, Rust), so the walker reads each binary once for all of them,
-//!   and opening a body to read its sections;
+//! * `common/elf.rs`: executables: the one claim (size cap, ELF/PE/Mach-O magic) of every
+//!   detector that reads binaries (Go, Rust, package notes), so the walker reads each binary
+//!   once for all of them, and opening a body (or each slice of a universal binary) to read
+//!   its sections;
 //! * `common/encoding.rs`: base64 and hex, for the checksums package databases record;
 //! * `common/codec.rs`: parsed forms as bytes for the layer cache (`cache_codec!`, one line
 //!   per detector listing the types its `parse` returns).
@@ -35,6 +36,7 @@ pub mod conda;
 pub mod distro;
 pub mod dotnet;
 pub mod dpkg;
+pub mod elfnote;
 pub mod golang;
 pub mod homebrew;
 pub mod java;
@@ -96,10 +98,42 @@ pub struct Claim {
     pub max_size: u64,
     /// When set, the body is only handed over if it starts with these bytes (ELF, zip...):
     /// files that do not are skipped silently.
-    pub magic: Option<&'static [u8]>,
+    pub magic: Option<Magic>,
     /// False for a claim on the path alone ([`Claim::path_only`]): the body is not read
     /// and [`Detector::parse`] gets an empty one.
     pub read_body: bool,
+}
+
+/// The first bytes a claimed body must start with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Magic {
+    /// One signature (ELF, zip).
+    Bytes(&'static [u8]),
+    /// Any of several (executables: ELF, PE, Mach-O).
+    AnyOf(&'static [&'static [u8]]),
+}
+
+impl Magic {
+    /// How many leading bytes deciding this takes.
+    pub fn len(&self) -> usize {
+        match self {
+            Magic::Bytes(m) => m.len(),
+            Magic::AnyOf(ms) => ms.iter().map(|m| m.len()).max().unwrap_or(0),
+        }
+    }
+
+    /// Whether there is nothing to check.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `head` starts with (one of) the signature(s).
+    pub fn matches(&self, head: &[u8]) -> bool {
+        match self {
+            Magic::Bytes(m) => head.starts_with(m),
+            Magic::AnyOf(ms) => ms.iter().any(|m| head.starts_with(m)),
+        }
+    }
 }
 
 impl Claim {
@@ -127,7 +161,16 @@ impl Claim {
     pub const fn with_magic(max_size: u64, magic: &'static [u8]) -> Self {
         Claim {
             max_size,
-            magic: Some(magic),
+            magic: Some(Magic::Bytes(magic)),
+            read_body: true,
+        }
+    }
+
+    /// A claim for bodies up to `max_size` that start with one of `magics`.
+    pub const fn with_any_magic(max_size: u64, magics: &'static [&'static [u8]]) -> Self {
+        Claim {
+            max_size,
+            magic: Some(Magic::AnyOf(magics)),
             read_body: true,
         }
     }
@@ -258,5 +301,6 @@ pub fn default_detectors() -> Vec<Arc<dyn Detector>> {
         Arc::new(nix::NixDetector),
         Arc::new(homebrew::HomebrewDetector),
         Arc::new(binary::BinaryDetector),
+        Arc::new(elfnote::ElfNoteDetector),
     ]
 }

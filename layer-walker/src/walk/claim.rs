@@ -96,7 +96,7 @@ fn read_claimed(
     // magic first, so a claim on "every executable" reads only ELF files in full
     let magic_len = fitting
         .iter()
-        .filter_map(|(_, c)| c.magic.map(<[u8]>::len))
+        .filter_map(|(_, c)| c.magic.map(|m| m.len()))
         .max()
         .unwrap_or(0);
     let mut body = Vec::new();
@@ -106,7 +106,7 @@ fn read_claimed(
     }
     let passing: Vec<&&(&Arc<dyn Detector>, Claim)> = fitting
         .iter()
-        .filter(|(_, c)| c.magic.map(|m| body.starts_with(m)).unwrap_or(true))
+        .filter(|(_, c)| c.magic.map(|m| m.matches(&body)).unwrap_or(true))
         .collect();
     if passing.is_empty() {
         return Ok(if results.is_empty() {

@@ -391,9 +391,7 @@ impl TarWalk<'_> {
         claims
             .iter()
             .all(|c| match c.magic {
-                Some(m) => {
-                    (head.len() >= m.len() || head.len() as u64 == size) && !head.starts_with(m)
-                }
+                Some(m) => (head.len() >= m.len() || head.len() as u64 == size) && !m.matches(head),
                 None => false,
             })
             .then_some(true)

@@ -15,4 +15,5 @@ pub use inventory::{
 pub use layer::{ChangeDirection, LayerInfo, PackageChange, PackageRef};
 pub use package::{
     Checksum, Ecosystem, Package, PackageId, SourcePackage, FOUND_BY, FOUND_BY_BINARY_CLASSIFIER,
+    FOUND_BY_ELF_PACKAGE_NOTE,
 };

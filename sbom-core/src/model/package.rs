@@ -204,6 +204,10 @@ pub const FOUND_BY: &str = "sbom:found_by";
 /// classifier (its file name and a version string its build embeds).
 pub const FOUND_BY_BINARY_CLASSIFIER: &str = "binary-classifier";
 
+/// The [`FOUND_BY`] value of a package named by an ELF package note (`.note.package`, the
+/// package metadata a packager's linker writes into the binaries it builds).
+pub const FOUND_BY_ELF_PACKAGE_NOTE: &str = "elf-package-note";
+
 /// One installed package, as one package database recorded it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Package {

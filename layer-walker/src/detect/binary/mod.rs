@@ -40,7 +40,12 @@ struct Classifier {
     markers: &'static [(&'static [u8], &'static [u8])],
     /// Only versions with this many dot-separated numbers or more.
     min_parts: usize,
+    /// For versions no literal precedes: a search of its own, used instead of `markers`.
+    custom: Option<Finder>,
 }
+
+/// A version search of a classifier's own.
+type Finder = fn(&[u8]) -> Option<String>;
 
 /// Bytes that may precede a marker: anything.
 const ANY: &[u8] = b"";
@@ -54,6 +59,7 @@ const CLASSIFIERS: &[Classifier] = &[
         file: |n| n == "nginx",
         markers: &[(b"nginx/", ANY)],
         min_parts: 3,
+        custom: None,
     },
     Classifier {
         product: "httpd",
@@ -61,6 +67,7 @@ const CLASSIFIERS: &[Classifier] = &[
         file: |n| n == "httpd" || n == "apache2",
         markers: &[(b"Apache/", ANY)],
         min_parts: 3,
+        custom: None,
     },
     Classifier {
         product: "postgresql",
@@ -68,6 +75,7 @@ const CLASSIFIERS: &[Classifier] = &[
         file: |n| n == "postgres",
         markers: &[(b"PostgreSQL ", STRING_START)],
         min_parts: 2,
+        custom: None,
     },
     Classifier {
         product: "node",
@@ -75,6 +83,7 @@ const CLASSIFIERS: &[Classifier] = &[
         file: |n| n == "node" || n == "nodejs",
         markers: &[(b"node.js/v", ANY)],
         min_parts: 3,
+        custom: None,
     },
     Classifier {
         product: "busybox",
@@ -82,6 +91,112 @@ const CLASSIFIERS: &[Classifier] = &[
         file: |n| n == "busybox",
         markers: &[(b"BusyBox v", ANY)],
         min_parts: 3,
+        custom: None,
+    },
+    Classifier {
+        product: "redis",
+        cpes: &[("redis", "redis")],
+        // redis-server, -sentinel and the check tools are one executable under several names
+        file: |n| {
+            matches!(
+                n,
+                "redis-server" | "redis-sentinel" | "redis-check-rdb" | "redis-check-aof"
+            )
+        },
+        markers: &[],
+        min_parts: 3,
+        custom: Some(redis_version),
+    },
+    Classifier {
+        product: "openssl",
+        cpes: &[("openssl", "openssl")],
+        // libssl carries no version text of its own; libcrypto's is the library's
+        file: |n| n == "openssl" || n.starts_with("libcrypto.so"),
+        markers: &[],
+        min_parts: 3,
+        custom: Some(openssl_version),
+    },
+    Classifier {
+        product: "ruby",
+        cpes: &[("ruby-lang", "ruby")],
+        // the official image builds with --enable-shared: the version is in libruby
+        file: |n| n == "ruby" || (n.starts_with("libruby") && n.contains(".so")),
+        markers: &[(b"ruby ", STRING_START)],
+        min_parts: 3,
+        custom: None,
+    },
+    Classifier {
+        product: "php",
+        cpes: &[("php", "php")],
+        file: |n| {
+            n == "php"
+                || n == "php-fpm"
+                || n == "php-cgi"
+                || (n.starts_with("libphp") && n.contains(".so"))
+                || n.strip_prefix("php")
+                    .is_some_and(|v| v.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+        },
+        markers: &[(b"X-Powered-By: PHP/", STRING_START)],
+        min_parts: 3,
+        custom: None,
+    },
+    Classifier {
+        product: "perl",
+        cpes: &[("perl", "perl")],
+        file: |n| n == "perl" || n.strip_prefix("perl5.").is_some_and(|v| !v.is_empty()),
+        markers: &[],
+        min_parts: 3,
+        custom: Some(perl_version),
+    },
+    Classifier {
+        product: "memcached",
+        cpes: &[("memcached", "memcached")],
+        file: |n| n == "memcached",
+        markers: &[(b"memcached ", STRING_START)],
+        min_parts: 3,
+        custom: None,
+    },
+    Classifier {
+        product: "haproxy",
+        cpes: &[("haproxy", "haproxy")],
+        file: |n| n == "haproxy",
+        markers: &[],
+        min_parts: 3,
+        custom: Some(haproxy_version),
+    },
+    Classifier {
+        product: "mariadb",
+        cpes: &[("mariadb", "mariadb")],
+        // MariaDB still installs its server as mysqld too
+        file: |n| n == "mariadbd" || n == "mysqld",
+        markers: &[],
+        min_parts: 3,
+        custom: Some(mariadb_version),
+    },
+    Classifier {
+        product: "bash",
+        cpes: &[("gnu", "bash")],
+        file: |n| n == "bash",
+        markers: &[(b"@(#)Bash version ", STRING_START)],
+        min_parts: 2,
+        custom: None,
+    },
+    Classifier {
+        product: "curl",
+        cpes: &[("haxx", "curl")],
+        file: |n| n == "curl",
+        // the default User-Agent
+        markers: &[(b"curl/", STRING_START)],
+        min_parts: 3,
+        custom: None,
+    },
+    Classifier {
+        product: "libcurl",
+        cpes: &[("haxx", "libcurl")],
+        file: |n| n.starts_with("libcurl.so") || n.starts_with("libcurl-gnutls.so"),
+        markers: &[(b"libcurl/", STRING_START)],
+        min_parts: 3,
+        custom: None,
     },
 ];
 
@@ -130,7 +245,7 @@ impl Detector for BinaryDetector {
         if !known {
             return None;
         }
-        if name.starts_with("libpython") {
+        if name.starts_with("lib") {
             // shared libraries need no execute bit
             return Some(Claim::with_magic(elf::MAX_BINARY, elf::MAGIC));
         }
@@ -184,6 +299,9 @@ impl Detector for BinaryDetector {
 
 /// The first version after one of `c`'s markers.
 fn classify(body: &[u8], c: &Classifier) -> Option<String> {
+    if let Some(find) = c.custom {
+        return find(body);
+    }
     for (marker, before) in c.markers {
         for at in memmem::find_iter(body, marker) {
             if !before.is_empty() && (at == 0 || !before.contains(&body[at - 1])) {
@@ -242,6 +360,142 @@ fn python_version(body: &[u8], series: &str) -> Option<String> {
                 "{series}.{}",
                 String::from_utf8_lossy(&rest[..end])
             ));
+        }
+    }
+    None
+}
+
+/// The NUL-terminated string starting at `at`, when it is one (no NUL within `max` bytes
+/// means it is not a C string worth reading).
+fn c_string(body: &[u8], at: usize, max: usize) -> Option<&[u8]> {
+    let rest = body.get(at..)?;
+    let len = memchr::memchr(0, &rest[..rest.len().min(max)])?;
+    Some(&rest[..len])
+}
+
+/// Whether `at` begins a C string (the byte before is a NUL, or it is the file's start).
+fn starts_string(body: &[u8], at: usize) -> bool {
+    at == 0 || body[at - 1] == 0
+}
+
+/// `x.y.z` as a whole C string at `at`.
+fn whole_version(body: &[u8], at: usize) -> Option<String> {
+    let s = c_string(body, at, 32)?;
+    let v = version_at(s, 3)?;
+    (v.len() == s.len()).then_some(v)
+}
+
+/// Redis prints its version from a bare `REDIS_VERSION` string, which no literal precedes;
+/// what ties it to Redis is its build id (`redisBuildIdRaw`: the version, then the build id
+/// and git digits run together in one C string, `7.0.151790282056000000000`, which need
+/// not start a string of its own). The version is the one that appears both bare and as
+/// that build id's prefix.
+fn redis_version(body: &[u8]) -> Option<String> {
+    // only in a Redis binary: the INFO field every build formats
+    memmem::find(body, b"redis_version:")?;
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(0, &body[at..]) {
+        let start = at + i + 1;
+        at = start;
+        let Some(v) = whole_version(body, start) else {
+            continue;
+        };
+        for hit in memmem::find_iter(body, v.as_bytes()) {
+            if hit > 0 && (body[hit - 1].is_ascii_digit() || body[hit - 1] == b'.') {
+                continue;
+            }
+            let Some(s) = c_string(body, hit, 128) else {
+                continue;
+            };
+            let id = &s[v.len()..];
+            if id.len() >= 8 && id.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-') {
+                return Some(v);
+            }
+        }
+    }
+    None
+}
+
+/// `OpenSSL 3.0.22 25 Aug 2026` (OPENSSL_VERSION_TEXT) as a whole C string: 1.x versions
+/// end in a letter (`1.1.1w`), and the release date follows.
+fn openssl_version(body: &[u8]) -> Option<String> {
+    for at in memmem::find_iter(body, b"OpenSSL ") {
+        if !starts_string(body, at) {
+            continue;
+        }
+        let rest = &body[at + 8..];
+        let Some(v) = version_at(rest, 3) else {
+            continue;
+        };
+        let mut end = v.len();
+        if rest.get(end).is_some_and(u8::is_ascii_lowercase) {
+            end += 1;
+        }
+        // pre-releases: `3.0.0-alpha17`, `3.2.0-beta1`
+        if rest.get(end) == Some(&b'-') {
+            end += 1 + rest[end + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+        }
+        // one or two spaces (`1.1.1w  11 Sep 2023`), then the day
+        let date = &rest[end..];
+        let spaces = date.iter().take_while(|b| **b == b' ').count();
+        if (1..=2).contains(&spaces) && date.get(spaces).is_some_and(u8::is_ascii_digit) {
+            return Some(String::from_utf8_lossy(&rest[..end]).into_owned());
+        }
+    }
+    None
+}
+
+/// `v5.36.0` as a C string of its own (what `perl -v` prints in parentheses).
+fn perl_version(body: &[u8]) -> Option<String> {
+    for at in memmem::find_iter(body, b"v5.") {
+        if !starts_string(body, at) {
+            continue;
+        }
+        if let Some(v) = whole_version(body, at + 1) {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// ` version 2.6.12-1+deb12u4, released 2026/10/17`: the version line HAProxy prints,
+/// after which a packager's suffix (`-1+deb12u4`) or a dev commit may follow.
+fn haproxy_version(body: &[u8]) -> Option<String> {
+    for at in memmem::find_iter(body, b" version ") {
+        let rest = &body[at + 9..];
+        let Some(v) = version_at(rest, 2) else {
+            continue;
+        };
+        let Some(line) = c_string(rest, 0, 128) else {
+            continue;
+        };
+        let tail = &line[v.len()..];
+        let Some(comma) = memchr::memchr(b',', tail) else {
+            continue;
+        };
+        if tail[comma..].starts_with(b", released ") {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// `10.11.19-MariaDB` (MYSQL_SERVER_VERSION with its suffix) as the start of a C string.
+fn mariadb_version(body: &[u8]) -> Option<String> {
+    for at in memmem::find_iter(body, b"-MariaDB") {
+        let start = body[..at]
+            .iter()
+            .rposition(|b| !(b.is_ascii_digit() || *b == b'.'))
+            .map_or(0, |p| p + 1);
+        if start < at && starts_string(body, start) {
+            if let Some(v) = version_at(&body[start..at], 3) {
+                if v.len() == at - start {
+                    return Some(v);
+                }
+            }
         }
     }
     None

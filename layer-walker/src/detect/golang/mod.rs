@@ -9,6 +9,10 @@
 //!   length), resolved through the ELF program headers; flag bit `0x1` means big-endian.
 //!
 //! The module info is the text `go version -m` prints, wrapped in 16-byte sentinels.
+//!
+//! The header is found the way Go's `debug/buildinfo` finds it: the ELF `.go.buildinfo` or
+//! Mach-O `__go_buildinfo` section, else the magic at a 16-byte boundary in a data section
+//! (PE, which has no section of its own for it, and renamed sections).
 
 use std::sync::Arc;
 
@@ -74,8 +78,8 @@ impl Detector for GoDetector {
         NAME
     }
 
-    fn claim(&self, _path: &str, meta: &EntryMeta) -> Option<Claim> {
-        elf::claim_executable(meta)
+    fn claim(&self, path: &str, meta: &EntryMeta) -> Option<Claim> {
+        elf::claim_compiled(path, meta)
     }
 
     fn parse(&self, _path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
@@ -147,8 +151,19 @@ impl Detector for GoDetector {
     }
 }
 
-/// Finds and decodes the build info of an ELF body. `Ok(None)` when the file has none.
+/// Finds and decodes the build info of an ELF, PE or Mach-O body (of the first slice that has
+/// one, in a universal binary: Go builds each slice from the same module graph). `Ok(None)`
+/// when the file has none.
 pub fn read_buildinfo(body: &[u8]) -> Result<GoBinary, ParseError> {
+    for image in elf::images(body)? {
+        if let Some(info) = read_image(image)? {
+            return Ok(Some(info));
+        }
+    }
+    Ok(None)
+}
+
+fn read_image(body: &[u8]) -> Result<GoBinary, ParseError> {
     let file = elf::open(body)?;
     let Some(start) = find_header(&file, body) else {
         return Ok(None);
@@ -204,10 +219,14 @@ pub fn stdlib_version(toolchain: &str) -> Option<String> {
         .then(|| format!("v{v}"))
 }
 
-/// The file offset of the build info header: the `.go.buildinfo` section when present,
-/// else a 16-byte aligned magic in a data section (some linkers/strippers rename sections).
+/// The file offset of the build info header: the `.go.buildinfo` (ELF) or `__go_buildinfo`
+/// (Mach-O) section when present, else a 16-byte aligned magic in a data section (PE, and
+/// linkers/strippers that rename sections).
 fn find_header(file: &object::File<'_>, body: &[u8]) -> Option<usize> {
-    if let Some(sec) = file.section_by_name(".go.buildinfo") {
+    let named = file
+        .section_by_name(".go.buildinfo")
+        .or_else(|| file.section_by_name("__go_buildinfo"));
+    if let Some(sec) = named {
         if let Some((off, _)) = sec.file_range() {
             let off = usize::try_from(off).ok()?;
             if body.get(off..)?.starts_with(MAGIC) {

@@ -223,3 +223,181 @@ proptest! {
         let _ = parse_modinfo(&String::from_utf8_lossy(&tail));
     }
 }
+
+/// Cross-compiled by make-pe-macho.sh; `go version -m` read each one for its EXPECTED file.
+const FOREIGN: [&str; 3] = [
+    "go-module-local.windows-amd64.exe",
+    "go-module-local.windows-386.exe",
+    "go-module-local.darwin-arm64.macho",
+];
+
+/// `(path, version)` of the `mod`/`dep` lines, and the `=>` target of each, from the
+/// EXPECTED text (a local-directory replacement keeps the required module's name).
+#[allow(clippy::type_complexity)]
+fn expected_lines(name: &str) -> (String, Vec<(String, String, Option<String>)>) {
+    let text = String::from_utf8(read(&format!("EXPECTED-{name}.go-version-m.txt"))).expect("utf8");
+    let mut toolchain = String::new();
+    let mut mods: Vec<(String, String, Option<String>)> = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        if let Some(v) = line.strip_prefix(&format!("{name}: ")) {
+            toolchain = v.to_string();
+            continue;
+        }
+        let cols: Vec<&str> = line.trim_start_matches('\t').split('\t').collect();
+        match cols[0] {
+            "mod" | "dep" => mods.push((cols[1].into(), cols[2].into(), None)),
+            "=>" => mods.last_mut().expect("=> follows a module").2 = Some(cols[1].into()),
+            _ => {}
+        }
+    }
+    (toolchain, mods)
+}
+
+fn collect_one(path: &str, body: &[u8]) -> Vec<Package> {
+    let detectors: Vec<Arc<dyn Detector>> = vec![Arc::new(GoDetector)];
+    let view = FsView::from_files(&detectors, &[(path, body)], &[]);
+    let mut out = Findings::default();
+    detectors[0].collect(&view, CollectContext { full_detail: true }, &mut out);
+    out.packages
+}
+
+#[test]
+fn pe_and_macho_binaries_match_go_version_m() {
+    for name in FOREIGN {
+        let body = read(name);
+        let path = format!("/opt/tools/{name}");
+        let (toolchain, mods) = expected_lines(name);
+        assert_eq!(mods.len(), 2, "{name}");
+        let pkgs = collect_one(&path, &body);
+        assert_eq!(pkgs.len(), mods.len() + 1, "{name}: {pkgs:?}");
+        for (p, (mpath, ver, replaced)) in pkgs.iter().zip(&mods) {
+            assert_eq!((&p.name, &p.version), (mpath, ver), "{name}");
+            assert_eq!(
+                p.properties.get("go:replaced-by"),
+                replaced.as_ref(),
+                "{name}"
+            );
+            assert_eq!(p.properties.get("go:toolchain"), Some(&toolchain));
+        }
+        assert_stdlib(pkgs.last().expect("stdlib"), &toolchain, &path);
+        // the build settings too, in order
+        let text = String::from_utf8(read(&format!("EXPECTED-{name}.go-version-m.txt"))).unwrap();
+        let want: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("\tbuild\t"))
+            .collect();
+        let info = read_buildinfo(&body).expect("ok").expect("go");
+        assert_eq!(info.settings, want, "{name}");
+    }
+}
+
+#[test]
+fn windows_files_are_claimed_without_an_execute_bit() {
+    let plain = EntryMeta {
+        size: 1,
+        mode: 0o644,
+    };
+    assert!(GoDetector.claim("/Files/app/Tool.EXE", &plain).is_some());
+    assert!(GoDetector.claim("/Files/app/x.dll", &plain).is_some());
+    assert!(GoDetector.claim("/usr/bin/app", &plain).is_none());
+    // a body claimed by name must still be a binary: a text file called x.exe is skipped
+    let pkgs = collect_one("/x.exe", b"MZ but not a PE at all");
+    assert!(pkgs.is_empty());
+}
+
+/// A universal binary around the real Mach-O slice (the header `lipo` writes: big-endian
+/// magic, count, then cputype, cpusubtype, offset, size, align per slice).
+fn universal(slices: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xcafe_babe_u32.to_be_bytes());
+    out.extend_from_slice(&(slices.len() as u32).to_be_bytes());
+    let mut offset = 0x4000_u32;
+    let mut bodies = Vec::new();
+    for s in slices {
+        let cputype = u32::from_le_bytes(s[4..8].try_into().unwrap());
+        let subtype = u32::from_le_bytes(s[8..12].try_into().unwrap());
+        for v in [cputype, subtype, offset, s.len() as u32, 14] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        bodies.push((offset, *s));
+        offset = (offset + s.len() as u32).next_multiple_of(0x4000);
+    }
+    for (at, s) in bodies {
+        out.resize(at as usize, 0);
+        out.extend_from_slice(s);
+    }
+    out
+}
+
+#[test]
+fn universal_macho_is_read_slice_by_slice() {
+    let slice = read(FOREIGN[2]);
+    let fat = universal(&[&slice]);
+    assert_eq!(read_buildinfo(&fat), read_buildinfo(&slice));
+    assert!(read_buildinfo(&fat).expect("ok").is_some());
+    // a Java class file shares the magic: nothing, and no error
+    let class = b"\xca\xfe\xba\xbe\x00\x00\x00\x34\x00\x10rest of a class";
+    assert_eq!(read_buildinfo(class), Ok(None));
+}
+
+#[test]
+fn truncated_pe_and_macho_never_panic() {
+    for name in FOREIGN {
+        let full = read(name);
+        let magic_at = full
+            .windows(MAGIC.len())
+            .position(|w| w == MAGIC)
+            .expect("magic");
+        // cuts through the headers, the section table and the build info itself
+        let mut cuts: Vec<usize> = (0..512).step_by(7).collect();
+        cuts.extend((magic_at..magic_at + 600).step_by(5));
+        cuts.extend([full.len() / 2, full.len() - 1]);
+        for cut in cuts {
+            let _ = read_buildinfo(&full[..cut.min(full.len())]);
+        }
+        // garbage over the header fields
+        for at in (0..256).step_by(3) {
+            let mut bad = full.clone();
+            bad[at] ^= 0xff;
+            let _ = read_buildinfo(&bad);
+        }
+        let fat = universal(&[&full[..full.len() / 3]]);
+        let _ = read_buildinfo(&fat);
+    }
+}
+
+/// The Go toolchain's own `go` command is a Go binary without a main module (`path cmd/go`):
+/// what it reports is the standard library it was built with, which `go version` names.
+#[test]
+fn the_go_command_reports_its_toolchain_as_stdlib() {
+    let goroot = match std::process::Command::new("go")
+        .args(["env", "GOROOT"])
+        .output()
+    {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => {
+            eprintln!("SKIP: no Go toolchain here (Debian: apt-get install golang-go)");
+            return;
+        }
+    };
+    let version = std::process::Command::new("go")
+        .arg("version")
+        .output()
+        .unwrap();
+    // `go version go1.19.8 linux/amd64`
+    let toolchain = String::from_utf8_lossy(&version.stdout)
+        .split_whitespace()
+        .nth(2)
+        .expect("go version output")
+        .to_string();
+    let path = format!("{goroot}/bin/go");
+    let body = std::fs::read(&path).unwrap();
+    let pkgs = collect_one("/usr/local/go/bin/go", &body);
+    let stdlib = pkgs.iter().find(|p| p.name == STDLIB).expect("stdlib");
+    assert_stdlib(stdlib, &toolchain, "/usr/local/go/bin/go");
+    assert!(
+        pkgs.iter()
+            .all(|p| p.name == STDLIB || p.name.starts_with("golang.org/x/")),
+        "{pkgs:?}"
+    );
+}

@@ -316,7 +316,7 @@ fn broken_eggs_are_parse_errors() {
         mode: 0o644,
     };
     let claim = PythonDetector.claim(meta_path, &m).expect("claimed");
-    assert_eq!(claim.magic, Some(ZIP_MAGIC));
+    assert_eq!(claim.magic, Some(crate::detect::Magic::Bytes(ZIP_MAGIC)));
     assert!(PythonDetector
         .claim("/usr/lib/python3/dist-packages/.egg", &m)
         .is_none());

@@ -1,5 +1,5 @@
-//! Rust crates compiled into binaries built with `cargo auditable`: the ELF section
-//! `.dep-v0` holds zlib-compressed JSON, `{"packages": [{name, version, source, kind,
+//! Rust crates compiled into binaries built with `cargo auditable`: the section `.dep-v0`
+//! (its name in ELF, PE and Mach-O's `__DATA` segment alike) holds zlib-compressed JSON, `{"packages": [{name, version, source, kind,
 //! dependencies, root}]}`. The root package is the binary's own crate; build-time-only
 //! packages (`kind: "build"`) are not linked into the binary and are skipped.
 
@@ -60,9 +60,9 @@ impl Detector for RustDetector {
         NAME
     }
 
-    fn claim(&self, _path: &str, meta: &EntryMeta) -> Option<Claim> {
-        // the same claim as the Go detector: the walker reads each ELF once for both
-        elf::claim_executable(meta)
+    fn claim(&self, path: &str, meta: &EntryMeta) -> Option<Claim> {
+        // the same claim as the Go detector: the walker reads each binary once for both
+        elf::claim_compiled(path, meta)
     }
 
     fn parse(&self, _path: &str, body: &[u8]) -> Result<Parsed, ParseError> {
@@ -100,13 +100,16 @@ impl Detector for RustDetector {
     }
 }
 
-/// The audit data of an ELF body; `Ok(None)` when it has no `.dep-v0` section.
+/// The audit data of an ELF, PE or Mach-O body (the first slice with some, in a universal
+/// binary); `Ok(None)` when it has no `.dep-v0` section.
 pub fn read_audit_data(body: &[u8]) -> Result<AuditData, ParseError> {
-    let file = elf::open(body)?;
-    let Some(compressed) = elf::section_data(&file, SECTION)? else {
-        return Ok(None);
-    };
-    decode(compressed).map(Some)
+    for image in elf::images(body)? {
+        let file = elf::open(image)?;
+        if let Some(compressed) = elf::section_data(&file, SECTION)? {
+            return decode(compressed).map(Some);
+        }
+    }
+    Ok(None)
 }
 
 /// Inflates (bounded) and parses the section's bytes.

@@ -1,0 +1,7 @@
+package main
+
+import "example.com/greet"
+
+func main() {
+	println(greet.Hello())
+}
