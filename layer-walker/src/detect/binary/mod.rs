@@ -123,6 +123,12 @@ impl Detector for BinaryDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        // executables, and CPython's shared library whatever its mode
+        use super::ClaimPattern::{Executable, Prefix};
+        Some(&[Executable, Prefix("libpython")])
+    }
+
     fn claim(&self, path: &str, meta: &EntryMeta) -> Option<Claim> {
         let name = file_name(path);
         let known = CLASSIFIERS.iter().any(|c| (c.file)(name)) || python_series(name).is_some();

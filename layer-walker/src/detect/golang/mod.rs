@@ -74,6 +74,10 @@ impl Detector for GoDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        Some(&[super::ClaimPattern::Executable])
+    }
+
     fn claim(&self, _path: &str, meta: &EntryMeta) -> Option<Claim> {
         elf::claim_executable(meta)
     }

@@ -60,6 +60,10 @@ impl Detector for RustDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        Some(&[super::ClaimPattern::Executable])
+    }
+
     fn claim(&self, _path: &str, meta: &EntryMeta) -> Option<Claim> {
         // the same claim as the Go detector: the walker reads each ELF once for both
         elf::claim_executable(meta)
