@@ -1,8 +1,12 @@
 //! Detectors: what turns files in an image into packages.
 //!
 //! A detector has three steps, which keep memory bounded by the files it claims:
-//! 1. [`Detector::claim`] is asked about every regular file of every layer while the layer
-//!    streams past; it answers from the path (and size, mode) alone.
+//! 1. [`Detector::claim`] is asked about the regular files of every layer while the layer
+//!    streams past; it answers from the path (and size, mode) alone. It is asked only about
+//!    files that fit one of its [`Detector::claim_patterns`] (exact paths, file names,
+//!    name suffixes and prefixes, directories, executables), which the walker tests for all
+//!    detectors at once; a detector that declares none is asked about every file. A new
+//!    detector declares its patterns next to its `claim` and keeps the two in step.
 //! 2. [`Detector::parse`] gets the body of each claimed file, at once, and keeps only the
 //!    facts it needs (a parsed form, not the bytes).
 //! 3. [`Detector::collect`] reads the parsed files visible in a filesystem view (the image
