@@ -375,9 +375,7 @@ impl<R: Read> TarReader<R> {
             }
         }
         if cur != gnu.real_size()? {
-            return Err(other(
-                "mismatch in sparse file chunks and size in header",
-            ));
+            return Err(other("mismatch in sparse file chunks and size in header"));
         }
         if remaining > 0 {
             return Err(other(

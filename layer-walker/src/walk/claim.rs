@@ -35,15 +35,22 @@ pub(crate) struct ClaimIndex<'d> {
     /// Detectors asked about every file (no patterns, or past the mask's 64 bits).
     always: u64,
     executable: u64,
-    /// Names and suffixes by the lowercased last byte of the name: (bytes, whole name, who).
-    by_last: Box<[Vec<(Box<[u8]>, bool, u64)>; 256]>,
+    /// Names and suffixes by the lowercased last byte of the name.
+    by_last: Box<[Vec<Ending>; 256]>,
     /// Prefixes by the lowercased first byte of the name.
-    by_first: Box<[Vec<(Box<[u8]>, u64)>; 256]>,
+    by_first: Box<[Vec<Prefix>; 256]>,
     /// Directories whose every file is a candidate.
     dirs: Vec<(&'static str, u64)>,
     /// Detectors beyond the mask's bits (more than 64 in all), asked about every file.
     rest: usize,
 }
+
+/// A name or suffix in [`ClaimIndex`]: its lowercased bytes, whether it is the whole name,
+/// and the detectors (bits) it is for.
+type Ending = (Box<[u8]>, bool, u64);
+
+/// A prefix in [`ClaimIndex`]: its lowercased bytes and the detectors (bits) it is for.
+type Prefix = (Box<[u8]>, u64);
 
 /// Detectors indexed by bit; any after these are asked about every file.
 const MASK_BITS: usize = 64;
@@ -137,7 +144,11 @@ impl<'d> ClaimIndex<'d> {
     }
 
     /// What each detector claiming the file at `path` asks for, in the detectors' order.
-    pub(crate) fn claims(&self, path: &str, meta: &EntryMeta) -> Vec<(&'d Arc<dyn Detector>, Claim)> {
+    pub(crate) fn claims(
+        &self,
+        path: &str,
+        meta: &EntryMeta,
+    ) -> Vec<(&'d Arc<dyn Detector>, Claim)> {
         let who = self.candidates(path, meta);
         #[cfg(debug_assertions)]
         self.check(path, meta, who);

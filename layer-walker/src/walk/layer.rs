@@ -379,13 +379,8 @@ impl TarWalk<'_> {
                         format!("entry {path:?}: GNU sparse records on a {kind:?} entry"),
                     )));
                 }
-                Kind::Regular
-                | Kind::Continuous
-                | Kind::GNUSparse => {
-                    let size = sparse
-                        .as_ref()
-                        .and_then(|s| s.size)
-                        .unwrap_or(entry.size);
+                Kind::Regular | Kind::Continuous | Kind::GNUSparse => {
+                    let size = sparse.as_ref().and_then(|s| s.size).unwrap_or(entry.size);
                     let mode = tar.mode().unwrap_or(0o644);
                     let meta = EntryMeta { size, mode };
                     let mut head = Vec::new();

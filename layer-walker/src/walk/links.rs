@@ -11,12 +11,10 @@ use std::sync::Arc;
 use crate::blob::{self, Compression, Limited};
 use crate::detect::{Detector, EntryMeta};
 use crate::limits::{Limit, Limits};
-use crate::tar::reader::{Kind, TarReader};
 use crate::tar::path::Name;
+use crate::tar::reader::{Kind, TarReader};
 use crate::walk::claim::{offer, ClaimIndex, Offer};
-use crate::walk::layer::{
-    body, entry_name, Change, ClaimResult, LayerAnalysis, LayerError,
-};
+use crate::walk::layer::{body, entry_name, Change, ClaimResult, LayerAnalysis, LayerError};
 
 /// A hard link the first pass could not give a body.
 #[derive(Debug, Clone)]
@@ -84,10 +82,7 @@ pub(crate) fn resolve(
         if links.is_empty() {
             continue;
         }
-        let size = sparse
-            .as_ref()
-            .and_then(|s| s.size)
-            .unwrap_or(entry.size);
+        let size = sparse.as_ref().and_then(|s| s.size).unwrap_or(entry.size);
         // read once for every link to it; a body over every claim's limit is not read, and
         // the claims say so
         let mut content = Vec::new();

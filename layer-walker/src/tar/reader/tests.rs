@@ -11,7 +11,10 @@ type Listed = (u64, u8, Vec<u8>, Option<Vec<u8>>, u64, Vec<u8>);
 /// before: PAX records first (a global header's own), then the name, then the body.
 fn with_tar(bytes: &[u8], reads: usize) -> (Vec<Listed>, Option<(io::ErrorKind, String)>) {
     let guard = TarGuard::new(Small(bytes, reads));
-    let mut a = tar::Archive::new(ForwardSeek(io::BufReader::with_capacity(64 << 10, guard), 0));
+    let mut a = tar::Archive::new(ForwardSeek(
+        io::BufReader::with_capacity(64 << 10, guard),
+        0,
+    ));
     let mut out = Vec::new();
     let entries = match a.entries_with_seek() {
         Ok(e) => e,
@@ -105,7 +108,11 @@ impl Read for Small<'_> {
 
 fn same(bytes: &[u8]) {
     for reads in [7, 512, 1 << 20] {
-        assert_eq!(with_reader(bytes, reads), with_tar(bytes, reads), "reads of {reads}");
+        assert_eq!(
+            with_reader(bytes, reads),
+            with_tar(bytes, reads),
+            "reads of {reads}"
+        );
     }
 }
 
@@ -144,7 +151,11 @@ fn names_links_and_sizes_from_every_source() {
     let target = "t/".repeat(80) + "end";
     push(
         &mut t,
-        &header(tar::EntryType::GNULongLink, "././@LongLink", target.len() as u64 + 1),
+        &header(
+            tar::EntryType::GNULongLink,
+            "././@LongLink",
+            target.len() as u64 + 1,
+        ),
         format!("{target}\0").as_bytes(),
     );
     push(&mut t, &header(tar::EntryType::Symlink, "link", 0), b"");
@@ -168,7 +179,8 @@ fn names_links_and_sizes_from_every_source() {
     while let Some(e) = r.next_entry().unwrap() {
         seen.push((
             String::from_utf8(r.path().into_owned()).unwrap(),
-            r.link_bytes().map(|l| String::from_utf8(l.to_vec()).unwrap()),
+            r.link_bytes()
+                .map(|l| String::from_utf8(l.to_vec()).unwrap()),
             e.size,
             r.mode(),
         ));
@@ -225,14 +237,22 @@ fn oversized_extensions_and_sparse_maps_are_refused() {
         tar::EntryType::XGlobalHeader,
     ] {
         let mut t = Vec::new();
-        push(&mut t, &header(tar::EntryType::Regular, "first", 5), b"hello");
+        push(
+            &mut t,
+            &header(tar::EntryType::Regular, "first", 5),
+            b"hello",
+        );
         t.extend_from_slice(header(kind, "././@LongLink", MAX_EXTENSION + 1).as_bytes());
         t.extend(std::iter::repeat_n(b'a', 2 << 20));
         let mut r = TarReader::new(&t[..]);
         assert!(r.next_entry().unwrap().is_some());
         let err = r.next_entry().unwrap_err();
         let m = crate::tar::guard::metadata_too_large(&err).expect("a limit");
-        assert_eq!((m.offset, m.declared), (1024, MAX_EXTENSION + 1), "{kind:?}");
+        assert_eq!(
+            (m.offset, m.declared),
+            (1024, MAX_EXTENSION + 1),
+            "{kind:?}"
+        );
     }
     let mut h = header(tar::EntryType::GNUSparse, "sparse", 0);
     {
@@ -248,5 +268,8 @@ fn oversized_extensions_and_sparse_maps_are_refused() {
         t.extend_from_slice(&ext);
     }
     let err = TarReader::new(&t[..]).next_entry().unwrap_err();
-    assert!(crate::tar::guard::metadata_too_large(&err).is_some(), "{err}");
+    assert!(
+        crate::tar::guard::metadata_too_large(&err).is_some(),
+        "{err}"
+    );
 }
