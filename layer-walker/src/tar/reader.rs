@@ -12,12 +12,13 @@
 //! `tar`'s parser for its value or its error. `tests` checks the framing against `tar` on
 //! generated archives.
 //!
-//! Hand-written because of what `tar` cost per entry, measured on a layer of 100,000 small
-//! files (callgrind, benches/RESULTS.md "Issue 21, instruction counts"): `tar` and the guard
-//! beside it (which parsed every header a second time to bound what `tar` buffers) copied
-//! each header twice, allocated a `Vec` per entry and parsed its octal fields through
-//! `from_utf8` and `from_str_radix`; together ~10 % of a scan's instructions there. Here a
-//! plain entry costs one in-place header parse, no copy and no allocation.
+//! Hand-written because of what `tar` cost per entry, measured with callgrind on an image of
+//! 100,000 small files (benches/RESULTS.md, "Issue 21, instruction counts"): `tar` and the
+//! guard beside it (which parsed every header a second time to bound what `tar` buffers)
+//! spent `octal_from` 136 M instructions, `entry_size` 81 M, the octal formatting of a fresh
+//! `Header::new_old` per entry 63 M, `next_entry_raw` itself ~65 M plus two copies of every
+//! header; this reader's whole parse is ~80 M. With the claim index and the path cleaning,
+//! sbom's instructions above the floor went from 1,061 M to 371 M on that image.
 
 use std::io::{self, Read};
 
