@@ -1,8 +1,12 @@
 //! Detectors: what turns files in an image into packages.
 //!
 //! A detector has three steps, which keep memory bounded by the files it claims:
-//! 1. [`Detector::claim`] is asked about every regular file of every layer while the layer
-//!    streams past; it answers from the path (and size, mode) alone.
+//! 1. [`Detector::claim`] is asked about the regular files of every layer while the layer
+//!    streams past; it answers from the path (and size, mode) alone. It is asked only about
+//!    files that fit one of its [`Detector::claim_patterns`] (exact paths, file names,
+//!    name suffixes and prefixes, directories, executables), which the walker tests for all
+//!    detectors at once; a detector that declares none is asked about every file. A new
+//!    detector declares its patterns next to its `claim` and keeps the two in step.
 //! 2. [`Detector::parse`] gets the body of each claimed file, at once, and keeps only the
 //!    facts it needs (a parsed form, not the bytes).
 //! 3. [`Detector::collect`] reads the parsed files visible in a filesystem view (the image
@@ -176,6 +180,27 @@ impl Claim {
     }
 }
 
+/// A shape of path a detector's [`Detector::claim`] can say yes to, declared through
+/// [`Detector::claim_patterns`] so the walker tests every file against all detectors' patterns
+/// at once (one table look-up per file) and asks `claim` only of the detectors whose pattern
+/// the file fits. A pattern is a pre-filter, not the claim: it may match more than `claim`
+/// accepts, never less. Names are compared ignoring ASCII case (a superset of either case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimPattern {
+    /// This absolute path, exactly (`/var/lib/dpkg/status`).
+    Path(&'static str),
+    /// Files with this name (the last path component) in any directory (`METADATA`).
+    Name(&'static str),
+    /// Files whose name ends with this (`.jar`, `.deps.json`).
+    Suffix(&'static str),
+    /// Files whose name starts with this (`libpython`).
+    Prefix(&'static str),
+    /// Any file directly in this directory (absolute, no trailing slash).
+    Dir(&'static str),
+    /// Any file with an execute bit ([`EntryMeta::is_executable`]).
+    Executable,
+}
+
 /// A parse failure: the file is unreadable as a whole. Partial results are not errors:
 /// return them and report what was lost from [`Detector::collect`] as a warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,6 +274,15 @@ pub trait Detector: Send + Sync {
     /// normalised: `/var/lib/dpkg/status`). Called for every file of every layer: keep it
     /// to a few string comparisons.
     fn claim(&self, path: &str, meta: &EntryMeta) -> Option<Claim>;
+
+    /// Every shape of path [`Detector::claim`] can return `Some` for; files that fit none
+    /// are not offered to `claim` at all. `None` (the default) offers every file, which is
+    /// always right but costs a call per file of every layer: a detector should declare its
+    /// patterns, and must update them with its `claim` (debug builds check, on every file
+    /// a test walks, that `claim` never accepts a file its patterns exclude).
+    fn claim_patterns(&self) -> Option<&'static [ClaimPattern]> {
+        None
+    }
 
     /// Parses a claimed body into the facts [`Detector::collect`] needs.
     fn parse(&self, path: &str, body: &[u8]) -> Result<Parsed, ParseError>;

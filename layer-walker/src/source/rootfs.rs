@@ -12,7 +12,7 @@ use crate::detect::EntryMeta;
 use crate::error::{Error, LayerAt, Location, Result};
 use crate::image::{ImagePlan, LayerRef};
 use crate::scan::ScanCtx;
-use crate::walk::claim::{offer, Offer};
+use crate::walk::claim::{offer, ClaimIndex, Offer};
 use crate::walk::layer::{Change, LayerAnalysis};
 
 /// A directory holding an unpacked root filesystem.
@@ -81,6 +81,7 @@ fn walk(root: &Path, ctx: &ScanCtx) -> Result<LayerAnalysis> {
     let mut changes = Vec::new();
     let mut entries = 0u64;
     let mut claimed = 0u64;
+    let index = ClaimIndex::new(ctx.detectors);
     let mut stack = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, rel)) = stack.pop() {
         let mut items: Vec<_> = fs::read_dir(&dir)
@@ -112,7 +113,7 @@ fn walk(root: &Path, ctx: &ScanCtx) -> Result<LayerAnalysis> {
                     size: meta.len(),
                     mode: meta.permissions().mode(),
                 };
-                let offered = offer(ctx.detectors, ctx.limits, &path, &em, || {
+                let offered = offer(&index, ctx.limits, &path, &em, || {
                     Ok(Box::new(fs::File::open(&fs_path)?))
                 })
                 .map_err(|e| {

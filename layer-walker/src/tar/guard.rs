@@ -419,7 +419,7 @@ impl<R: Read + Seek> Seek for TarGuard<R> {
 pub(crate) mod tests {
     use super::*;
 
-    fn header(kind: tar::EntryType, path: &str, size: u64) -> tar::Header {
+    pub(crate) fn header(kind: tar::EntryType, path: &str, size: u64) -> tar::Header {
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(kind);
         h.set_path(path).unwrap();
@@ -439,14 +439,14 @@ pub(crate) mod tests {
         format!("{len}{tail}").into_bytes()
     }
 
-    fn push(out: &mut Vec<u8>, h: &tar::Header, body: &[u8]) {
+    pub(crate) fn push(out: &mut Vec<u8>, h: &tar::Header, body: &[u8]) {
         out.extend_from_slice(h.as_bytes());
         out.extend_from_slice(body);
         out.resize(out.len().div_ceil(512) * 512, 0);
     }
 
     /// A PAX header of `kind` (local or global) holding one record.
-    fn push_pax(out: &mut Vec<u8>, kind: tar::EntryType, key: &str, value: &str) {
+    pub(crate) fn push_pax(out: &mut Vec<u8>, kind: tar::EntryType, key: &str, value: &str) {
         let rec = pax_record(key, value);
         push(out, &header(kind, "pax", rec.len() as u64), &rec);
     }
@@ -623,7 +623,7 @@ pub(crate) mod tests {
 
     /// One piece of a generated archive.
     #[derive(Debug, Clone)]
-    enum Item {
+    pub(crate) enum Item {
         /// A file; with a PAX `size` (and a different ustar size) when `pax_sized`, and a
         /// GNU long name of `between` bytes between the PAX header and the file's.
         File {
@@ -641,7 +641,7 @@ pub(crate) mod tests {
         },
     }
 
-    fn item() -> impl proptest::strategy::Strategy<Value = Item> {
+    pub(crate) fn item() -> impl proptest::strategy::Strategy<Value = Item> {
         use proptest::prelude::*;
         prop_oneof![
             (
@@ -671,7 +671,7 @@ pub(crate) mod tests {
         h.as_bytes().iter().copied().cycle().take(len).collect()
     }
 
-    fn build(items: &[Item]) -> Vec<u8> {
+    pub(crate) fn build(items: &[Item]) -> Vec<u8> {
         let mut t = Vec::new();
         for (i, it) in items.iter().enumerate() {
             let name = format!("f{i}");

@@ -1,13 +1,14 @@
 //! Claim, read, parse: how a regular file meets the detectors, the same for a layer's tar
-//! entry, a file of an unpacked root filesystem, and a file handed over by a caller. Every
-//! detector is asked about the path; a body is read only when one claims it, at most as
+//! entry, a file of an unpacked root filesystem, and a file handed over by a caller. The
+//! detectors whose claim patterns the path fits are asked about it ([`ClaimIndex`]); a body
+//! is read only when one claims it, at most as
 //! large as the claims allow, and parsed by each claimant in turn.
 
 use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use crate::detect::{Claim, Detector, EntryMeta};
+use crate::detect::{Claim, ClaimPattern, Detector, EntryMeta};
 use crate::walk::layer::{ClaimResult, LayerError};
 use crate::Limits;
 
@@ -21,19 +22,183 @@ pub(crate) enum Offer {
     Parsed(Arc<[ClaimResult]>),
 }
 
-/// Offers the regular file at `path` to `detectors`; `open` gives its body, called only if
-/// some detector claims it.
+/// Every detector's [`ClaimPattern`]s in one table, so a file meets all detectors with one
+/// test and only the detectors whose pattern fits it are asked to [`Detector::claim`] it.
+///
+/// Asking each of the ~15 detectors about every file was ~12 % of a scan's instructions on a
+/// layer of a million small files (benches/RESULTS.md, issue 21): most of them split the
+/// path or compare suffixes for nothing. Here a file costs one search for its last `/` and
+/// a look-up of its name's first and last byte in tables that are empty for nearly all of
+/// them. Detectors that declare no patterns are asked about every file, as before.
+pub(crate) struct ClaimIndex<'d> {
+    detectors: &'d [Arc<dyn Detector>],
+    /// Detectors asked about every file (no patterns, or past the mask's 64 bits).
+    always: u64,
+    executable: u64,
+    /// Names and suffixes by the lowercased last byte of the name.
+    by_last: Box<[Vec<Ending>; 256]>,
+    /// Prefixes by the lowercased first byte of the name.
+    by_first: Box<[Vec<Prefix>; 256]>,
+    /// Directories whose every file is a candidate.
+    dirs: Vec<(&'static str, u64)>,
+    /// Detectors beyond the mask's bits (more than 64 in all), asked about every file.
+    rest: usize,
+}
+
+/// A name or suffix in [`ClaimIndex`]: its lowercased bytes, whether it is the whole name,
+/// and the detectors (bits) it is for.
+type Ending = (Box<[u8]>, bool, u64);
+
+/// A prefix in [`ClaimIndex`]: its lowercased bytes and the detectors (bits) it is for.
+type Prefix = (Box<[u8]>, u64);
+
+/// Detectors indexed by bit; any after these are asked about every file.
+const MASK_BITS: usize = 64;
+
+impl<'d> ClaimIndex<'d> {
+    /// The table for `detectors` (cheap: a few dozen patterns; built once per layer walk).
+    pub(crate) fn new(detectors: &'d [Arc<dyn Detector>]) -> Self {
+        let mut index = ClaimIndex {
+            detectors,
+            always: 0,
+            executable: 0,
+            by_last: Box::new(std::array::from_fn(|_| Vec::new())),
+            by_first: Box::new(std::array::from_fn(|_| Vec::new())),
+            dirs: Vec::new(),
+            rest: detectors.len().saturating_sub(MASK_BITS),
+        };
+        for (i, d) in detectors.iter().enumerate().take(MASK_BITS) {
+            let bit = 1u64 << i;
+            let Some(patterns) = d.claim_patterns() else {
+                index.always |= bit;
+                continue;
+            };
+            for p in patterns {
+                let (bytes, whole) = match *p {
+                    ClaimPattern::Executable => {
+                        index.executable |= bit;
+                        continue;
+                    }
+                    ClaimPattern::Dir(dir) => {
+                        index.dirs.push((dir.trim_end_matches('/'), bit));
+                        continue;
+                    }
+                    ClaimPattern::Prefix(pre) => {
+                        match pre.as_bytes().first() {
+                            Some(b) => index.by_first[usize::from(b.to_ascii_lowercase())]
+                                .push((pre.as_bytes().to_ascii_lowercase().into(), bit)),
+                            None => index.always |= bit,
+                        }
+                        continue;
+                    }
+                    ClaimPattern::Path(path) => (file_name(path), true),
+                    ClaimPattern::Name(name) => (file_name(name), true),
+                    ClaimPattern::Suffix(suffix) => (suffix, false),
+                };
+                match bytes.as_bytes().last() {
+                    Some(b) => index.by_last[usize::from(b.to_ascii_lowercase())].push((
+                        bytes.as_bytes().to_ascii_lowercase().into(),
+                        whole,
+                        bit,
+                    )),
+                    // an empty name or suffix fits every file
+                    None => index.always |= bit,
+                }
+            }
+        }
+        index
+    }
+
+    /// The detectors whose patterns `path` fits, as bits.
+    fn candidates(&self, path: &str, meta: &EntryMeta) -> u64 {
+        let mut who = self.always;
+        if meta.is_executable() {
+            who |= self.executable;
+        }
+        let bytes = path.as_bytes();
+        let (dir, name) = match bytes.iter().rposition(|&b| b == b'/') {
+            Some(i) => (&bytes[..i], &bytes[i + 1..]),
+            None => (&bytes[..0], bytes),
+        };
+        let (Some(first), Some(last)) = (name.first(), name.last()) else {
+            return who;
+        };
+        for (s, whole, bit) in &self.by_last[usize::from(last.to_ascii_lowercase())] {
+            if (name.len() == s.len() || (!whole && name.len() > s.len()))
+                && name[name.len() - s.len()..].eq_ignore_ascii_case(s)
+            {
+                who |= bit;
+            }
+        }
+        for (p, bit) in &self.by_first[usize::from(first.to_ascii_lowercase())] {
+            if name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p) {
+                who |= bit;
+            }
+        }
+        for (d, bit) in &self.dirs {
+            if dir == d.as_bytes() {
+                who |= bit;
+            }
+        }
+        who
+    }
+
+    /// What each detector claiming the file at `path` asks for, in the detectors' order.
+    pub(crate) fn claims(
+        &self,
+        path: &str,
+        meta: &EntryMeta,
+    ) -> Vec<(&'d Arc<dyn Detector>, Claim)> {
+        let who = self.candidates(path, meta);
+        #[cfg(debug_assertions)]
+        self.check(path, meta, who);
+        if who == 0 && self.rest == 0 {
+            return Vec::new();
+        }
+        self.detectors
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i >= MASK_BITS || who & (1 << i) != 0)
+            .filter_map(|(_, d)| d.claim(path, meta).map(|c| (d, c)))
+            .collect()
+    }
+
+    /// Whether any detector claims the file at `path`.
+    pub(crate) fn any(&self, path: &str, meta: &EntryMeta) -> bool {
+        !self.claims(path, meta).is_empty()
+    }
+
+    /// Debug builds: a detector whose `claim` accepts what its patterns exclude would lose
+    /// files silently in release builds; every file a test walks is checked.
+    #[cfg(debug_assertions)]
+    fn check(&self, path: &str, meta: &EntryMeta, who: u64) {
+        for (i, d) in self.detectors.iter().enumerate().take(MASK_BITS) {
+            if who & (1 << i) == 0 && d.claim(path, meta).is_some() {
+                panic!(
+                    "the {} detector claims {path} (mode {:o}), which its claim_patterns() exclude: add a pattern for it",
+                    d.name(),
+                    meta.mode
+                );
+            }
+        }
+    }
+}
+
+/// The last component of a path pattern.
+fn file_name(path: &'static str) -> &'static str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Offers the regular file at `path` to the detectors of `index`; `open` gives its body,
+/// called only if some detector claims it.
 pub(crate) fn offer<'r>(
-    detectors: &[Arc<dyn Detector>],
+    index: &ClaimIndex<'_>,
     limits: &Limits,
     path: &str,
     meta: &EntryMeta,
     open: impl FnOnce() -> io::Result<Box<dyn Read + 'r>>,
 ) -> Result<Offer, LayerError> {
-    let wanted: Vec<(&Arc<dyn Detector>, Claim)> = detectors
-        .iter()
-        .filter_map(|d| d.claim(path, meta).map(|c| (d, c)))
-        .collect();
+    let wanted = index.claims(path, meta);
     if wanted.is_empty() {
         return Ok(Offer::Unclaimed);
     }

@@ -11,10 +11,10 @@ use crate::detect::{Detector, EntryMeta, Parsed};
 use crate::digest::Digest;
 use crate::error::{Error, LayerAt, Location};
 use crate::limits::{Limit, LimitHit, Limits, Retained};
-use crate::tar::guard::TarGuard;
 use crate::tar::path::{self, Name};
+use crate::tar::reader::{Kind, TarReader};
 use crate::tar::sparse;
-use crate::walk::claim::{offer, Offer};
+use crate::walk::claim::{offer, ClaimIndex, Offer};
 use crate::walk::links::PendingLink;
 
 /// One detector's result for one file.
@@ -190,7 +190,7 @@ pub(crate) fn analyze_blob(raw: impl Read, ctx: WalkCtx<'_>) -> Result<LayerAnal
     };
     let mut walk = TarWalk {
         pending: Vec::new(),
-        detectors,
+        claims: ClaimIndex::new(detectors),
         limits,
         cancel,
         retained,
@@ -230,7 +230,7 @@ const MAX_LINK_CHAIN: usize = 16;
 
 struct TarWalk<'a> {
     pending: Vec<PendingLink>,
-    detectors: &'a [Arc<dyn Detector>],
+    claims: ClaimIndex<'a>,
     limits: &'a Limits,
     cancel: Option<&'a AtomicBool>,
     retained: &'a Retained,
@@ -243,18 +243,18 @@ struct TarWalk<'a> {
 /// The name of an entry as Docker reads it, and its GNU sparse map if it is a PAX-format
 /// sparse file (which carries its real name and size in GNU records).
 pub(crate) fn entry_name<R: Read>(
-    entry: &mut tar::Entry<'_, R>,
+    tar: &TarReader<R>,
 ) -> Result<(Name, Option<sparse::PaxSparse>), LayerError> {
-    let sparse = match entry.pax_extensions().map_err(LayerError::Read)? {
+    let sparse = match tar.pax() {
         Some(pax) => sparse::from_pax(pax).map_err(|e| {
-            let at = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let at = String::from_utf8_lossy(&tar.path()).into_owned();
             LayerError::Read(io::Error::new(e.kind(), format!("entry {at:?}: {e}")))
         })?,
         None => None,
     };
     let name = match sparse.as_ref().and_then(|s| s.name.as_deref()) {
         Some(real) => path::classify(real),
-        None => path::classify(&entry.path_bytes()),
+        None => path::classify(&tar.path()),
     }
     .map_err(|e| LayerError::PathEscapes(e.0))?;
     Ok((name, sparse))
@@ -262,89 +262,18 @@ pub(crate) fn entry_name<R: Read>(
 
 /// A regular entry's content: its stored bytes, or a sparse file's with the holes filled.
 pub(crate) fn body<'e, R: Read + 'e>(
-    entry: &'e mut tar::Entry<'_, R>,
+    tar: &'e mut TarReader<R>,
     sparse: Option<&sparse::PaxSparse>,
     path: &str,
     size: u64,
 ) -> io::Result<Box<dyn Read + 'e>> {
     Ok(match sparse {
         Some(sp) => Box::new(
-            sp.expand(entry, size)
+            sp.expand(tar.body(), size)
                 .map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?,
         ),
-        None => Box::new(entry),
+        None => tar.body(),
     })
-}
-
-/// A buffered stream tar can "seek" forward in: skipping consumes from the buffer.
-///
-/// Without `Seek`, tar skips an entry's unread body and padding through a 32 KiB stack
-/// buffer it zero-fills on every call: on a layer of a million small files that memset was
-/// 14 % of the CPU. The bytes are still read (the digests must cover every one), just not
-/// copied again. The buffer also means the readers below (the tar guard, the counters, the
-/// decoder) are called once per 64 KiB, not twice per 512-byte entry. Only forward moves
-/// exist; anything else is an error.
-pub(crate) struct ForwardSeek<R> {
-    inner: BufReader<R>,
-    pos: u64,
-}
-
-/// What [`ForwardSeek`] reads ahead.
-const AHEAD: usize = 64 << 10;
-
-impl<R: Read> ForwardSeek<R> {
-    pub(crate) fn new(inner: R) -> Self {
-        ForwardSeek {
-            inner: BufReader::with_capacity(AHEAD, inner),
-            pos: 0,
-        }
-    }
-
-    fn discard(&mut self, mut n: u64) -> io::Result<()> {
-        while n > 0 {
-            let avail = match self.inner.fill_buf() {
-                Ok([]) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "unexpected end of the layer inside an entry",
-                    ))
-                }
-                Ok(b) => b.len(),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            let k = n.min(avail as u64) as usize;
-            self.inner.consume(k);
-            self.pos += k as u64;
-            n -= k as u64;
-        }
-        Ok(())
-    }
-}
-
-impl<R: Read> Read for ForwardSeek<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl<R: Read> io::Seek for ForwardSeek<R> {
-    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
-        let ahead = match to {
-            io::SeekFrom::Current(d) if d >= 0 => d as u64,
-            io::SeekFrom::Start(p) if p >= self.pos => p - self.pos,
-            _ => {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "a layer stream only moves forward",
-                ))
-            }
-        };
-        self.discard(ahead)?;
-        Ok(self.pos)
-    }
 }
 
 impl TarWalk<'_> {
@@ -380,17 +309,13 @@ impl TarWalk<'_> {
     /// replaced (every claim has a magic these bytes fail). `None`: only its body can tell.
     fn link_rejected(&self, path: &str, mode: u32, size: u64, head: &[u8]) -> Option<bool> {
         let meta = EntryMeta { size, mode };
-        let claims: Vec<_> = self
-            .detectors
-            .iter()
-            .filter_map(|d| d.claim(path, &meta))
-            .collect();
+        let claims = self.claims.claims(path, &meta);
         if claims.is_empty() {
             return Some(false);
         }
         claims
             .iter()
-            .all(|c| match c.magic {
+            .all(|(_, c)| match c.magic {
                 Some(m) => (head.len() >= m.len() || head.len() as u64 == size) && !m.matches(head),
                 None => false,
             })
@@ -398,7 +323,7 @@ impl TarWalk<'_> {
     }
 
     fn run(&mut self, plain: &mut dyn Read) -> Result<(), LayerError> {
-        let mut archive = tar::Archive::new(ForwardSeek::new(TarGuard::new(plain)));
+        let mut tar = TarReader::new(plain);
         // claimed files of this layer by path, for hard links to them
         let mut claimed_here: HashMap<String, Arc<[ClaimResult]>> = HashMap::new();
         // files of this layer read and rejected by every claim's magic (scripts with an
@@ -406,7 +331,7 @@ impl TarWalk<'_> {
         // pass would, so a layer that cannot be read cheaply again (an engine's export,
         // standard input) needs none for them
         let mut rejected_here: HashMap<String, (u64, Vec<u8>)> = HashMap::new();
-        for entry in archive.entries_with_seek().map_err(LayerError::Read)? {
+        while let Some(entry) = tar.next_entry().map_err(LayerError::Read)? {
             if self
                 .cancel
                 .map(|c| c.load(Ordering::Relaxed))
@@ -414,7 +339,6 @@ impl TarWalk<'_> {
             {
                 return Err(LayerError::Cancelled);
             }
-            let mut entry = entry.map_err(LayerError::Read)?;
             self.entries += 1;
             if self.entries > self.limits.max_entries {
                 return Err(LayerError::Limit(LimitHit {
@@ -422,8 +346,8 @@ impl TarWalk<'_> {
                     max: self.limits.max_entries,
                 }));
             }
-            let (name, sparse) = entry_name(&mut entry)?;
-            let kind = entry.header().entry_type();
+            let (name, sparse) = entry_name(&tar)?;
+            let kind = entry.kind;
             let path = match name {
                 Name::Root | Name::AufsMeta => continue,
                 Name::Whiteout(p) => {
@@ -440,12 +364,12 @@ impl TarWalk<'_> {
             };
             match kind {
                 // Go refuses sparse records on entries that have no data
-                tar::EntryType::Link
-                | tar::EntryType::Symlink
-                | tar::EntryType::Char
-                | tar::EntryType::Block
-                | tar::EntryType::Directory
-                | tar::EntryType::Fifo
+                Kind::Link
+                | Kind::Symlink
+                | Kind::Char
+                | Kind::Block
+                | Kind::Directory
+                | Kind::Fifo
                     if sparse.is_some() =>
                 {
                     return Err(LayerError::Read(io::Error::new(
@@ -453,24 +377,13 @@ impl TarWalk<'_> {
                         format!("entry {path:?}: GNU sparse records on a {kind:?} entry"),
                     )));
                 }
-                tar::EntryType::Regular
-                | tar::EntryType::Continuous
-                | tar::EntryType::GNUSparse => {
-                    let size = sparse
-                        .as_ref()
-                        .and_then(|s| s.size)
-                        .unwrap_or_else(|| entry.size());
-                    let mode = entry.header().mode().unwrap_or(0o644);
+                Kind::Regular | Kind::Continuous | Kind::GNUSparse => {
+                    let size = sparse.as_ref().and_then(|s| s.size).unwrap_or(entry.size);
+                    let mode = tar.mode().unwrap_or(0o644);
                     let meta = EntryMeta { size, mode };
                     let mut head = Vec::new();
-                    let offered = offer(self.detectors, self.limits, &path, &meta, || {
-                        let body: Box<dyn Read> =
-                            match &sparse {
-                                Some(sp) => Box::new(sp.expand(&mut entry, size).map_err(|e| {
-                                    io::Error::new(e.kind(), format!("{path}: {e}"))
-                                })?),
-                                None => Box::new(&mut entry),
-                            };
+                    let offered = offer(&self.claims, self.limits, &path, &meta, || {
+                        let body = body(&mut tar, sparse.as_ref(), &path, size)?;
                         Ok(Box::new(HeadTap {
                             inner: body,
                             head: &mut head,
@@ -499,19 +412,16 @@ impl TarWalk<'_> {
                         }
                     }
                 }
-                tar::EntryType::Symlink => {
-                    let target = entry
-                        .link_name_bytes()
-                        .map(|b| String::from_utf8_lossy(path::up_to_nul(&b)).into_owned())
+                Kind::Symlink => {
+                    let target = tar
+                        .link_bytes()
+                        .map(|b| String::from_utf8_lossy(path::up_to_nul(b)).into_owned())
                         .unwrap_or_default();
                     self.keep(Change::Symlink { path, target })?;
                 }
-                tar::EntryType::Link => {
-                    let raw = entry
-                        .link_name_bytes()
-                        .map(|b| b.into_owned())
-                        .unwrap_or_default();
-                    let target = path::clean(&raw).map_err(|e| LayerError::PathEscapes(e.0))?;
+                Kind::Link => {
+                    let raw = tar.link_bytes().unwrap_or_default();
+                    let target = path::clean(raw).map_err(|e| LayerError::PathEscapes(e.0))?;
                     match claimed_here.get(&target) {
                         Some(claims) => {
                             let claims = claims.clone();
@@ -524,12 +434,9 @@ impl TarWalk<'_> {
                             // earlier entry nobody claimed, read in a second pass
                             let meta = EntryMeta {
                                 size: 0,
-                                mode: entry.header().mode().unwrap_or(0o644),
+                                mode: tar.mode().unwrap_or(0o644),
                             };
-                            let wanted = self
-                                .detectors
-                                .iter()
-                                .any(|d| d.claim(&path, &meta).is_some());
+                            let wanted = self.claims.any(&path, &meta);
                             let decided = rejected_here.get(&target).and_then(|(size, head)| {
                                 self.link_rejected(&path, meta.mode, *size, head)
                             });
@@ -550,7 +457,7 @@ impl TarWalk<'_> {
                         }
                     }
                 }
-                tar::EntryType::Directory => self.keep(Change::Dir(path))?,
+                Kind::Directory => self.keep(Change::Dir(path))?,
                 // devices, fifos: nothing to read, but they replace what was there
                 _ => self.keep(Change::Replaced(path))?,
             }

@@ -11,12 +11,10 @@ use std::sync::Arc;
 use crate::blob::{self, Compression, Limited};
 use crate::detect::{Detector, EntryMeta};
 use crate::limits::{Limit, Limits};
-use crate::tar::guard::TarGuard;
 use crate::tar::path::Name;
-use crate::walk::claim::{offer, Offer};
-use crate::walk::layer::{
-    body, entry_name, Change, ClaimResult, ForwardSeek, LayerAnalysis, LayerError,
-};
+use crate::tar::reader::{Kind, TarReader};
+use crate::walk::claim::{offer, ClaimIndex, Offer};
+use crate::walk::layer::{body, entry_name, Change, ClaimResult, LayerAnalysis, LayerError};
 
 /// A hard link the first pass could not give a body.
 #[derive(Debug, Clone)]
@@ -51,26 +49,26 @@ pub(crate) fn resolve(
     for (i, p) in pending.iter().enumerate() {
         by_target.entry(p.target.as_str()).or_default().push(i);
     }
+    let index = ClaimIndex::new(detectors);
     let mut found: Vec<Option<Offer>> = (0..pending.len()).map(|_| None).collect();
     let mut peek = BufReader::with_capacity(64 << 10, raw);
     let compression = Compression::sniff(peek.fill_buf().map_err(LayerError::Read)?);
     let decoded = blob::decoder(peek, compression).map_err(LayerError::Read)?;
     let limited = Limited::new(decoded, Limit::LayerBytes, limits.max_layer_bytes);
-    let mut archive = tar::Archive::new(ForwardSeek::new(TarGuard::new(limited)));
+    let mut tar = TarReader::new(limited);
     let mut n = 0u64;
-    for entry in archive.entries_with_seek().map_err(LayerError::Read)? {
-        let mut entry = entry.map_err(LayerError::Read)?;
+    while let Some(entry) = tar.next_entry().map_err(LayerError::Read)? {
         n += 1;
         if n >= last {
             break;
         }
         if !matches!(
-            entry.header().entry_type(),
-            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse
+            entry.kind,
+            Kind::Regular | Kind::Continuous | Kind::GNUSparse
         ) {
             continue;
         }
-        let (Name::Path(path), sparse) = entry_name(&mut entry)? else {
+        let (Name::Path(path), sparse) = entry_name(&tar)? else {
             continue;
         };
         let Some(links) = by_target.get(path.as_str()) else {
@@ -84,15 +82,12 @@ pub(crate) fn resolve(
         if links.is_empty() {
             continue;
         }
-        let size = sparse
-            .as_ref()
-            .and_then(|s| s.size)
-            .unwrap_or_else(|| entry.size());
+        let size = sparse.as_ref().and_then(|s| s.size).unwrap_or(entry.size);
         // read once for every link to it; a body over every claim's limit is not read, and
         // the claims say so
         let mut content = Vec::new();
         if size <= limits.max_claimed_file {
-            body(&mut entry, sparse.as_ref(), &path, size)
+            body(&mut tar, sparse.as_ref(), &path, size)
                 .and_then(|mut r| r.read_to_end(&mut content))
                 .map_err(LayerError::Read)?;
         }
@@ -103,7 +98,7 @@ pub(crate) fn resolve(
                 mode: link.mode,
             };
             // a later copy of the target before the link replaces an earlier one
-            found[i] = Some(offer(detectors, limits, &link.path, &meta, || {
+            found[i] = Some(offer(&index, limits, &link.path, &meta, || {
                 Ok(Box::new(io::Cursor::new(&content[..])))
             })?);
         }
@@ -129,15 +124,16 @@ pub(crate) fn resolve(
 /// pending link becomes a claimed file that could not be read, so the inventory says what
 /// it may be missing instead of passing over it.
 pub(crate) fn unreadable(a: &mut LayerAnalysis, detectors: &[Arc<dyn Detector>], why: &str) {
+    let index = ClaimIndex::new(detectors);
     for link in std::mem::take(&mut a.pending_links) {
         let meta = EntryMeta {
             size: 0,
             mode: link.mode,
         };
-        let claims: Vec<ClaimResult> = detectors
-            .iter()
-            .filter(|d| d.claim(&link.path, &meta).is_some())
-            .map(|d| ClaimResult {
+        let claims: Vec<ClaimResult> = index
+            .claims(&link.path, &meta)
+            .into_iter()
+            .map(|(d, _)| ClaimResult {
                 detector: d.name(),
                 parsed: Err(format!(
                     "{} is a hard link to {}, an earlier entry of its layer that was not read, and {why}",

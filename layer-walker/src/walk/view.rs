@@ -102,13 +102,14 @@ impl FsView {
     ) -> FsView {
         let limits = crate::Limits::default();
         let mut changes = Vec::new();
+        let index = crate::walk::claim::ClaimIndex::new(detectors);
         for (path, body) in files {
             let meta = crate::detect::EntryMeta {
                 size: body.len() as u64,
                 mode: 0o755,
             };
             let offered =
-                crate::walk::claim::offer(detectors, &limits, path, &meta, || Ok(Box::new(*body)));
+                crate::walk::claim::offer(&index, &limits, path, &meta, || Ok(Box::new(*body)));
             if let Ok(crate::walk::claim::Offer::Parsed(claims)) = offered {
                 changes.push(Change::File {
                     path: path.to_string(),

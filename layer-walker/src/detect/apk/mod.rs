@@ -30,6 +30,11 @@ impl Detector for ApkDetector {
         "apk"
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        use super::ClaimPattern::Path;
+        Some(&[Path(INSTALLED), Path(INSTALLED_OLD)])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         (path == INSTALLED || path == INSTALLED_OLD).then_some(Claim::up_to(MAX_INSTALLED))
     }

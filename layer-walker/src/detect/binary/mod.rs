@@ -238,6 +238,13 @@ impl Detector for BinaryDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        // executables, and shared libraries (`libpython3.11.so`, `libcrypto.so.3`) whatever
+        // their mode
+        use super::ClaimPattern::{Executable, Prefix};
+        Some(&[Executable, Prefix("lib")])
+    }
+
     fn claim(&self, path: &str, meta: &EntryMeta) -> Option<Claim> {
         let name = file_name(path);
         let known = CLASSIFIERS.iter().any(|c| (c.file)(name)) || python_series(name).is_some();

@@ -310,6 +310,11 @@ impl Detector for BitnamiDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        use super::ClaimPattern::*;
+        Some(&[Name(".bitnami_components.json"), Prefix(".spdx-")])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         let rest = path.strip_prefix(ROOT)?;
         let file = rest.rsplit('/').next().unwrap_or(rest);

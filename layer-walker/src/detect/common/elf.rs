@@ -43,6 +43,13 @@ pub(crate) fn claim_executable(meta: &EntryMeta) -> Option<Claim> {
 
 /// The claim for a compiled executable or library of any format: an execute bit, or a
 /// Windows file name (Windows layers and vendored `.exe` files often carry no Unix mode).
+/// The [`claim_compiled`] files as claim patterns: executables, and Windows binaries by name.
+pub(crate) const COMPILED_PATTERNS: &[crate::detect::ClaimPattern] = &[
+    crate::detect::ClaimPattern::Executable,
+    crate::detect::ClaimPattern::Suffix(".exe"),
+    crate::detect::ClaimPattern::Suffix(".dll"),
+];
+
 pub(crate) fn claim_compiled(path: &str, meta: &EntryMeta) -> Option<Claim> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();

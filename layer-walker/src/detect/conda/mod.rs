@@ -109,6 +109,12 @@ impl Detector for CondaDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        // `<env>/conda-meta/<record>.json`
+        use super::ClaimPattern::*;
+        Some(&[Suffix(".json")])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         prefix(path).map(|_| Claim::up_to(MAX_RECORD))
     }

@@ -104,6 +104,32 @@ impl Detector for DistroDetector {
         "distro"
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        // every file `claim` names, exactly
+        use super::ClaimPattern::Path;
+        const PATTERNS: &[super::ClaimPattern] = &[
+            Path(OS_RELEASE),
+            Path(USR_OS_RELEASE),
+            Path(LSB_RELEASE),
+            Path(ALPINE_RELEASE),
+            Path(DEBIAN_VERSION),
+            Path(REDHAT_RELEASE),
+            Path(CENTOS_RELEASE),
+            Path(FEDORA_RELEASE),
+            Path(ETC_FEDORA_RELEASE),
+            Path(ALMALINUX_RELEASE),
+            Path(ROCKY_RELEASE),
+            Path(ORACLE_RELEASE),
+            Path(AMAZON_LINUX_RELEASE),
+            Path(SYSTEM_RELEASE),
+            Path(USR_SYSTEM_RELEASE),
+            Path(MARINER_RELEASE),
+            Path(SYSTEM_RELEASE_CPE),
+            Path(SUSE_RELEASE),
+        ];
+        Some(PATTERNS)
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         if KEY_VALUE_FILES.contains(&path) || LINE_FILES.contains(&path) || path == SUSE_RELEASE {
             Some(Claim::up_to(MAX_RELEASE_FILE))

@@ -202,6 +202,10 @@ impl Detector for DotnetDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        Some(&[super::ClaimPattern::Suffix(".deps.json")])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         let file = path.rsplit('/').next()?;
         (file.len() > ".deps.json".len() && file.ends_with(".deps.json"))

@@ -85,6 +85,17 @@ impl Detector for DpkgDetector {
         "dpkg"
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        use super::ClaimPattern::{Dir, Name, Path, Suffix};
+        const PATTERNS: &[super::ClaimPattern] = &[
+            Path(STATUS),
+            Dir("/var/lib/dpkg/status.d"),
+            Suffix(".list"),
+            Name("copyright"),
+        ];
+        Some(PATTERNS)
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         if path == STATUS {
             return Some(Claim::up_to(MAX_STATUS));

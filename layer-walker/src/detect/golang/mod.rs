@@ -78,6 +78,10 @@ impl Detector for GoDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        Some(elf::COMPILED_PATTERNS)
+    }
+
     fn claim(&self, path: &str, meta: &EntryMeta) -> Option<Claim> {
         elf::claim_compiled(path, meta)
     }

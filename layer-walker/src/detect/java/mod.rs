@@ -82,6 +82,24 @@ impl Detector for JavaDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        use super::ClaimPattern::{Name, Suffix};
+        const PATTERNS: &[super::ClaimPattern] = &[
+            Suffix(".jar"),
+            Suffix(".war"),
+            Suffix(".ear"),
+            Suffix(".par"),
+            Suffix(".sar"),
+            Suffix(".nar"),
+            Suffix(".jpi"),
+            Suffix(".hpi"),
+            Suffix(".lpkg"),
+            Name("release"),
+            Name("javac"),
+        ];
+        Some(PATTERNS)
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         if is_archive_name(path) {
             Some(Claim::with_magic(MAX_ARCHIVE, b"PK\x03\x04"))

@@ -287,6 +287,21 @@ impl Detector for KernelDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        use super::ClaimPattern::*;
+        Some(&[
+            Suffix(".ko"),
+            Suffix(".ko.xz"),
+            Suffix(".ko.zst"),
+            Suffix(".ko.gz"),
+            Prefix("vmlinuz"),
+            Prefix("vmlinux"),
+            Prefix("bzImage"),
+            Prefix("zImage"),
+            Prefix("kernel"),
+        ])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         if module_packing(path).is_some() {
             return Some(Claim::up_to(MAX_MODULE));

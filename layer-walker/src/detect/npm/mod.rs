@@ -96,6 +96,11 @@ impl Detector for NpmDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        use super::ClaimPattern::Name;
+        Some(&[Name("package.json"), Name("package-lock.json")])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         if is_installed_manifest(path) {
             Some(Claim::up_to(MAX_MANIFEST))

@@ -156,6 +156,11 @@ impl Detector for PacmanDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        use super::ClaimPattern::Name;
+        Some(&[Name("desc"), Name("files")])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         match entry(path)?.1 {
             "desc" => Some(Claim::up_to(MAX_DESC)),

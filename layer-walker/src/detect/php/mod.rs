@@ -126,6 +126,10 @@ impl Detector for ComposerDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        Some(&[super::ClaimPattern::Name("installed.json")])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         path.ends_with("/vendor/composer/installed.json")
             .then_some(Claim::up_to(MAX_INSTALLED))

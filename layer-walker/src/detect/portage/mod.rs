@@ -150,6 +150,18 @@ impl Detector for PortageDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        use super::ClaimPattern::Name;
+        // `CONTENTS` and `FIELDS`
+        Some(&[
+            Name("CONTENTS"),
+            Name("LICENSE"),
+            Name("SIZE"),
+            Name("DESCRIPTION"),
+            Name("HOMEPAGE"),
+        ])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         match entry(path)?.2 {
             "CONTENTS" => Some(Claim::up_to(MAX_CONTENTS)),

@@ -123,6 +123,20 @@ impl Detector for PythonDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        use super::ClaimPattern::{Name, Suffix};
+        const PATTERNS: &[super::ClaimPattern] = &[
+            Suffix(".egg"),
+            Suffix(".egg-info"),
+            Name("PKG-INFO"),
+            Name("METADATA"),
+            Name("RECORD"),
+            Name("INSTALLER"),
+            Name("installed-files.txt"),
+        ];
+        Some(PATTERNS)
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         kind_of(path).map(|(kind, max)| {
             if kind == "egg" {

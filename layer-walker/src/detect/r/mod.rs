@@ -178,6 +178,10 @@ impl Detector for RDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        Some(&[super::ClaimPattern::Name("DESCRIPTION")])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         is_installed_description(path).then_some(Claim::up_to(MAX_DESCRIPTION))
     }

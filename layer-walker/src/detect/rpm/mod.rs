@@ -144,6 +144,18 @@ impl Detector for RpmDetector {
         "rpm"
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        use super::ClaimPattern::{Name, Path};
+        const PATTERNS: &[super::ClaimPattern] = &[
+            Path(MANIFEST),
+            Name("rpmdb.sqlite"),
+            Name("rpmdb.sqlite-wal"),
+            Name("Packages.db"),
+            Name("Packages"),
+        ];
+        Some(PATTERNS)
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         if let Some(db) = path.strip_suffix("-wal") {
             return (DbFormat::of_path(db)? == DbFormat::Sqlite).then(|| Claim::up_to(MAX_DB_SIZE));

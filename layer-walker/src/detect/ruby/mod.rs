@@ -44,6 +44,10 @@ impl Detector for RubyDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        Some(&[super::ClaimPattern::Suffix(".gemspec")])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         let (dir, file) = path.rsplit_once('/')?;
         // `specifications/default/` holds the default gems shipped with Ruby itself

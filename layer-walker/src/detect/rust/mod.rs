@@ -60,6 +60,10 @@ impl Detector for RustDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        Some(elf::COMPILED_PATTERNS)
+    }
+
     fn claim(&self, path: &str, meta: &EntryMeta) -> Option<Claim> {
         // the same claim as the Go detector: the walker reads each binary once for both
         elf::claim_compiled(path, meta)
