@@ -41,7 +41,11 @@ fn unpack(archive: &Path, dir: &Path) -> PathBuf {
     let root = dir.join("root");
     std::fs::create_dir_all(&outer).unwrap();
     std::fs::create_dir_all(&root).unwrap();
-    run(Command::new("tar").arg("-xf").arg(archive).arg("-C").arg(&outer));
+    run(Command::new("tar")
+        .arg("-xf")
+        .arg(archive)
+        .arg("-C")
+        .arg(&outer));
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(outer.join("manifest.json")).unwrap()).unwrap();
     for layer in manifest[0]["Layers"].as_array().unwrap() {
@@ -76,7 +80,12 @@ fn sha256sum(root: &Path) -> BTreeMap<String, String> {
         .arg(root)
         .args(["-type", "f", "-print0"]));
     let mut sums = BTreeMap::new();
-    for chunk in found.split(|b| *b == 0).filter(|c| !c.is_empty()).collect::<Vec<_>>().chunks(500) {
+    for chunk in found
+        .split(|b| *b == 0)
+        .filter(|c| !c.is_empty())
+        .collect::<Vec<_>>()
+        .chunks(500)
+    {
         let mut cmd = Command::new("sha256sum");
         cmd.arg("-z");
         for p in chunk {
@@ -123,7 +132,12 @@ fn check_against_unpacked(archive: &Path) -> (Inventory, PathBuf, tempfile::Temp
         let m = std::fs::metadata(root.join(f.path.trim_start_matches('/'))).unwrap();
         assert_eq!(f.size, m.len(), "{}", f.path);
         assert_eq!(f.mode, m.permissions().mode() & 0o7777, "{}", f.path);
-        assert_eq!(f.executable, m.permissions().mode() & 0o111 != 0, "{}", f.path);
+        assert_eq!(
+            f.executable,
+            m.permissions().mode() & 0o111 != 0,
+            "{}",
+            f.path
+        );
         assert_eq!(f.sha1.len(), 40);
         assert!(f.removed_in.is_none());
     }
@@ -143,7 +157,10 @@ fn dpkg_owners(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
         let listed = run(Command::new("dpkg-query")
             .arg(format!("--admindir={}", admin.display()))
             .args(["-L", name]));
-        for path in String::from_utf8_lossy(&listed).lines().filter(|l| l.starts_with('/')) {
+        for path in String::from_utf8_lossy(&listed)
+            .lines()
+            .filter(|l| l.starts_with('/'))
+        {
             let at = root.join(path.trim_start_matches('/'));
             let (Some(parent), Some(file)) = (at.parent(), at.file_name()) else {
                 continue;
@@ -190,7 +207,10 @@ fn check_dpkg_owners(inv: &Inventory, root: &Path) {
         assert_eq!(ours, want, "owners of {}", f.path);
         owned += usize::from(!ours.is_empty());
     }
-    assert!(owned * 2 > inv.files.len(), "most files are dpkg's: {owned}");
+    assert!(
+        owned * 2 > inv.files.len(),
+        "most files are dpkg's: {owned}"
+    );
     // what nobody owns is told apart: dpkg's own maintainer scripts are executables no
     // package lists
     assert!(inv.files.iter().any(|f| f.unowned_executable()));
@@ -209,8 +229,16 @@ fn tiny_debian_files_match_sha256sum_and_dpkg() {
         .iter()
         .filter(|f| f.path.starts_with("/usr/bin/sensible-"))
         .collect();
-    assert!(!gone.is_empty() && gone.iter().all(|f| f.removed_in == Some(2)), "{gone:?}");
-    let mut still: Vec<_> = all.files.iter().filter(|f| f.in_final_image()).cloned().collect();
+    assert!(
+        !gone.is_empty() && gone.iter().all(|f| f.removed_in == Some(2)),
+        "{gone:?}"
+    );
+    let mut still: Vec<_> = all
+        .files
+        .iter()
+        .filter(|f| f.in_final_image())
+        .cloned()
+        .collect();
     still.sort();
     assert_eq!(still, inv.files);
 }

@@ -14,7 +14,11 @@ use crate::walk::layer::{Change, LayerAnalysis};
 
 /// The files of the image (with `AllLayers`, of every layer), their owners filled from
 /// `packages` (whose ids are final).
-pub(super) fn inventory(analyses: &[LayerAnalysis], packages: &[Package], scope: Scope) -> Vec<FileEntry> {
+pub(super) fn inventory(
+    analyses: &[LayerAnalysis],
+    packages: &[Package],
+    scope: Scope,
+) -> Vec<FileEntry> {
     let mut out = overlay(analyses);
     if scope == Scope::Squashed {
         out.retain(FileEntry::in_final_image);
@@ -40,12 +44,19 @@ fn overlay(analyses: &[LayerAnalysis]) -> Vec<FileEntry> {
         if a.files.is_empty() && a.changes.is_empty() {
             continue;
         }
-        let mut gone = |visible: &mut BTreeMap<String, usize>, out: &mut [FileEntry], path: &str, below: bool| {
+        let mut gone = |visible: &mut BTreeMap<String, usize>,
+                        out: &mut [FileEntry],
+                        path: &str,
+                        below: bool| {
             if let Some(i) = visible.remove(path) {
                 out[i].removed_in = Some(layer);
             }
             if below {
-                let prefix = if path == "/" { "/".to_string() } else { format!("{path}/") };
+                let prefix = if path == "/" {
+                    "/".to_string()
+                } else {
+                    format!("{path}/")
+                };
                 let doomed: Vec<String> = visible
                     .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
                     .take_while(|(k, _)| k.starts_with(&prefix))

@@ -586,13 +586,13 @@ impl TarWalk<'_> {
                                 self.keep(Change::Replaced(path))?;
                             } else {
                                 if wanted && decided.is_none() {
-                                self.pending.push(PendingLink {
-                                    path: path.clone(),
-                                    target: self.chain_end(&target),
-                                    entry: self.entries,
-                                    mode: meta.mode,
-                                    change_at: self.changes.len(),
-                                });
+                                    self.pending.push(PendingLink {
+                                        path: path.clone(),
+                                        target: self.chain_end(&target),
+                                        entry: self.entries,
+                                        mode: meta.mode,
+                                        change_at: self.changes.len(),
+                                    });
                                 }
                                 self.keep(Change::Hardlink { path, target })?;
                             }

@@ -576,7 +576,12 @@ fn build(inv: &Inventory, opts: &WriteOptions) -> Document {
         n.primary_purpose = f.executable.then_some("executable");
         n.comment = Some(super::spdx_model::file_comment(f));
         b.nodes.push(n);
-        let owners: Vec<String> = f.owners.iter().filter_map(|o| ids.get(o)).cloned().collect();
+        let owners: Vec<String> = f
+            .owners
+            .iter()
+            .filter_map(|o| ids.get(o))
+            .cloned()
+            .collect();
         if owners.is_empty() {
             b.relate(&image_id, "contains", &id);
         }

@@ -254,7 +254,9 @@ pub(crate) fn file_comment(f: &crate::FileEntry) -> String {
         format!("mode {:04o}", f.mode),
     ];
     if let Some(r) = f.removed_in {
-        c.push(format!("not in the final image: removed or replaced in layer {r}"));
+        c.push(format!(
+            "not in the final image: removed or replaced in layer {r}"
+        ));
     }
     if f.unowned_executable() {
         c.push("unowned executable: no package lists it".into());

@@ -95,7 +95,11 @@ fn render(doc: &Document, w: &mut dyn io::Write) -> io::Result<()> {
         writeln!(w, "PackageDownloadLocation: {}", p.download_location)?;
         writeln!(w, "FilesAnalyzed: {}", p.files_analyzed)?;
         if let Some(v) = &p.package_verification_code {
-            writeln!(w, "PackageVerificationCode: {}", v.package_verification_code_value)?;
+            writeln!(
+                w,
+                "PackageVerificationCode: {}",
+                v.package_verification_code_value
+            )?;
         }
         for c in &p.checksums {
             writeln!(w, "PackageChecksum: {}: {}", c.algorithm, c.checksum_value)?;

@@ -2,7 +2,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Distro, FileEntry, ImageInfo, LayerInfo, Package, PackageChange, PackageId, PackageRef};
+use super::{
+    Distro, FileEntry, ImageInfo, LayerInfo, Package, PackageChange, PackageId, PackageRef,
+};
 
 /// Which packages an inventory lists.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
