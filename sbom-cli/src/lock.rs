@@ -21,6 +21,7 @@ pub(crate) fn run(args: &LockArgs, quiet: bool) -> Result<()> {
         select: args.select.clone(),
         platform: args.platform.clone(),
         scope: ScopeArg::Squashed,
+        files: false,
         supplier: None,
         creator: None,
         no_verify: args.no_verify,

@@ -356,7 +356,8 @@ fn scan_inventory_with(
         .scope(match args.scope {
             ScopeArg::Squashed => Scope::Squashed,
             ScopeArg::AllLayers => Scope::AllLayers,
-        });
+        })
+        .files(args.files);
     if let Some(i) = &args.select {
         scanner = scanner.image(i.clone());
     }

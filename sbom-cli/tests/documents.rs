@@ -902,3 +902,180 @@ fn the_creator_and_its_contact_are_in_every_format() {
         1
     );
 }
+
+/// tiny-debian scanned with the file inventory.
+fn tiny_debian_files() -> Inventory {
+    let r = ImageRef::parse(
+        testdata()
+            .join("images/tiny-debian.docker.tar.gz")
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let inv = Scanner::new().files(true).scan(&r).expect("scan").inventory;
+    assert!(inv.files.len() > 100, "{}", inv.files.len());
+    inv
+}
+
+/// `(success, output)` of `pyspdxtools -i doc` (SPDX 2.3: parses, then validates).
+fn pyspdxtools(tool: &Path, doc: &Path) -> (bool, String) {
+    let out = std::process::Command::new(tool)
+        .arg("-i")
+        .arg(doc)
+        .output()
+        .expect("run pyspdxtools");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // it reports invalid documents on its output, with a zero status in some versions
+    (out.status.success() && text.trim().is_empty(), text)
+}
+
+#[test]
+fn file_inventory_documents_are_valid_in_every_format() {
+    let inv = tiny_debian_files();
+    let n = inv.files.len();
+
+    // SPDX 2.3: every file with SHA1 and SHA256, contained by its owners or the image; a
+    // package that contains files has filesAnalyzed and a verification code
+    let doc = json("spdx-json", &inv);
+    let errs = schema_errors("spdx-2.3.schema.json", &doc);
+    assert!(errs.is_empty(), "{errs:#?}");
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), n);
+    for (f, ours) in files.iter().zip(&inv.files) {
+        assert_eq!(f["fileName"], format!(".{}", ours.path));
+        let sums: Vec<(&str, &str)> = f["checksums"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["algorithm"].as_str().unwrap(),
+                    c["checksumValue"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sums,
+            [
+                ("SHA1", ours.sha1.as_str()),
+                ("SHA256", ours.sha256.as_str())
+            ]
+        );
+    }
+    let rels = doc["relationships"].as_array().unwrap();
+    let containers: BTreeSet<&str> = rels
+        .iter()
+        .filter(|r| {
+            r["relationshipType"] == "CONTAINS"
+                && r["relatedSpdxElement"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("SPDXRef-File-")
+        })
+        .map(|r| r["spdxElementId"].as_str().unwrap())
+        .collect();
+    let contained: BTreeSet<&str> = rels
+        .iter()
+        .filter(|r| r["relationshipType"] == "CONTAINS")
+        .map(|r| r["relatedSpdxElement"].as_str().unwrap())
+        .collect();
+    for f in files {
+        assert!(contained.contains(f["SPDXID"].as_str().unwrap()), "{f}");
+    }
+    assert!(containers.contains("SPDXRef-Image"), "unowned files");
+    for p in doc["packages"].as_array().unwrap() {
+        let has = containers.contains(p["SPDXID"].as_str().unwrap());
+        assert_eq!(p["filesAnalyzed"], has, "{}", p["SPDXID"]);
+        assert_eq!(p.get("packageVerificationCode").is_some(), has);
+    }
+
+    // the same document, SPDX's own tool: JSON and tag-value; and it can fail (a package
+    // containing files without filesAnalyzed)
+    let tmp = tempfile::tempdir().unwrap();
+    let pyspdx = python_tool("SBOM_VALIDATE_PYTHON", "venv-validate/bin/python")
+        .map(|p| p.with_file_name("pyspdxtools"))
+        .filter(|p| p.is_file());
+    match &pyspdx {
+        Some(tool) => {
+            for (format, name) in [("spdx-json", "f.spdx.json"), ("spdx-tag-value", "f.spdx")] {
+                let path = tmp.path().join(name);
+                std::fs::write(&path, write(format, &inv)).unwrap();
+                let (ok, out) = pyspdxtools(tool, &path);
+                assert!(ok, "pyspdxtools {format}: {out}");
+            }
+            let mut bad = doc.clone();
+            let pkg = bad["packages"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|p| p["SPDXID"] == "SPDXRef-Image")
+                .unwrap();
+            pkg["filesAnalyzed"] = Value::Bool(false);
+            pkg.as_object_mut()
+                .unwrap()
+                .remove("packageVerificationCode");
+            let path = tmp.path().join("bad.spdx.json");
+            std::fs::write(&path, serde_json::to_vec(&bad).unwrap()).unwrap();
+            let (ok, out) = pyspdxtools(tool, &path);
+            assert!(!ok && out.contains("files_analyzed"), "{out}");
+        }
+        None => eprintln!("SKIP: no pyspdxtools (shared/tools/anchors/install.sh)"),
+    }
+
+    // SPDX 3: software_File elements, schema and SHACL model
+    let doc3 = json("spdx3-json", &inv);
+    let errs = schema_errors("spdx-3.0.1/schema.json", &doc3);
+    assert!(errs.is_empty(), "{errs:#?}");
+    let files3 = doc3["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "software_File")
+        .count();
+    assert_eq!(files3, n);
+    if let Some(python) = python_tool("SBOM_VALIDATE_PYTHON", "venv-validate/bin/python") {
+        let path = tmp.path().join("f.spdx3.json");
+        std::fs::write(&path, serde_json::to_vec(&doc3).unwrap()).unwrap();
+        let (ok, out) = spdx3_validate(&python, &path);
+        assert!(ok, "spdx3-validate: {out}");
+    }
+
+    // CycloneDX: `file` components with both digests, JSON schema and XSD
+    for (format, schema) in [
+        ("cyclonedx-json", "bom-1.6.schema.json"),
+        ("cyclonedx-json@1.5", "bom-1.5.schema.json"),
+    ] {
+        let doc = json(format, &inv);
+        let errs = schema_errors(schema, &doc);
+        assert!(errs.is_empty(), "{format}: {errs:#?}");
+        let comps: Vec<&Value> = doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == "file")
+            .collect();
+        assert_eq!(comps.len(), n, "{format}");
+        assert!(comps
+            .iter()
+            .all(|c| c["hashes"].as_array().unwrap().len() == 2));
+    }
+    if let Some(python) = python_tool("SBOM_VALIDATE_PYTHON", "venv-validate/bin/python") {
+        for (format, xsd) in [
+            ("cyclonedx-xml", "bom-1.6.xsd"),
+            ("cyclonedx-xml@1.5", "bom-1.5.xsd"),
+        ] {
+            let path = tmp.path().join(format!("f-{format}.xml"));
+            std::fs::write(&path, write(format, &inv)).unwrap();
+            let (ok, errs) = xsd_validate(&python, xsd, &path);
+            assert!(ok, "{format}: {errs}");
+        }
+    }
+
+    // native JSON carries them as the model has them
+    let native: Inventory = serde_json::from_slice(&write("json", &inv)).unwrap();
+    assert_eq!(native.files, inv.files);
+}

@@ -13,6 +13,7 @@
 
 mod changes;
 mod diff;
+mod files;
 mod history;
 mod link;
 mod owned;
@@ -30,6 +31,7 @@ pub(crate) fn assemble(
     analyses: &[LayerAnalysis],
     detectors: &[Arc<dyn Detector>],
     scope: Scope,
+    list_files: bool,
     mut warnings: Vec<Warning>,
     dockerfile: Option<(&crate::dockerfile::Dockerfile, usize)>,
 ) -> Inventory {
@@ -65,6 +67,9 @@ pub(crate) fn assemble(
     history::map_to_layers(&mut inv);
     // after history -> layers, so layers take the instruction and line of their entry
     crate::dockerfile::annotate(&mut inv, dockerfile);
+    if list_files {
+        inv.files = files::inventory(analyses, &inv.packages, scope);
+    }
     inv.finalize();
     inv
 }

@@ -40,7 +40,7 @@ pub(crate) fn has_classified(packages: &[Package]) -> bool {
 
 /// The same file under the merged-/usr alias: `/bin/x` and `/usr/bin/x` (Debian 12's dpkg
 /// lists `/bin/busybox`; the image's tar may hold it under `/usr/bin`).
-fn usr_alias(path: &str) -> Option<String> {
+pub(super) fn usr_alias(path: &str) -> Option<String> {
     for dir in ["/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/"] {
         if let Some(rest) = path.strip_prefix(dir) {
             return Some(format!("/usr{dir}{rest}"));

@@ -240,6 +240,7 @@ pub(crate) fn decode(
         whiteouts: header.whiteouts,
         claimed_files: header.claimed_files,
         pending_links: Vec::new(),
+        files: Vec::new(),
     };
     Ok((analysis, blob))
 }

@@ -13,7 +13,8 @@ use crate::error::{Error, LayerAt, Location, Result};
 use crate::image::{ImagePlan, LayerRef};
 use crate::scan::ScanCtx;
 use crate::walk::claim::{offer, ClaimIndex, Offer};
-use crate::walk::layer::{Change, LayerAnalysis};
+use crate::walk::files::{FileRecord, Hashing};
+use crate::walk::layer::{Change, LayerAnalysis, LayerError};
 
 /// A directory holding an unpacked root filesystem.
 pub(crate) struct RootfsSource {
@@ -82,6 +83,8 @@ fn walk(root: &Path, ctx: &ScanCtx) -> Result<LayerAnalysis> {
     let mut entries = 0u64;
     let mut claimed = 0u64;
     let index = ClaimIndex::new(ctx.detectors);
+    let mut files = Vec::new();
+    let mut drain = Vec::new();
     let mut stack = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, rel)) = stack.pop() {
         let mut items: Vec<_> = fs::read_dir(&dir)
@@ -113,10 +116,7 @@ fn walk(root: &Path, ctx: &ScanCtx) -> Result<LayerAnalysis> {
                     size: meta.len(),
                     mode: meta.permissions().mode(),
                 };
-                let offered = offer(&index, ctx.limits, &path, &em, || {
-                    Ok(Box::new(fs::File::open(&fs_path)?))
-                })
-                .map_err(|e| {
+                let at = |e: LayerError| {
                     e.at(
                         &Location::Path(fs_path.clone()),
                         LayerAt {
@@ -124,7 +124,33 @@ fn walk(root: &Path, ctx: &ScanCtx) -> Result<LayerAnalysis> {
                             blob: path.clone(),
                         },
                     )
-                })?;
+                };
+                let offered = if ctx.files {
+                    let opened = fs::File::open(&fs_path).map_err(|e| Error::io(&fs_path, e))?;
+                    let mut tap = Hashing::new(opened);
+                    let offered = offer(&index, ctx.limits, &path, &em, || Ok(Box::new(&mut tap)))
+                        .map_err(at)?;
+                    // a file that grew or shrank since its metadata was read is an error,
+                    // not a digest of something else
+                    let body = tap
+                        .finish(&path, em.size, &mut drain)
+                        .map_err(|e| Error::io(&fs_path, e))?;
+                    ctx.retained
+                        .keep(path.len() + 60)
+                        .map_err(|hit| at(LayerError::Limit(hit)))?;
+                    files.push(FileRecord {
+                        path: path.clone(),
+                        order: changes.len() as u32,
+                        mode: em.mode & 0o7777,
+                        body,
+                    });
+                    offered
+                } else {
+                    offer(&index, ctx.limits, &path, &em, || {
+                        Ok(Box::new(fs::File::open(&fs_path)?))
+                    })
+                    .map_err(at)?
+                };
                 if let Offer::Parsed(claims) = offered {
                     claimed += 1;
                     changes.push(Change::File { path, claims });
@@ -143,5 +169,6 @@ fn walk(root: &Path, ctx: &ScanCtx) -> Result<LayerAnalysis> {
         whiteouts: 0,
         claimed_files: claimed,
         pending_links: Vec::new(),
+        files,
     })
 }

@@ -3,6 +3,7 @@
 //! ([`view`]).
 
 pub(crate) mod claim;
+pub(crate) mod files;
 pub(crate) mod layer;
 pub(crate) mod links;
 pub mod view;

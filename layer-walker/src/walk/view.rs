@@ -134,6 +134,7 @@ impl FsView {
             whiteouts: 0,
             claimed_files: 0,
             pending_links: Vec::new(),
+            files: Vec::new(),
         };
         let mut view = FsView::new();
         view.apply(&layer);

@@ -610,6 +610,43 @@ fn layer_component(l: &crate::LayerInfo, inv: &Inventory) -> Component {
     }
 }
 
+/// A file of the file inventory: a `file` component with its digests; its layer, mode,
+/// size and owners (by bom-ref) as properties, CycloneDX having no field for them.
+fn file_component(f: &crate::FileEntry) -> Component {
+    let mut props = vec![
+        prop("sbom:file:layer", f.layer.to_string()),
+        prop("sbom:file:mode", format!("{:04o}", f.mode)),
+        prop("sbom:file:size", f.size.to_string()),
+    ];
+    for o in &f.owners {
+        props.push(prop("sbom:file:owner", o.0.clone()));
+    }
+    if let Some(r) = f.removed_in {
+        props.push(prop("sbom:file:removed_in", r.to_string()));
+    }
+    if f.unowned_executable() {
+        props.push(prop("sbom:file:unowned_executable", "true"));
+    }
+    props.sort();
+    Component {
+        ty: "file",
+        bom_ref: Some(format!("file:{}#layer-{}", f.path, f.layer)),
+        name: f.path.clone(),
+        hashes: vec![
+            Hash {
+                alg: "SHA-1",
+                content: f.sha1.clone(),
+            },
+            Hash {
+                alg: "SHA-256",
+                content: f.sha256.clone(),
+            },
+        ],
+        properties: props,
+        ..Default::default()
+    }
+}
+
 fn image_component(inv: &Inventory) -> Component {
     let img = &inv.image;
     let mut props = vec![
@@ -733,6 +770,7 @@ pub(super) fn build(inv: &Inventory, opts: &WriteOptions, v: SpecVersion) -> Bom
             .expect("parent")
             .insert(p.id.0.clone());
     }
+    components.extend(inv.files.iter().map(file_component));
     for r in &inv.relationships {
         if r.kind == crate::RelationshipKind::DependsOn
             && ids.contains(r.from.as_str())

@@ -188,6 +188,9 @@ struct Node {
         skip_serializing_if = "Option::is_none"
     )]
     primary_purpose: Option<&'static str>,
+    // software_File
+    #[serde(rename = "software_fileKind", skip_serializing_if = "Option::is_none")]
+    file_kind: Option<&'static str>,
     // simplelicensing_LicenseExpression
     #[serde(
         rename = "simplelicensing_licenseExpression",
@@ -574,6 +577,31 @@ fn build(inv: &Inventory, opts: &WriteOptions) -> Document {
             }
             (Some(l), _) => b.relate(l, "contains", &id),
             (None, _) => b.relate(&image_id, "contains", &id),
+        }
+    }
+    // the file inventory: contained by the packages that own each file, else by the image
+    for f in &inv.files {
+        let sid = super::spdx_model::file_spdx_id(f);
+        let tail = sid.strip_prefix("SPDXRef-File-").unwrap_or(&sid);
+        let id = b.iri(&format!("file/{tail}"));
+        let mut n = Node::element("software_File", id.clone());
+        n.name = Some(f.path.clone());
+        n.verified_using = vec![hash("sha1", &f.sha1), hash("sha256", &f.sha256)];
+        n.file_kind = Some("file");
+        n.primary_purpose = f.executable.then_some("executable");
+        n.comment = Some(super::spdx_model::file_comment(f));
+        b.nodes.push(n);
+        let owners: Vec<String> = f
+            .owners
+            .iter()
+            .filter_map(|o| ids.get(o))
+            .cloned()
+            .collect();
+        if owners.is_empty() {
+            b.relate(&image_id, "contains", &id);
+        }
+        for o in owners {
+            b.relate(&o, "contains", &id);
         }
     }
     for r in &inv.relationships {

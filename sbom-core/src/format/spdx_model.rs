@@ -48,6 +48,10 @@ pub struct Document {
     pub comment: Option<String>,
     /// The image, its layers, the operating system, then every package.
     pub packages: Vec<SpdxPackage>,
+    /// The file inventory, only when the scan listed files: each contained by the packages
+    /// that own it, or by the image.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<SpdxFile>,
     /// One entry per `LicenseRef-` the packages' license expressions use, as SPDX requires.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub has_extracted_licensing_infos: Vec<ExtractedLicense>,
@@ -91,8 +95,12 @@ pub struct SpdxPackage {
     pub supplier: String,
     /// Always [`NOASSERTION`]: an image says what is installed, not where it was fetched.
     pub download_location: String,
-    /// Always false: the document lists packages, not their files.
+    /// False unless the document lists files this package contains (the file inventory):
+    /// then true, with [`SpdxPackage::package_verification_code`].
     pub files_analyzed: bool,
+    /// With `files_analyzed`: SPDX's digest over the SHA-1s of the files it contains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_verification_code: Option<VerificationCode>,
     /// Digests the package database recorded, in SPDX's algorithm spelling.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checksums: Vec<SpdxChecksum>,
@@ -126,6 +134,37 @@ pub struct SpdxPackage {
     /// for every package.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_package_purpose: Option<String>,
+}
+
+/// `packageVerificationCode`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationCode {
+    /// SHA-1 (hex) of the package's files' SHA-1s, sorted and concatenated (SPDX 2.3,
+    /// clause 7.9).
+    pub package_verification_code_value: String,
+}
+
+/// One file of the file inventory.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpdxFile {
+    /// The path in the image, relative to its root: `./usr/bin/ls` (SPDX 2.3, clause 8.1;
+    /// `pyspdxtools` refuses absolute ones).
+    pub file_name: String,
+    /// [`file_spdx_id`].
+    #[serde(rename = "SPDXID")]
+    pub spdx_id: String,
+    /// SHA1 (SPDX 2.3 requires it) and SHA256.
+    pub checksums: Vec<SpdxChecksum>,
+    /// Always [`NOASSERTION`].
+    pub license_concluded: String,
+    /// Always [`NOASSERTION`].
+    pub copyright_text: String,
+    /// The layer that wrote it, its size and mode, and whether it is an executable no
+    /// package owns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// A package checksum (`SHA256`, `SHA1`, ... in SPDX spelling).
@@ -197,6 +236,49 @@ pub const OS_ID: &str = "SPDXRef-OperatingSystem";
 /// `SPDXRef-Layer-<i>`.
 pub fn layer_spdx_id(i: usize) -> String {
     format!("SPDXRef-Layer-{i}")
+}
+
+/// `SPDXRef-File-<name>-<hash>`: the file's name sanitised, and a hash of its path and layer
+/// (with `all-layers` one path can be listed once per layer that wrote it).
+pub fn file_spdx_id(f: &crate::FileEntry) -> String {
+    let name = f.path.rsplit('/').next().unwrap_or_default();
+    format!(
+        "SPDXRef-File-{}-{}",
+        sanitize_id(name),
+        short_hash(&format!("{}#{}", f.path, f.layer), 12)
+    )
+}
+
+/// What the file inventory says of a file, for a comment.
+pub(crate) fn file_comment(f: &crate::FileEntry) -> String {
+    let mut c = vec![
+        format!("layer {}", f.layer),
+        format!("{} bytes", f.size),
+        format!("mode {:04o}", f.mode),
+    ];
+    if let Some(r) = f.removed_in {
+        c.push(format!(
+            "not in the final image: removed or replaced in layer {r}"
+        ));
+    }
+    if f.unowned_executable() {
+        c.push("unowned executable: no package lists it".into());
+    }
+    c.join("; ")
+}
+
+/// SPDX 2.3's package verification code over files with these SHA-1s (hex).
+fn verification_code<'a>(sha1s: impl Iterator<Item = &'a str>) -> VerificationCode {
+    use sha1::{Digest as _, Sha1};
+    let mut all: Vec<&str> = sha1s.collect();
+    all.sort_unstable();
+    let mut h = Sha1::new();
+    for s in all {
+        h.update(s.as_bytes());
+    }
+    VerificationCode {
+        package_verification_code_value: format!("{:x}", h.finalize()),
+    }
 }
 
 /// `SPDXRef-Package-<ecosystem>-<name>-<hash>`: only `[A-Za-z0-9.-]` as the spec demands; the
@@ -352,6 +434,7 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
         supplier: supplier_field(inv.image.supplier()),
         download_location: noassert(),
         files_analyzed: false,
+        package_verification_code: None,
         checksums: image_checksums,
         homepage: None,
         source_info: None,
@@ -399,6 +482,7 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             supplier: supplier_field(inv.image.supplier()),
             download_location: noassert(),
             files_analyzed: false,
+            package_verification_code: None,
             checksums,
             homepage: None,
             source_info: None,
@@ -424,6 +508,7 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             supplier: supplier_field(d.name.as_deref()),
             download_location: noassert(),
             files_analyzed: false,
+            package_verification_code: None,
             checksums: vec![],
             homepage: d.home_url.clone(),
             source_info: Some(format!("read from {}", d.source_path)),
@@ -543,6 +628,7 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             ),
             download_location: noassert(),
             files_analyzed: false,
+            package_verification_code: None,
             checksums,
             homepage: p.homepage.clone().filter(|h| h.starts_with("http")),
             source_info: Some(source.join("; ")),
@@ -585,6 +671,47 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             // CONTAINS as an OS package, and would match pip's dist-info against Debian's feed
             RelationshipKind::Contains => rels.insert(rel(b, "CONTAINED_BY", a)),
         };
+    }
+
+    // the file inventory: each file contained by its owners, an unowned one by the image
+    let mut files = Vec::with_capacity(inv.files.len());
+    let mut contained: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for f in &inv.files {
+        let id = file_spdx_id(f);
+        let owners: Vec<&String> = f.owners.iter().filter_map(|o| ids.get(o)).collect();
+        if owners.is_empty() {
+            contained.entry(IMAGE_ID.into()).or_default().push(&f.sha1);
+            rels.insert(rel(IMAGE_ID, "CONTAINS", &id));
+        }
+        for o in owners {
+            contained.entry(o.clone()).or_default().push(&f.sha1);
+            rels.insert(rel(o, "CONTAINS", &id));
+        }
+        files.push(SpdxFile {
+            // relative to the image's root, as SPDX wants (`./usr/bin/ls`)
+            file_name: format!(".{}", f.path),
+            spdx_id: id,
+            checksums: vec![
+                SpdxChecksum {
+                    algorithm: "SHA1".into(),
+                    checksum_value: f.sha1.clone(),
+                },
+                SpdxChecksum {
+                    algorithm: "SHA256".into(),
+                    checksum_value: f.sha256.clone(),
+                },
+            ],
+            license_concluded: noassert(),
+            copyright_text: noassert(),
+            comment: Some(file_comment(f)),
+        });
+    }
+    // a package that contains files has had them analysed (SPDX 2.3, clause 7.8)
+    for p in &mut packages {
+        if let Some(sha1s) = contained.get(&p.spdx_id) {
+            p.files_analyzed = true;
+            p.package_verification_code = Some(verification_code(sha1s.iter().copied()));
+        }
     }
 
     let mut comment = format!(
@@ -652,6 +779,7 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
         },
         comment: Some(comment),
         packages,
+        files,
         has_extracted_licensing_infos: extracted,
         relationships: rels.into_iter().collect(),
         annotations,

@@ -66,6 +66,23 @@ fn render(doc: &Document, w: &mut dyn io::Write) -> io::Result<()> {
         writeln!(w, "LicenseListVersion: {v}")?;
     }
 
+    // files before every package: a file after a package would be read as contained by it;
+    // the relationships below say who contains each
+    for f in &doc.files {
+        writeln!(w)?;
+        writeln!(w, "## File")?;
+        writeln!(w, "FileName: {}", line(&f.file_name))?;
+        writeln!(w, "SPDXID: {}", f.spdx_id)?;
+        for c in &f.checksums {
+            writeln!(w, "FileChecksum: {}: {}", c.algorithm, c.checksum_value)?;
+        }
+        writeln!(w, "LicenseConcluded: {}", f.license_concluded)?;
+        writeln!(w, "FileCopyrightText: {}", f.copyright_text)?;
+        if let Some(c) = &f.comment {
+            writeln!(w, "FileComment: {}", text(c))?;
+        }
+    }
+
     for p in &doc.packages {
         writeln!(w)?;
         writeln!(w, "## Package")?;
@@ -77,6 +94,13 @@ fn render(doc: &Document, w: &mut dyn io::Write) -> io::Result<()> {
         writeln!(w, "PackageSupplier: {}", line(&p.supplier))?;
         writeln!(w, "PackageDownloadLocation: {}", p.download_location)?;
         writeln!(w, "FilesAnalyzed: {}", p.files_analyzed)?;
+        if let Some(v) = &p.package_verification_code {
+            writeln!(
+                w,
+                "PackageVerificationCode: {}",
+                v.package_verification_code_value
+            )?;
+        }
         for c in &p.checksums {
             writeln!(w, "PackageChecksum: {}: {}", c.algorithm, c.checksum_value)?;
         }

@@ -2,7 +2,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Distro, ImageInfo, LayerInfo, Package, PackageChange, PackageId, PackageRef};
+use super::{
+    Distro, FileEntry, ImageInfo, LayerInfo, Package, PackageChange, PackageId, PackageRef,
+};
 
 /// Which packages an inventory lists.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +150,10 @@ pub struct Inventory {
     /// What the scan could not read; see [`Inventory::is_incomplete`].
     #[serde(default)]
     pub warnings: Vec<Warning>,
+    /// The image's regular files, only when the scan was asked for them (`--files`): in
+    /// path order, then layer order; empty (and not written) otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileEntry>,
 }
 
 impl Inventory {
@@ -190,6 +196,11 @@ impl Inventory {
         }
         self.warnings.sort();
         self.warnings.dedup();
+        for f in &mut self.files {
+            f.owners.sort();
+            f.owners.dedup();
+        }
+        self.files.sort();
     }
 
     /// Fills every empty purl and id (see [`Inventory::id_for`]) and gives packages that share an

@@ -2,12 +2,14 @@
 //! and is what the native `json` format writes, so field names are part of the stable output.
 
 mod distro;
+mod file;
 mod image;
 mod inventory;
 mod layer;
 mod package;
 
 pub use distro::Distro;
+pub use file::FileEntry;
 pub use image::{DockerfileRef, HistoryEntry, ImageInfo, Platform};
 pub use inventory::{
     default_id, Inventory, Relationship, RelationshipKind, Scope, ToolInfo, Warning,
