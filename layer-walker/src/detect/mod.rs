@@ -106,6 +106,9 @@ pub struct Claim {
     /// False for a claim on the path alone ([`Claim::path_only`]): the body is not read
     /// and [`Detector::parse`] gets an empty one.
     pub read_body: bool,
+    /// When set, only the body's first this many bytes are read and parsed, whatever the
+    /// file's size ([`Claim::head`]).
+    pub head: Option<u64>,
 }
 
 /// The first bytes a claimed body must start with.
@@ -147,6 +150,7 @@ impl Claim {
             max_size,
             magic: None,
             read_body: true,
+            head: None,
         }
     }
 
@@ -158,6 +162,7 @@ impl Claim {
             max_size: u64::MAX,
             magic: None,
             read_body: false,
+            head: None,
         }
     }
 
@@ -167,6 +172,7 @@ impl Claim {
             max_size,
             magic: Some(Magic::Bytes(magic)),
             read_body: true,
+            head: None,
         }
     }
 
@@ -176,6 +182,20 @@ impl Claim {
             max_size,
             magic: Some(Magic::AnyOf(magics)),
             read_body: true,
+            head: None,
+        }
+    }
+
+    /// A claim for the first `bytes` of a body that starts with `magic`, for facts kept at
+    /// the front of a file of any size (the notes an ELF file's program headers point to):
+    /// a 100 MB shared library costs `bytes` of memory, not 100 MB. Where another detector
+    /// reads the whole body, this one still gets only its first `bytes`.
+    pub const fn head(bytes: u64, magic: &'static [u8]) -> Self {
+        Claim {
+            max_size: u64::MAX,
+            magic: Some(Magic::Bytes(magic)),
+            read_body: true,
+            head: Some(bytes),
         }
     }
 }

@@ -236,7 +236,8 @@ fn read_claimed(
         .iter()
         .filter(|(_, c)| c.read_body)
         .filter(|(d, c)| {
-            let fits = size <= c.max_size.min(limits.max_claimed_file);
+            // a head claim reads its few bytes of a file of any size
+            let fits = c.head.is_some() || size <= c.max_size.min(limits.max_claimed_file);
             if !fits && c.magic.is_none() {
                 results.push(ClaimResult {
                     detector: d.name(),
@@ -280,19 +281,34 @@ fn read_claimed(
             Some(results.into())
         });
     }
-    body.reserve_exact(size.saturating_sub(body.len() as u64) as usize);
+    // only as far as the claims need: the whole body, or the longest head when every
+    // passing claim wants just the front of the file
+    let want = match passing
+        .iter()
+        .map(|(_, c)| c.head)
+        .collect::<Option<Vec<u64>>>()
+    {
+        Some(heads) => heads.into_iter().max().unwrap_or(0).min(size),
+        None => size,
+    };
+    body.reserve_exact(want.saturating_sub(body.len() as u64) as usize);
     entry
-        .take(size - body.len() as u64)
+        .take(want.saturating_sub(body.len() as u64))
         .read_to_end(&mut body)
         .map_err(LayerError::Read)?;
-    if (body.len() as u64) < size {
+    if (body.len() as u64) < want {
         return Err(LayerError::Read(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             format!("{path}: body shorter than its header says"),
         )));
     }
-    for (d, _) in passing {
-        results.push(parse_one(d, path, &body));
+    body.truncate(want as usize);
+    for (d, c) in passing {
+        let part = match c.head {
+            Some(h) => &body[..body.len().min(h as usize)],
+            None => &body[..],
+        };
+        results.push(parse_one(d, path, part));
     }
     Ok(Some(results.into()))
 }

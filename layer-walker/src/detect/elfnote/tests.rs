@@ -3,6 +3,7 @@
 //! `readelf --notes` as truth.
 
 use super::*;
+use std::sync::Arc;
 use proptest::prelude::*;
 
 const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/elfnote");
@@ -157,6 +158,22 @@ fn debian_libsystemd_note_matches_readelf() {
         assert_matches(&note, &want);
     }
     assert_eq!(note.kind, "deb");
+    // through the walker's claim only the library's first bytes are read, and the note is
+    // among them
+    assert!(body.len() as u64 > NOTE_HEAD * 4, "{} bytes", body.len());
+    let path = "/usr/lib/x86_64-linux-gnu/libsystemd.so.0";
+    let view = FsView::from_files(
+        &[Arc::new(ElfNoteDetector) as Arc<dyn Detector>],
+        &[(path, body.as_slice())],
+        &[],
+    );
+    let walked = view
+        .parsed(NAME)
+        .next()
+        .and_then(|f| f.get::<NoteData>().cloned())
+        .expect("parsed");
+    assert_eq!(walked, Some(note));
+    assert_eq!(view.failures().count(), 0);
 }
 
 #[test]
