@@ -3,8 +3,8 @@
 //! `readelf --notes` as truth.
 
 use super::*;
-use std::sync::Arc;
 use proptest::prelude::*;
+use std::sync::Arc;
 
 const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/elfnote");
 
