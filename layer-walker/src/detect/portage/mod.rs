@@ -34,7 +34,7 @@ pub struct Contents {
     pub files: Vec<String>,
 }
 
-/// One of the one-line fields ([`FIELDS`]), whitespace-trimmed.
+/// One of the one-line fields (`LICENSE`, `SIZE`, `DESCRIPTION`, `HOMEPAGE`), whitespace-trimmed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Field(pub String);
 
