@@ -219,6 +219,11 @@ pub enum ClaimPattern {
     Dir(&'static str),
     /// Any file with an execute bit ([`EntryMeta::is_executable`]).
     Executable,
+    /// Files whose absolute path contains this, case-sensitively (`/nix/store/`,
+    /// `/Cellar/`): for detectors that want everything under a directory found anywhere.
+    PathContains(&'static str),
+    /// Files whose name contains this, case-sensitively (`.so` of `libz.so.1.3`).
+    NameContains(&'static str),
 }
 
 /// A parse failure: the file is unreadable as a whole. Partial results are not errors:

@@ -41,6 +41,9 @@ pub(crate) struct ClaimIndex<'d> {
     by_first: Box<[Vec<Prefix>; 256]>,
     /// Directories whose every file is a candidate.
     dirs: Vec<(&'static str, u64)>,
+    /// Substrings of the path, and of the name, that make a file a candidate.
+    in_path: Vec<(memchr::memmem::Finder<'static>, u64)>,
+    in_name: Vec<(memchr::memmem::Finder<'static>, u64)>,
     /// Detectors beyond the mask's bits (more than 64 in all), asked about every file.
     rest: usize,
 }
@@ -65,6 +68,8 @@ impl<'d> ClaimIndex<'d> {
             by_last: Box::new(std::array::from_fn(|_| Vec::new())),
             by_first: Box::new(std::array::from_fn(|_| Vec::new())),
             dirs: Vec::new(),
+            in_path: Vec::new(),
+            in_name: Vec::new(),
             rest: detectors.len().saturating_sub(MASK_BITS),
         };
         for (i, d) in detectors.iter().enumerate().take(MASK_BITS) {
@@ -81,6 +86,18 @@ impl<'d> ClaimIndex<'d> {
                     }
                     ClaimPattern::Dir(dir) => {
                         index.dirs.push((dir.trim_end_matches('/'), bit));
+                        continue;
+                    }
+                    ClaimPattern::PathContains(needle) => {
+                        index
+                            .in_path
+                            .push((memchr::memmem::Finder::new(needle.as_bytes()), bit));
+                        continue;
+                    }
+                    ClaimPattern::NameContains(needle) => {
+                        index
+                            .in_name
+                            .push((memchr::memmem::Finder::new(needle.as_bytes()), bit));
                         continue;
                     }
                     ClaimPattern::Prefix(pre) => {
@@ -137,6 +154,16 @@ impl<'d> ClaimIndex<'d> {
         }
         for (d, bit) in &self.dirs {
             if dir == d.as_bytes() {
+                who |= bit;
+            }
+        }
+        for (f, bit) in &self.in_path {
+            if who & bit == 0 && f.find(bytes).is_some() {
+                who |= bit;
+            }
+        }
+        for (f, bit) in &self.in_name {
+            if who & bit == 0 && f.find(name).is_some() {
                 who |= bit;
             }
         }

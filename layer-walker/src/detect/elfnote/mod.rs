@@ -82,6 +82,12 @@ impl Detector for ElfNoteDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        // executables, and shared libraries whatever their mode
+        use super::ClaimPattern::*;
+        Some(&[Executable, NameContains(".so")])
+    }
+
     fn claim(&self, path: &str, meta: &EntryMeta) -> Option<Claim> {
         let name = path.rsplit('/').next().unwrap_or(path);
         // shared libraries carry the note too, and Debian installs them without an execute bit

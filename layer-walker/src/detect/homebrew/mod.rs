@@ -192,6 +192,12 @@ impl Detector for HomebrewDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        // every path in a keg, wherever the prefix is
+        use super::ClaimPattern::*;
+        Some(&[PathContains(CELLAR)])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         let (_, name, _, inside) = keg(path)?;
         if inside == RECEIPT

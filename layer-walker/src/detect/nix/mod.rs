@@ -190,6 +190,12 @@ impl Detector for NixDetector {
         NAME
     }
 
+    fn claim_patterns(&self) -> Option<&'static [super::ClaimPattern]> {
+        // the database, and every path under the store
+        use super::ClaimPattern::*;
+        Some(&[Path(DB), PathContains(STORE)])
+    }
+
     fn claim(&self, path: &str, _meta: &EntryMeta) -> Option<Claim> {
         if path == DB {
             return Some(Claim::up_to(MAX_DB));
