@@ -221,32 +221,7 @@ impl<R> TarGuard<R> {
         }
         let recognized = header.as_gnu().is_some() || header.as_ustar().is_some();
         if extension {
-            let what = match kind {
-                tar::EntryType::GNULongName => "GNU long name",
-                tar::EntryType::GNULongLink => "GNU long link name",
-                tar::EntryType::XHeader => "PAX header",
-                _ => "PAX global header",
-            };
-            if size > MAX_EXTENSION {
-                return Err(too_large(
-                    what,
-                    offset,
-                    size,
-                    crate::limits::Limit::TarExtension,
-                    MAX_EXTENSION,
-                ));
-            }
-            if !recognized && !kind.is_pax_global_extensions() {
-                // Go applies it to the next entry whatever the magic; `tar` only under a
-                // ustar or GNU magic, and lists it as a file otherwise: the two would read
-                // different names and sizes from here on
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "the {what} at byte {offset} of the tar has a pre-POSIX (v7) header, which tar readers disagree on (Docker's applies it, others list it as a file); refusing the layer"
-                    ),
-                ));
-            }
+            check_extension(kind, size, offset, recognized)?;
         }
         let buffered = recognized
             && (kind.is_gnu_longname() || kind.is_gnu_longlink() || kind.is_pax_local_extensions());
@@ -329,6 +304,44 @@ fn round_up(size: u64) -> io::Result<u64> {
     size.checked_add(BLOCK - 1)
         .map(|s| s & !(BLOCK - 1))
         .ok_or_else(|| io::Error::other("size overflow"))
+}
+
+/// The checks every reader of an image's tars makes on a GNU long name or link or a PAX
+/// header before acting on it (this guard in front of `tar`, and the layer walk's own
+/// reader): the size limit, and the refusal of one under a pre-POSIX header.
+pub(crate) fn check_extension(
+    kind: tar::EntryType,
+    size: u64,
+    offset: u64,
+    recognized: bool,
+) -> io::Result<()> {
+    let what = match kind {
+        tar::EntryType::GNULongName => "GNU long name",
+        tar::EntryType::GNULongLink => "GNU long link name",
+        tar::EntryType::XHeader => "PAX header",
+        _ => "PAX global header",
+    };
+    if size > MAX_EXTENSION {
+        return Err(too_large(
+            what,
+            offset,
+            size,
+            crate::limits::Limit::TarExtension,
+            MAX_EXTENSION,
+        ));
+    }
+    if !recognized && !kind.is_pax_global_extensions() {
+        // Go applies it to the next entry whatever the magic; `tar` only under a ustar or
+        // GNU magic, and lists it as a file otherwise: the two would read different names
+        // and sizes from here on
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the {what} at byte {offset} of the tar has a pre-POSIX (v7) header, which tar readers disagree on (Docker's applies it, others list it as a file); refusing the layer"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn too_large(

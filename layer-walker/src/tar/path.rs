@@ -61,24 +61,29 @@ pub(crate) fn classify(raw: &[u8]) -> Result<Name, Escapes> {
         }
         start = end + 1;
     }
+    Ok(whiteout_name(out))
+}
+
+/// What a cleaned path (`/a/b`, or empty for the root) names, whiteouts read as Docker does.
+fn whiteout_name(mut out: String) -> Name {
     let Some(cut) = out.rfind('/') else {
-        return Ok(Name::Root);
+        return Name::Root;
     };
     let Some(rest) = out[cut + 1..].strip_prefix(".wh.") else {
-        return Ok(Name::Path(out));
+        return Name::Path(out);
     };
     if rest == ".wh..opq" {
         out.truncate(cut);
         if out.is_empty() {
             out.push('/');
         }
-        return Ok(Name::Opaque(out));
+        return Name::Opaque(out);
     }
     if rest.is_empty() || rest.starts_with(".wh.") {
-        return Ok(Name::AufsMeta);
+        return Name::AufsMeta;
     }
     out.replace_range(cut + 1..cut + 5, "");
-    Ok(Name::Whiteout(out))
+    Name::Whiteout(out)
 }
 
 /// Cleans a hard link target (an archive path, like an entry name).
@@ -99,7 +104,7 @@ pub(crate) fn up_to_nul(raw: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
 
-    /// The cleaning as written before the byte scan (`str::split`), as the model.
+    /// The component cleaning as written before the byte scan (`str::split`), as the model.
     fn classify_by_split(raw: &[u8]) -> Result<Name, Escapes> {
         let text = String::from_utf8_lossy(up_to_nul(raw));
         let mut out = String::with_capacity(text.len() + 1);
@@ -116,24 +121,7 @@ mod tests {
                 }
             }
         }
-        let Some(cut) = out.rfind('/') else {
-            return Ok(Name::Root);
-        };
-        let Some(rest) = out[cut + 1..].strip_prefix(".wh.") else {
-            return Ok(Name::Path(out));
-        };
-        if rest == ".wh..opq" {
-            out.truncate(cut);
-            if out.is_empty() {
-                out.push('/');
-            }
-            return Ok(Name::Opaque(out));
-        }
-        if rest.is_empty() || rest.starts_with(".wh.") {
-            return Ok(Name::AufsMeta);
-        }
-        out.replace_range(cut + 1..cut + 5, "");
-        Ok(Name::Whiteout(out))
+        Ok(whiteout_name(out))
     }
 
     proptest::proptest! {

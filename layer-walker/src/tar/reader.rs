@@ -22,7 +22,7 @@
 
 use std::io::{self, Read};
 
-use crate::tar::guard::{MetadataTooLarge, MAX_EXTENSION, MAX_SPARSE_BLOCKS};
+use crate::tar::guard::{check_extension, MetadataTooLarge, MAX_SPARSE_BLOCKS};
 
 const BLOCK: u64 = 512;
 
@@ -246,32 +246,7 @@ impl<R: Read> TarReader<R> {
                 .ok_or_else(|| other("size overflow"))?;
             let recognized = header.as_gnu().is_some() || header.as_ustar().is_some();
             if extension {
-                let what = match kind {
-                    tar::EntryType::GNULongName => "GNU long name",
-                    tar::EntryType::GNULongLink => "GNU long link name",
-                    tar::EntryType::XHeader => "PAX header",
-                    _ => "PAX global header",
-                };
-                if size > MAX_EXTENSION {
-                    return Err(io::Error::other(MetadataTooLarge {
-                        what,
-                        offset,
-                        declared: size,
-                        limit: crate::limits::Limit::TarExtension,
-                        max: MAX_EXTENSION,
-                    }));
-                }
-                if !recognized && !kind.is_pax_global_extensions() {
-                    // Go applies it to the next entry whatever the magic; `tar` only under a
-                    // ustar or GNU magic, and lists it as a file otherwise: the two would
-                    // read different names and sizes from here on
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "the {what} at byte {offset} of the tar has a pre-POSIX (v7) header, which tar readers disagree on (Docker's applies it, others list it as a file); refusing the layer"
-                        ),
-                    ));
-                }
+                check_extension(kind, size, offset, recognized)?;
                 if !kind.is_pax_global_extensions() {
                     let slot = match kind {
                         tar::EntryType::GNULongName => &self.long_name,

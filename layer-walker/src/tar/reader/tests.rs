@@ -2,7 +2,7 @@ use std::io::{self, Read};
 
 use super::*;
 use crate::tar::guard::tests::{build, header, item, push, push_pax};
-use crate::tar::guard::TarGuard;
+use crate::tar::guard::{TarGuard, MAX_EXTENSION};
 
 /// What a reader made of one entry: header offset, kind, name, link, size, content.
 type Listed = (u64, u8, Vec<u8>, Option<Vec<u8>>, u64, Vec<u8>);
