@@ -95,21 +95,34 @@ where
             }
         }
     }
-    match parts.len() {
-        0 => None,
-        1 => parts.pop(),
+    join(&parts, " AND ")
+}
+
+/// Joins SPDX expressions with `op` (`" AND "` or `" OR "`), parenthesising the compound
+/// ones so the result means what the parts did; `None` for no parts.
+///
+/// ```
+/// use sbom_core::license::join;
+/// assert_eq!(join(&["MIT", "Apache-2.0 AND BSD-3-Clause"], " OR ").as_deref(), Some("MIT OR (Apache-2.0 AND BSD-3-Clause)"));
+/// assert_eq!(join(&["GPL-2.0-or-later"], " OR ").as_deref(), Some("GPL-2.0-or-later"));
+/// ```
+pub fn join<S: AsRef<str>>(parts: &[S], op: &str) -> Option<String> {
+    match parts {
+        [] => None,
+        [one] => Some(one.as_ref().to_string()),
         _ => Some(
             parts
                 .iter()
                 .map(|p| {
+                    let p = p.as_ref();
                     if p.contains(" OR ") || p.contains(" AND ") {
                         format!("({p})")
                     } else {
-                        p.clone()
+                        p.to_string()
                     }
                 })
                 .collect::<Vec<_>>()
-                .join(" AND "),
+                .join(op),
         ),
     }
 }

@@ -139,18 +139,7 @@ pub fn parse_formula(body: &[u8]) -> Result<Formula, ParseError> {
                 (string_literal(v).into_iter().collect(), " AND ")
             };
             let spdx: Option<Vec<String>> = names.iter().map(|n| license::normalize(n)).collect();
-            f.license = spdx.filter(|s| !s.is_empty()).map(|s| {
-                s.iter()
-                    .map(|p| {
-                        if p.contains(' ') && s.len() > 1 {
-                            format!("({p})")
-                        } else {
-                            p.clone()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(op)
-            });
+            f.license = spdx.and_then(|s| license::join(&s, op));
             f.licenses = names;
         }
     }

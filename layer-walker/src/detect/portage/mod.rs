@@ -94,13 +94,13 @@ pub fn license_expression(value: &str) -> Option<String> {
                 "||" => {
                     // `|| (`
                     if tokens.next() == Some("(") {
-                        parts.extend(join(group(tokens), " OR "));
+                        parts.extend(license::join(&group(tokens), " OR "));
                     }
                 }
-                "(" => parts.extend(join(group(tokens), " AND ")),
+                "(" => parts.extend(license::join(&group(tokens), " AND ")),
                 t if t.ends_with('?') => {
                     if tokens.next() == Some("(") {
-                        parts.extend(join(group(tokens), " AND "));
+                        parts.extend(license::join(&group(tokens), " AND "));
                     }
                 }
                 name => parts.extend(license::normalize(name)),
@@ -108,26 +108,7 @@ pub fn license_expression(value: &str) -> Option<String> {
         }
         parts
     }
-    fn join(parts: Vec<String>, op: &str) -> Option<String> {
-        match parts.len() {
-            0 => None,
-            1 => parts.into_iter().next(),
-            _ => Some(
-                parts
-                    .iter()
-                    .map(|p| {
-                        if p.contains(' ') {
-                            format!("({p})")
-                        } else {
-                            p.clone()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(op),
-            ),
-        }
-    }
-    join(group(&mut value.split_whitespace()), " AND ")
+    license::join(&group(&mut value.split_whitespace()), " AND ")
 }
 
 /// The license names a `LICENSE` value mentions, in order, without its operators.

@@ -150,21 +150,7 @@ pub fn spdx_license(r: &str) -> Option<String> {
         })
         .collect();
     let normalized: Option<Vec<String>> = parts?.iter().map(|p| license::normalize(p)).collect();
-    let normalized = normalized?;
-    Some(match normalized.len() {
-        1 => normalized.into_iter().next()?,
-        _ => normalized
-            .iter()
-            .map(|p| {
-                if p.contains(' ') {
-                    format!("({p})")
-                } else {
-                    p.clone()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" OR "),
-    })
+    license::join(&normalized?, " OR ")
 }
 
 /// Finds packages installed in R libraries.
