@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::image::resolve::ResolveOptions;
 use crate::limits::{Limit, Limits, Retained};
 use crate::source::{self, ImageRef, RegistryOptions};
+use crate::walk::files::FileHashes;
 use crate::walk::layer::{LayerAnalysis, WalkCtx};
 
 /// Progress of a scan, for progress bars.
@@ -79,6 +80,7 @@ pub struct Scanner {
     registry: Arc<RegistryOptions>,
     cache: Option<Arc<dyn LayerCache>>,
     files: bool,
+    file_sha1: bool,
 }
 
 impl Default for Scanner {
@@ -116,6 +118,7 @@ impl Scanner {
             registry: Arc::new(RegistryOptions::default()),
             cache: None,
             files: false,
+            file_sha1: true,
         }
     }
 
@@ -261,6 +264,25 @@ impl Scanner {
         self
     }
 
+    /// Whether the file inventory also gives each file's SHA-1 (on by default). SPDX 2.3 is
+    /// the only format that requires it (its writer refuses an inventory without), and it
+    /// costs as much CPU as the SHA-256, so a tool that writes only other formats can turn it
+    /// off: on debian-large this takes a file scan from 2.3x the default scan's time to
+    /// under 2x (benches/RESULTS.md).
+    ///
+    /// ```
+    /// use layer_walker::{ImageRef, Scanner};
+    ///
+    /// let image = ImageRef::parse("oci-dir:../testdata/images/tiny-debian.oci")?;
+    /// let scan = Scanner::new().files(true).file_sha1(false).scan(&image)?;
+    /// assert!(scan.inventory.files.iter().all(|f| f.sha1.is_none() && f.sha256.len() == 64));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn file_sha1(mut self, on: bool) -> Self {
+        self.file_sha1 = on;
+        self
+    }
+
     /// What the pipeline's steps share for one scan.
     fn ctx<'a>(&'a self, retained: &'a Retained, cache_key: Option<&'a str>) -> ScanCtx<'a> {
         ScanCtx {
@@ -274,7 +296,9 @@ impl Scanner {
             image: self.image.as_deref(),
             registry: &self.registry,
             cache: self.cache.as_deref().zip(cache_key),
-            files: self.files,
+            files: self.files.then_some(FileHashes {
+                sha1: self.file_sha1,
+            }),
         }
     }
 
@@ -422,8 +446,8 @@ pub(crate) struct ScanCtx<'a> {
     pub registry: &'a RegistryOptions,
     /// The layer cache and this scan's key in it.
     pub cache: Option<(&'a dyn LayerCache, &'a str)>,
-    /// Hash every regular file for the file inventory.
-    pub files: bool,
+    /// Hash every regular file for the file inventory, with these digests.
+    pub files: Option<FileHashes>,
 }
 
 impl ScanCtx<'_> {

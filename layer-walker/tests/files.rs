@@ -1,5 +1,5 @@
 //! The file inventory (`Scanner::files`) against the real tools: every regular file's
-//! SHA-256, size and mode against `sha256sum` and the file system over a copy of the image
+//! SHA-256, SHA-1, size and mode against `sha256sum`, `sha1sum` and the file system over a copy of the image
 //! unpacked with `tar` (whiteouts applied), and its dpkg owners against `dpkg-query -L` run
 //! on that copy's own database.
 
@@ -74,8 +74,8 @@ fn unpack(archive: &Path, dir: &Path) -> PathBuf {
     root
 }
 
-/// `path -> sha256` of every regular file under `root`, by `sha256sum`.
-fn sha256sum(root: &Path) -> BTreeMap<String, String> {
+/// `path -> digest` of every regular file under `root`, by `tool` (`sha256sum`, `sha1sum`).
+fn digests(tool: &str, root: &Path) -> BTreeMap<String, String> {
     let found = run(Command::new("find")
         .arg(root)
         .args(["-type", "f", "-print0"]));
@@ -86,7 +86,7 @@ fn sha256sum(root: &Path) -> BTreeMap<String, String> {
         .collect::<Vec<_>>()
         .chunks(500)
     {
-        let mut cmd = Command::new("sha256sum");
+        let mut cmd = Command::new(tool);
         cmd.arg("-z");
         for p in chunk {
             cmd.arg(std::ffi::OsStr::from_bytes(p));
@@ -102,8 +102,13 @@ fn sha256sum(root: &Path) -> BTreeMap<String, String> {
 }
 
 fn scan_files(archive: &Path, scope: Scope) -> Inventory {
+    scan_files_with(archive, scope, true)
+}
+
+fn scan_files_with(archive: &Path, scope: Scope, sha1: bool) -> Inventory {
     Scanner::new()
         .files(true)
+        .file_sha1(sha1)
         .scope(scope)
         .scan(&ImageRef::Path {
             kind: None,
@@ -114,12 +119,13 @@ fn scan_files(archive: &Path, scope: Scope) -> Inventory {
 }
 
 /// The inventory's files against the unpacked copy: the same paths, and for each the
-/// SHA-256 `sha256sum` gives, the size and permission bits the file system has.
+/// SHA-256 and SHA-1 `sha256sum` and `sha1sum` give, the size and permission bits the file
+/// system has. A scan with SHA-1 off gives the same inventory without the SHA-1s.
 fn check_against_unpacked(archive: &Path) -> (Inventory, PathBuf, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let root = unpack(archive, tmp.path());
     let inv = scan_files(archive, Scope::Squashed);
-    let sums = sha256sum(&root);
+    let sums = digests("sha256sum", &root);
     let ours: BTreeMap<&str, &str> = inv
         .files
         .iter()
@@ -138,9 +144,35 @@ fn check_against_unpacked(archive: &Path) -> (Inventory, PathBuf, tempfile::Temp
             "{}",
             f.path
         );
-        assert_eq!(f.sha1.len(), 40);
         assert!(f.removed_in.is_none());
     }
+    let sha1s = digests("sha1sum", &root);
+    let ours: BTreeMap<&str, &str> = inv
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.path.as_str(),
+                f.sha1.as_deref().expect("SHA-1 is on by default"),
+            )
+        })
+        .collect();
+    let theirs: BTreeMap<&str, &str> = sha1s
+        .iter()
+        .map(|(p, h)| (p.as_str(), h.as_str()))
+        .collect();
+    assert_eq!(ours, theirs, "SHA-1 of {}", archive.display());
+    let without = scan_files_with(archive, Scope::Squashed, false);
+    let stripped: Vec<_> = inv
+        .files
+        .iter()
+        .cloned()
+        .map(|mut f| {
+            f.sha1 = None;
+            f
+        })
+        .collect();
+    assert_eq!(without.files, stripped, "SHA-1 off changes nothing else");
     (inv, root, tmp)
 }
 

@@ -174,9 +174,9 @@ pub struct ScanArgs {
     /// squashed: what the final image holds; all-layers: also packages a later layer removed
     #[arg(long, value_enum, default_value_t = ScopeArg::Squashed)]
     pub scope: ScopeArg,
-    /// Also list every regular file (path, size, mode, SHA-256, SHA-1, layer, owning
-    /// packages; with --scope all-layers every file of every layer). Reads every file's
-    /// body, so the scan takes longer; bypasses the layer cache
+    /// Also list every regular file (path, size, mode, SHA-256, layer, owning packages, and
+    /// SHA-1 when an SPDX 2 output is asked for; with --scope all-layers every file of every
+    /// layer). Reads every file's body, so the scan takes longer; bypasses the layer cache
     #[arg(long)]
     pub files: bool,
     /// Who distributes the image, for the SBOM's image and layer supplier: "Organization: NAME

@@ -162,6 +162,8 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
     let images = batch::images(&args.images, args.images_from.as_deref()).map_err(usage)?;
     let cache = args.cache.open(images.len()).map_err(usage)?;
     let opts = WriteOptions::from_env().with_creator(args.creator.clone());
+    // SHA-1 is half the hashing of a file scan and only SPDX 2 needs it
+    let file_sha1 = outs.iter().any(|o| o.writer.needs_file_sha1());
     // the password is read (from standard input, maybe) once, for every image and push
     let stdin_used = images.iter().any(|i| i == "-")
         || args.images_from.as_deref() == Some(std::path::Path::new("-"));
@@ -176,7 +178,14 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
         if args.attach {
             scan_and_attach(args, image, &outs, cache.clone(), quiet, &ropts, name)
         } else {
-            let s = scan_inventory_with(args, image, cache.clone(), quiet, Some(ropts.clone()))?;
+            let s = scan_inventory_with(
+                args,
+                image,
+                cache.clone(),
+                quiet,
+                Some(ropts.clone()),
+                file_sha1,
+            )?;
             output::write_all_as(&outs, &s.inventory, &opts, name)?;
             Ok(s)
         }
@@ -287,7 +296,8 @@ fn scan_and_attach(
         ),
         None => None,
     };
-    let scanned = scan_inventory_with(args, image, cache, quiet, Some(ropts.clone()))?;
+    let file_sha1 = outs.iter().any(|o| o.writer.needs_file_sha1());
+    let scanned = scan_inventory_with(args, image, cache, quiet, Some(ropts.clone()), file_sha1)?;
     let inv = &scanned.inventory;
     // each document is rendered once: the bytes written are the bytes attached
     let opts = WriteOptions::from_env().with_creator(args.creator.clone());
@@ -339,7 +349,7 @@ pub(crate) fn scan_inventory(
     cache: Option<std::sync::Arc<dyn layer_walker::cache::LayerCache>>,
     quiet: bool,
 ) -> Result<Scanned> {
-    scan_inventory_with(args, image, cache, quiet, None)
+    scan_inventory_with(args, image, cache, quiet, None, true)
 }
 
 /// [`scan_inventory`], with the registry options already made from the flags, if they were
@@ -350,6 +360,7 @@ fn scan_inventory_with(
     cache: Option<std::sync::Arc<dyn layer_walker::cache::LayerCache>>,
     quiet: bool,
     registry: Option<RegistryOptions>,
+    file_sha1: bool,
 ) -> Result<Scanned> {
     let mut scanner = Scanner::new()
         .verify_digests(!args.no_verify)
@@ -357,7 +368,8 @@ fn scan_inventory_with(
             ScopeArg::Squashed => Scope::Squashed,
             ScopeArg::AllLayers => Scope::AllLayers,
         })
-        .files(args.files);
+        .files(args.files)
+        .file_sha1(file_sha1);
     if let Some(i) = &args.select {
         scanner = scanner.image(i.clone());
     }

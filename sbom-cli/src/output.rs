@@ -61,12 +61,14 @@ pub fn write_all_as(
     for o in outs {
         match &o.file {
             None => {
-                let stdout = std::io::stdout();
-                let mut lock = stdout.lock();
+                // stdout is line-buffered: without a buffer of our own, a pretty-printed
+                // document is one write(2) per line (a file inventory: a million of them)
+                let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
                 o.writer
-                    .write(inv, opts, &mut lock)
+                    .write(inv, opts, &mut out)
                     .with_context(|| format!("writing {} to stdout", o.writer.name()))?;
-                lock.flush().ok();
+                out.flush()
+                    .with_context(|| format!("writing {} to stdout", o.writer.name()))?;
             }
             Some(path) => {
                 let path = name(path);

@@ -1142,3 +1142,57 @@ fn a_device_pipe_or_link_as_output_is_written_through_not_replaced() {
         native_packages(&doc)
     );
 }
+
+/// `--files` computes SHA-1s only for a document that needs them: SPDX 2.3 requires one on
+/// every file, CycloneDX and SPDX 3 do not, and they are half a file scan's hashing. When
+/// SPDX 2 is one of several outputs, every document gets them.
+#[test]
+fn files_give_sha1_only_when_an_spdx2_output_is_asked_for() {
+    let image = tiny("docker.tar.gz");
+    let dir = tempfile::tempdir().unwrap();
+    let hashes = |doc: &serde_json::Value| -> BTreeSet<String> {
+        doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == "file")
+            .flat_map(|c| c["hashes"].as_array().unwrap().iter())
+            .map(|h| h["alg"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let alone: serde_json::Value = serde_json::from_slice(&ok(&scan_args(
+        &image,
+        &["--files", "-o", "cyclonedx-json"],
+    )))
+    .unwrap();
+    assert_eq!(hashes(&alone), BTreeSet::from(["SHA-256".to_string()]));
+
+    let cdx = dir.path().join("cdx.json");
+    let spdx = ok(&scan_args(
+        &image,
+        &[
+            "--files",
+            "-o",
+            "spdx-json",
+            "-o",
+            &format!("cyclonedx-json={}", cdx.display()),
+        ],
+    ));
+    let spdx: serde_json::Value = serde_json::from_slice(&spdx).unwrap();
+    let files = spdx["files"].as_array().unwrap();
+    assert!(!files.is_empty());
+    for f in files {
+        let algs: Vec<&str> = f["checksums"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["algorithm"].as_str().unwrap())
+            .collect();
+        assert_eq!(algs, ["SHA1", "SHA256"], "{f}");
+    }
+    let with: serde_json::Value = serde_json::from_slice(&std::fs::read(&cdx).unwrap()).unwrap();
+    assert_eq!(
+        hashes(&with),
+        BTreeSet::from(["SHA-1".to_string(), "SHA-256".to_string()])
+    );
+}

@@ -582,3 +582,78 @@ fn os_cpe_name_is_written_in_its_own_binding() {
         check_all_formats(&inv);
     }
 }
+
+/// SPDX 3 `originatedBy` (BSI TR-03183-2's component creator, with a mail or web contact):
+/// the image's is who the image says made it (its `org.opencontainers.image.authors` label,
+/// else config `author`), never the distributor the scan names; the OS's is its
+/// distribution, reached at os-release's `HOME_URL`.
+#[test]
+fn spdx3_creators_of_the_image_and_the_os() {
+    let mut inv = common::realistic();
+    inv.image.supplier = Some("Organization: Mirror Inc (m@mirror.example)".into());
+    inv.image.author = None;
+    inv.image.labels.remove("org.opencontainers.image.authors");
+    let d = inv.distro.as_mut().expect("realistic has a distro");
+    d.name = Some("Debian GNU/Linux".into());
+    d.home_url = Some("https://www.debian.org/".into());
+    let doc = |inv: &sbom_core::Inventory| -> Value {
+        serde_json::from_slice(&write("spdx3-json", inv, &WriteOptions::fixed(0))).unwrap()
+    };
+    // the agents an element was originated by, as (name, [identifier types and values])
+    let creators = |d: &Value, purpose: &str| -> Vec<(String, Vec<(String, String)>)> {
+        let graph = d["@graph"].as_array().unwrap();
+        let node = graph
+            .iter()
+            .find(|n| n["type"] == "software_Package" && n["software_primaryPurpose"] == purpose)
+            .unwrap();
+        node.get("originatedBy")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|id| {
+                let a = graph.iter().find(|n| n["spdxId"] == *id).unwrap();
+                let ids = a["externalIdentifier"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|e| {
+                        (
+                            e["externalIdentifierType"].as_str().unwrap().to_string(),
+                            e["identifier"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect();
+                (a["name"].as_str().unwrap().to_string(), ids)
+            })
+            .collect()
+    };
+    let d0 = doc(&inv);
+    assert_eq!(creators(&d0, "container"), vec![]);
+    assert_eq!(
+        creators(&d0, "operatingSystem"),
+        vec![(
+            "Debian GNU/Linux".to_string(),
+            vec![(
+                "urlScheme".to_string(),
+                "https://www.debian.org/".to_string()
+            )]
+        )]
+    );
+    inv.image.author = Some("Jane Doe <jane@example.org>".into());
+    assert_eq!(
+        creators(&doc(&inv), "container"),
+        vec![(
+            "Jane Doe".to_string(),
+            vec![("email".to_string(), "jane@example.org".to_string())]
+        )]
+    );
+    inv.image.labels.insert(
+        "org.opencontainers.image.authors".into(),
+        "Platform Team <platform@example.org>".into(),
+    );
+    assert_eq!(
+        creators(&doc(&inv), "container")[0].0,
+        "Platform Team".to_string()
+    );
+    check_all_formats(&inv);
+}

@@ -113,7 +113,9 @@ fn lay(
     gone: &mut Gone<'_>,
 ) {
     let (size, sha256, sha1) = match &r.body {
-        FileBody::Hashed { size, sha256, sha1 } => (*size, hex(sha256), hex(sha1)),
+        FileBody::Hashed { size, sha256, sha1 } => {
+            (*size, hex(sha256), sha1.as_ref().map(|h| hex(h)))
+        }
         // a link to a file that is not there (or not a regular file) is no file
         FileBody::LinkTo(target) => match visible.get(target.as_str()) {
             Some(&i) => (out[i].size, out[i].sha256.clone(), out[i].sha1.clone()),

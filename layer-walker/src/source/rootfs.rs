@@ -125,9 +125,9 @@ fn walk(root: &Path, ctx: &ScanCtx) -> Result<LayerAnalysis> {
                         },
                     )
                 };
-                let offered = if ctx.files {
+                let offered = if let Some(hashes) = ctx.files {
                     let opened = fs::File::open(&fs_path).map_err(|e| Error::io(&fs_path, e))?;
-                    let mut tap = Hashing::new(opened);
+                    let mut tap = Hashing::new(opened, hashes);
                     let offered = offer(&index, ctx.limits, &path, &em, || Ok(Box::new(&mut tap)))
                         .map_err(at)?;
                     // a file that grew or shrank since its metadata was read is an error,

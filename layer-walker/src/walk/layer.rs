@@ -15,7 +15,7 @@ use crate::tar::path::{self, Name};
 use crate::tar::reader::{Kind, TarReader};
 use crate::tar::sparse;
 use crate::walk::claim::{offer, ClaimIndex, Offer};
-use crate::walk::files::{FileBody, FileRecord, Hashing};
+use crate::walk::files::{FileBody, FileHashes, FileRecord, Hashing};
 use crate::walk::links::PendingLink;
 
 /// One detector's result for one file.
@@ -156,8 +156,8 @@ pub(crate) struct WalkCtx<'a> {
     pub progress: Option<Box<dyn FnMut(u64) + Send + 'a>>,
     /// The scan's budget for what it keeps of tar headers.
     pub retained: &'a Retained,
-    /// Hash every regular file for the file inventory.
-    pub files: bool,
+    /// Hash every regular file for the file inventory, with these digests.
+    pub files: Option<FileHashes>,
 }
 
 /// Streams one layer blob (compressed or not) through the detectors.
@@ -249,7 +249,7 @@ struct TarWalk<'a> {
     whiteouts: u64,
     claimed: u64,
     /// Hash every regular file (the file inventory); off, nothing below runs.
-    files: bool,
+    files: Option<FileHashes>,
     records: Vec<FileRecord>,
     /// The buffer bodies are drained through when `files` is on.
     drain: Vec<u8>,
@@ -398,12 +398,12 @@ impl TarWalk<'_> {
                     let mode = tar.mode().unwrap_or(0o644);
                     let meta = EntryMeta { size, mode };
                     let mut head = Vec::new();
-                    let offered = if self.files {
+                    let offered = if let Some(hashes) = self.files {
                         // the body is opened once and every byte hashed, whether the
                         // detectors read it or the drain does
                         let opened = body(&mut tar, sparse.as_ref(), &path, size)
                             .map_err(LayerError::Read)?;
-                        let mut tap = Hashing::new(opened);
+                        let mut tap = Hashing::new(opened, hashes);
                         let offered = offer(&self.claims, self.limits, &path, &meta, || {
                             Ok(Box::new(HeadTap {
                                 inner: Box::new(&mut tap),
@@ -462,7 +462,7 @@ impl TarWalk<'_> {
                 Kind::Link => {
                     let raw = tar.link_bytes().unwrap_or_default();
                     let target = path::clean(raw).map_err(|e| LayerError::PathEscapes(e.0))?;
-                    if self.files {
+                    if self.files.is_some() {
                         record = Some(FileRecord {
                             path: path.clone(),
                             order: 0,

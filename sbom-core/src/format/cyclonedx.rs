@@ -632,16 +632,18 @@ fn file_component(f: &crate::FileEntry) -> Component {
         ty: "file",
         bom_ref: Some(format!("file:{}#layer-{}", f.path, f.layer)),
         name: f.path.clone(),
-        hashes: vec![
-            Hash {
+        hashes: f
+            .sha1
+            .iter()
+            .map(|h| Hash {
                 alg: "SHA-1",
-                content: f.sha1.clone(),
-            },
-            Hash {
+                content: h.clone(),
+            })
+            .chain([Hash {
                 alg: "SHA-256",
                 content: f.sha256.clone(),
-            },
-        ],
+            }])
+            .collect(),
         properties: props,
         ..Default::default()
     }

@@ -140,6 +140,10 @@ impl Writer for InToto {
         }
     }
 
+    fn needs_file_sha1(&self) -> bool {
+        self.0 == Predicate::Spdx
+    }
+
     fn write(
         &self,
         inv: &Inventory,

@@ -65,6 +65,10 @@ pub enum FormatError {
     /// No format in [`FORMATS`] has this name; the message lists the ones that do.
     #[error("unknown output format {0:?} (known: {known})", known = FORMAT_NAMES.join(", "))]
     UnknownFormat(String),
+    /// SPDX 2.3 requires a SHA-1 on every file, and the file inventory was made without
+    /// them (layer-walker's `Scanner::file_sha1(false)`); the value is the first such path.
+    #[error("{0}: the file inventory has no SHA-1 for this file, and SPDX 2.3 requires one on every file; scan with SHA-1 on (layer-walker's Scanner::file_sha1(true))")]
+    FileWithoutSha1(String),
     /// An attestation needs the image's manifest digest and the source recorded none (a
     /// classic `docker save` archive, a root filesystem); the value names the image.
     #[error("{0}: no manifest digest is known for this image (a classic docker-save archive or a root filesystem has none), and an in-toto subject must be the manifest digest the registry serves, not the config digest; scan an OCI layout or the registry image")]
@@ -212,6 +216,20 @@ pub trait Writer: Send + Sync {
     /// The name users select it by: the [`Format::id`] of [`Writer::format`].
     fn name(&self) -> &'static str {
         self.format().id
+    }
+
+    /// Whether the document needs a SHA-1 of every file in [`Inventory::files`] (SPDX 2.3
+    /// requires one; the writer fails without). A scanner can skip computing SHA-1s, half
+    /// the hashing of a file scan, when no writer it feeds needs them.
+    ///
+    /// ```
+    /// use sbom_core::format::writer_for;
+    /// assert!(writer_for("spdx-json")?.needs_file_sha1());
+    /// assert!(!writer_for("cyclonedx-json")?.needs_file_sha1());
+    /// # Ok::<(), sbom_core::format::FormatError>(())
+    /// ```
+    fn needs_file_sha1(&self) -> bool {
+        false
     }
 
     /// Writes `inv` as one document.

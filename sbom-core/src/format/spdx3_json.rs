@@ -22,7 +22,9 @@
 //!   CPEs, home page and where they were recorded (`software_sourceInfo`).
 //! * Suppliers are `Organization` or `Person` elements (e-mail as an `email` external
 //!   identifier), linked by `suppliedBy`; one element per distinct party. The party a
-//!   package's own metadata names (not the image's distributor) is also its `originatedBy`.
+//!   package's own metadata names (not the image's distributor) is also its `originatedBy`;
+//!   the OS is supplied and originated by its distribution, reached at os-release's
+//!   `HOME_URL` (a `urlScheme` identifier).
 //! * Licenses: each distinct expression is one `simplelicensing_LicenseExpression`, linked by
 //!   `hasDeclaredLicense` and, where a machine-readable record concludes one
 //!   ([`crate::Package::license_concluded`]), `hasConcludedLicense`; otherwise either points to
@@ -335,8 +337,20 @@ impl Builder<'_> {
 
     /// The element of a supplier, made once per distinct party.
     fn agent(&mut self, raw: Option<&str>) -> Option<String> {
+        self.agent_at(raw, None)
+    }
+
+    /// [`Builder::agent`], also reachable at `url` (a `urlScheme` identifier): a party
+    /// known by its web site rather than a mail address, like the distribution behind an
+    /// OS (os-release gives its `NAME` and `HOME_URL`). BSI TR-03183-2 takes a URL as a
+    /// creator's contact when there is no mail address.
+    fn agent_at(&mut self, raw: Option<&str>, url: Option<&str>) -> Option<String> {
         let Party { kind, name, email } = raw.and_then(parse_party)?;
-        let key = format!("{kind:?}\0{name}\0{}", email.as_deref().unwrap_or(""));
+        let url = url.filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+        let mut key = format!("{kind:?}\0{name}\0{}", email.as_deref().unwrap_or(""));
+        if let Some(u) = url {
+            key = format!("{key}\0{u}");
+        }
         let id = self.iri(&format!("agent/{}", short_hash(&key, 16)));
         self.agents.entry(key).or_insert_with(|| {
             let ty = match kind {
@@ -348,6 +362,7 @@ impl Builder<'_> {
             n.external_identifier = email
                 .into_iter()
                 .map(|e| ExternalIdentifier::new("email", e))
+                .chain(url.map(|u| ExternalIdentifier::new("urlScheme", u)))
                 .collect();
             n
         });
@@ -483,6 +498,8 @@ fn build(inv: &Inventory, opts: &WriteOptions) -> Document {
         .or_else(|| inv.image.config_digest.clone());
     image.package_url = crate::purl::image_purl(&inv.image);
     image.supplied_by = b.agent(inv.image.supplier());
+    // its creator is who the image says made it, never the distributor the scan names
+    image.originated_by = b.agent(inv.image.authors()).into_iter().collect();
     image.verified_using = inv
         .image
         .manifest_digest
@@ -536,7 +553,10 @@ fn build(inv: &Inventory, opts: &WriteOptions) -> Document {
         let mut n = Node::element("software_Package", id.clone());
         n.name = Some(d.id.clone());
         n.package_version = d.version_id.clone();
-        n.supplied_by = b.agent(d.name.as_deref());
+        // the distribution made the OS as well as supplying it; its home page is how it is
+        // reached
+        n.supplied_by = b.agent_at(d.name.as_deref(), d.home_url.as_deref());
+        n.originated_by = n.supplied_by.iter().cloned().collect();
         n.home_page = d.home_url.clone().filter(|h| h.starts_with("http"));
         n.source_info = Some(format!("read from {}", d.source_path));
         n.description = d.pretty_name.clone();
@@ -586,7 +606,9 @@ fn build(inv: &Inventory, opts: &WriteOptions) -> Document {
         let id = b.iri(&format!("file/{tail}"));
         let mut n = Node::element("software_File", id.clone());
         n.name = Some(f.path.clone());
-        n.verified_using = vec![hash("sha1", &f.sha1), hash("sha256", &f.sha256)];
+        // SHA-1 only when the scan computed it (SPDX 3 requires no particular algorithm)
+        n.verified_using = f.sha1.iter().map(|h| hash("sha1", h)).collect();
+        n.verified_using.push(hash("sha256", &f.sha256));
         n.file_kind = Some("file");
         n.primary_purpose = f.executable.then_some("executable");
         n.comment = Some(super::spdx_model::file_comment(f));

@@ -37,13 +37,17 @@ impl Writer for SpdxJson {
         &Self::FORMAT
     }
 
+    fn needs_file_sha1(&self) -> bool {
+        true
+    }
+
     fn write(
         &self,
         inv: &Inventory,
         opts: &WriteOptions,
         out: &mut dyn io::Write,
     ) -> Result<(), FormatError> {
-        let doc = build_document(inv, opts);
+        let doc = build_document(inv, opts)?;
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         out.write_all(b"\n")?;
         Ok(())

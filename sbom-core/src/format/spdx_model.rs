@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::FormatError;
+
 use super::util::{
     layer_instruction, layer_label, parse_party, short_hash, split_digest, PartyKind,
 };
@@ -369,8 +371,9 @@ fn license_refs(expr: &str) -> impl Iterator<Item = &str> {
         .filter(|t| t.starts_with("LicenseRef-"))
 }
 
-/// The full SPDX 2.3 document for an inventory.
-pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
+/// The full SPDX 2.3 document for an inventory. Fails only when the inventory lists files
+/// without the SHA-1 SPDX 2.3 requires on each.
+pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Result<Document, FormatError> {
     let created = opts.created_rfc3339();
     let uuid = opts.uuid(inv, "spdx");
     let image_name = if inv.image.name.is_empty() {
@@ -678,13 +681,17 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
     let mut contained: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for f in &inv.files {
         let id = file_spdx_id(f);
+        let sha1 = f
+            .sha1
+            .as_deref()
+            .ok_or_else(|| FormatError::FileWithoutSha1(f.path.clone()))?;
         let owners: Vec<&String> = f.owners.iter().filter_map(|o| ids.get(o)).collect();
         if owners.is_empty() {
-            contained.entry(IMAGE_ID.into()).or_default().push(&f.sha1);
+            contained.entry(IMAGE_ID.into()).or_default().push(sha1);
             rels.insert(rel(IMAGE_ID, "CONTAINS", &id));
         }
         for o in owners {
-            contained.entry(o.clone()).or_default().push(&f.sha1);
+            contained.entry(o.clone()).or_default().push(sha1);
             rels.insert(rel(o, "CONTAINS", &id));
         }
         files.push(SpdxFile {
@@ -694,7 +701,7 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
             checksums: vec![
                 SpdxChecksum {
                     algorithm: "SHA1".into(),
-                    checksum_value: f.sha1.clone(),
+                    checksum_value: sha1.to_string(),
                 },
                 SpdxChecksum {
                     algorithm: "SHA256".into(),
@@ -759,7 +766,7 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
         })
         .collect();
 
-    Document {
+    Ok(Document {
         spdx_version: format!("SPDX-{SPDX_VERSION}"),
         data_license: "CC0-1.0".into(),
         spdx_id: "SPDXRef-DOCUMENT".into(),
@@ -783,5 +790,5 @@ pub fn build_document(inv: &Inventory, opts: &WriteOptions) -> Document {
         has_extracted_licensing_infos: extracted,
         relationships: rels.into_iter().collect(),
         annotations,
-    }
+    })
 }

@@ -173,13 +173,17 @@ impl Writer for SpdxTagValue {
         &Self::FORMAT
     }
 
+    fn needs_file_sha1(&self) -> bool {
+        true
+    }
+
     fn write(
         &self,
         inv: &Inventory,
         opts: &WriteOptions,
         out: &mut dyn io::Write,
     ) -> Result<(), FormatError> {
-        let doc = build_document(inv, opts);
+        let doc = build_document(inv, opts)?;
         // buffer: tag-value is many small writes
         let mut buf = io::BufWriter::new(out);
         render(&doc, &mut buf)?;

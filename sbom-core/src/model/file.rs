@@ -16,8 +16,11 @@ pub struct FileEntry {
     pub mode: u32,
     /// Lowercase hex SHA-256 of the contents.
     pub sha256: String,
-    /// Lowercase hex SHA-1 of the contents: SPDX 2.3 requires one on every file.
-    pub sha1: String,
+    /// Lowercase hex SHA-1 of the contents, when the scan computed it: SPDX 2.3 requires
+    /// one on every file, the other formats do not, and it costs as much as the SHA-256
+    /// (`Scanner::file_sha1` in layer-walker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
     /// The packages whose databases list this file (usually one), by final id; empty when
     /// no package manager claims it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -122,6 +122,32 @@ impl ImageInfo {
             .or_else(|| given(self.labels.get("org.opencontainers.image.vendor")))
             .or_else(|| given(self.author.as_ref()))
     }
+
+    /// Who made the image, as the image itself says: its `org.opencontainers.image.authors`
+    /// label ("contact details of the people or organization responsible for the image"),
+    /// else its config `author` (Dockerfile `MAINTAINER`). Unlike [`ImageInfo::supplier`],
+    /// never the party the scan names: a distributor did not necessarily build the image.
+    ///
+    /// ```
+    /// use sbom_core::ImageInfo;
+    /// let mut img = ImageInfo::default();
+    /// img.supplier = Some("Organization: Mirror Inc".into());
+    /// assert_eq!(img.authors(), None);
+    /// img.author = Some("Jane Doe <jane@example.org>".into());
+    /// assert_eq!(img.authors(), Some("Jane Doe <jane@example.org>"));
+    /// img.labels.insert("org.opencontainers.image.authors".into(), "Team <t@example.org>".into());
+    /// assert_eq!(img.authors(), Some("Team <t@example.org>"));
+    /// ```
+    pub fn authors(&self) -> Option<&str> {
+        [
+            self.labels.get("org.opencontainers.image.authors"),
+            self.author.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|v| v.trim())
+        .find(|v| !v.is_empty())
+    }
 }
 
 /// One entry of the image config's `history`.

@@ -25,7 +25,7 @@ fn file(path: &str, order: u32, byte: u8) -> FileRecord {
         body: FileBody::Hashed {
             size: 1,
             sha256: [byte; 32],
-            sha1: [byte; 20],
+            sha1: Some([byte; 20]),
         },
     }
 }
