@@ -162,8 +162,6 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
     let images = batch::images(&args.images, args.images_from.as_deref()).map_err(usage)?;
     let cache = args.cache.open(images.len()).map_err(usage)?;
     let opts = WriteOptions::from_env().with_creator(args.creator.clone());
-    // SHA-1 is half the hashing of a file scan and only SPDX 2 needs it
-    let file_sha1 = outs.iter().any(|o| o.writer.needs_file_sha1());
     // the password is read (from standard input, maybe) once, for every image and push
     let stdin_used = images.iter().any(|i| i == "-")
         || args.images_from.as_deref() == Some(std::path::Path::new("-"));
@@ -184,7 +182,7 @@ fn scan(args: &ScanArgs, quiet: bool, verbose: bool, layers_report: bool) -> Res
                 cache.clone(),
                 quiet,
                 Some(ropts.clone()),
-                file_sha1,
+                output::need_file_sha1(&outs),
             )?;
             output::write_all_as(&outs, &s.inventory, &opts, name)?;
             Ok(s)
@@ -296,7 +294,7 @@ fn scan_and_attach(
         ),
         None => None,
     };
-    let file_sha1 = outs.iter().any(|o| o.writer.needs_file_sha1());
+    let file_sha1 = output::need_file_sha1(outs);
     let scanned = scan_inventory_with(args, image, cache, quiet, Some(ropts.clone()), file_sha1)?;
     let inv = &scanned.inventory;
     // each document is rendered once: the bytes written are the bytes attached

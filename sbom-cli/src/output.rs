@@ -50,6 +50,12 @@ fn writer(format: &Format, table: &Table) -> Box<dyn Writer> {
     }
 }
 
+/// Whether any of `outs` needs the file inventory's SHA-1s: half the hashing of a file scan,
+/// and only SPDX 2 requires them.
+pub fn need_file_sha1(outs: &[Output]) -> bool {
+    outs.iter().any(|o| o.writer.needs_file_sha1())
+}
+
 /// Writes every document, each file named by `name` from the file name `-o` gave (scans
 /// fill in `{name}` and `{index}` there).
 pub fn write_all_as(

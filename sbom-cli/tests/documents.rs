@@ -924,6 +924,11 @@ fn the_creator_and_its_contact_are_in_every_format() {
 
 /// tiny-debian scanned with the file inventory.
 fn tiny_debian_files() -> Inventory {
+    tiny_debian_files_with(true)
+}
+
+/// tiny-debian scanned with the file inventory, its SHA-1s computed or not.
+fn tiny_debian_files_with(sha1: bool) -> Inventory {
     let r = ImageRef::parse(
         testdata()
             .join("images/tiny-debian.docker.tar.gz")
@@ -931,7 +936,12 @@ fn tiny_debian_files() -> Inventory {
             .unwrap(),
     )
     .unwrap();
-    let inv = Scanner::new().files(true).scan(&r).expect("scan").inventory;
+    let inv = Scanner::new()
+        .files(true)
+        .file_sha1(sha1)
+        .scan(&r)
+        .expect("scan")
+        .inventory;
     assert!(inv.files.len() > 100, "{}", inv.files.len());
     inv
 }
@@ -1111,19 +1121,7 @@ fn file_inventory_documents_are_valid_in_every_format() {
 /// with the SHA-256 alone.
 #[test]
 fn file_inventory_without_sha1_is_refused_by_spdx2_only() {
-    let r = ImageRef::parse(
-        testdata()
-            .join("images/tiny-debian.docker.tar.gz")
-            .to_str()
-            .unwrap(),
-    )
-    .unwrap();
-    let inv = Scanner::new()
-        .files(true)
-        .file_sha1(false)
-        .scan(&r)
-        .expect("scan")
-        .inventory;
+    let inv = tiny_debian_files_with(false);
     assert!(inv.files.iter().all(|f| f.sha1.is_none()));
     let opts = WriteOptions::fixed(1_700_000_000);
     // the in-toto statement carries an SPDX 2.3 document (it refuses this archive earlier,

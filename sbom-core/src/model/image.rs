@@ -115,12 +115,11 @@ impl ImageInfo {
     /// assert_eq!(img.supplier(), Some("Organization: Builder Inc"));
     /// ```
     pub fn supplier(&self) -> Option<&str> {
-        fn given(v: Option<&String>) -> Option<&str> {
-            v.map(|v| v.trim()).filter(|v| !v.is_empty())
-        }
-        given(self.supplier.as_ref())
-            .or_else(|| given(self.labels.get("org.opencontainers.image.vendor")))
-            .or_else(|| given(self.author.as_ref()))
+        first_given([
+            self.supplier.as_ref(),
+            self.labels.get("org.opencontainers.image.vendor"),
+            self.author.as_ref(),
+        ])
     }
 
     /// Who made the image, as the image itself says: its `org.opencontainers.image.authors`
@@ -139,15 +138,20 @@ impl ImageInfo {
     /// assert_eq!(img.authors(), Some("Team <t@example.org>"));
     /// ```
     pub fn authors(&self) -> Option<&str> {
-        [
+        first_given([
             self.labels.get("org.opencontainers.image.authors"),
             self.author.as_ref(),
-        ]
+        ])
+    }
+}
+
+/// The first of `values` that says something (blank is not an answer), trimmed.
+fn first_given<'a>(values: impl IntoIterator<Item = Option<&'a String>>) -> Option<&'a str> {
+    values
         .into_iter()
         .flatten()
         .map(|v| v.trim())
         .find(|v| !v.is_empty())
-    }
 }
 
 /// One entry of the image config's `history`.
